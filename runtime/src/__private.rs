@@ -1,0 +1,79 @@
+//! Items used by generated code. Not a public API: paths and signatures may change in any release.
+
+pub use chrono;
+pub use rust_decimal;
+pub use serde_json;
+pub use uuid;
+
+pub use crate::entity::{Entity, EntityMeta, FieldMeta, Role, Row};
+pub use crate::error::Error;
+pub use crate::query::expr::Field;
+pub use crate::query::QuerySet;
+pub use crate::store::Db;
+pub use crate::types::{FieldType, OptionSet, Shape, ValueError};
+pub use crate::value::{Kind, Value};
+
+#[cfg(feature = "cdms")]
+pub use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, Synced};
+
+/// The entity a [`crate::Ref`] field type points to, for [`FieldMeta::references`].
+pub const fn references<T: FieldType>() -> Option<fn() -> &'static EntityMeta> {
+    match T::SHAPE {
+        Shape::Reference(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// Whether `T` is an option set, for [`FieldMeta::option_set`].
+pub const fn is_option_set<T: FieldType>() -> bool {
+    matches!(T::SHAPE, Shape::OptionSet)
+}
+
+/// Decodes the next value of a row into field `index` of `meta`, naming entity, field and value
+/// on failure.
+pub fn decode<T: FieldType>(
+    meta: &'static EntityMeta,
+    index: usize,
+    value: Option<Value>,
+) -> Result<T, Error> {
+    let field = meta.fields.get(index).map_or("?", |f| f.name);
+    let value = value.ok_or_else(|| Error::Decode {
+        entity: meta.name,
+        field,
+        value: "<missing>".to_owned(),
+        reason: "the row is shorter than the entity".to_owned(),
+    })?;
+    let shown = value.to_string();
+    T::from_value(value).map_err(|e| Error::Decode {
+        entity: meta.name,
+        field,
+        value: shown,
+        reason: e.to_string(),
+    })
+}
+
+/// Asserts at compile time that `T` is an entity (used for `Ref<T>` targets).
+pub const fn assert_entity<T: Entity>() {}
+
+/// Asserts at compile time that `T` is synced with CDMS (used for `Ref<T>` targets of synced
+/// entities).
+#[cfg(feature = "cdms")]
+pub const fn assert_synced<T: Synced>() {}
+
+/// Wraps a `with = path` converter's `from_cdms` for [`Codec::decode`].
+#[cfg(feature = "cdms")]
+pub fn codec_decode<T: FieldType, E: std::fmt::Display>(
+    from_cdms: fn(&serde_json::Value) -> Result<T, E>,
+    json: &serde_json::Value,
+) -> Result<Value, String> {
+    from_cdms(json).map(|v| v.to_value()).map_err(|e| e.to_string())
+}
+
+/// Wraps a `with = path` converter's `to_cdms` for [`Codec::encode`].
+#[cfg(feature = "cdms")]
+pub fn codec_encode<T: FieldType>(
+    to_cdms: fn(&T) -> serde_json::Value,
+    value: Value,
+) -> Result<serde_json::Value, String> {
+    T::from_value(value).map(|v| to_cdms(&v)).map_err(|e| e.to_string())
+}

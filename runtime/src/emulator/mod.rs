@@ -1,0 +1,1 @@
+//! A faithful Dynamics CRM 2011 OData endpoint.

@@ -1,0 +1,46 @@
+//! # cdms-runtime
+//!
+//! The runtime behind `#[derive(Entity)]` and `#[derive(CdmsSynced)]`: a local store on SQLite or
+//! PostgreSQL with a typed query API, and (feature `cdms`) the sync protocol that keeps it in step
+//! with a Microsoft Dynamics CRM 2011 ("CDMS") OData endpoint.
+//!
+//! The crate is split along the retirement line: everything outside [`cdms`] and [`emulator`]
+//! is local and stays when CDMS is switched off; those two modules (and the `cdms`/`emulator`
+//! features) are deleted with it.
+
+#![warn(missing_docs)]
+
+pub mod entity;
+pub mod error;
+pub mod query;
+pub mod store;
+pub mod types;
+pub mod value;
+
+#[cfg(feature = "cdms")]
+pub mod cdms;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use cdms_macros::{Entity, OptionSet};
+#[cfg(feature = "cdms")]
+pub use cdms_macros::CdmsSynced;
+
+pub use entity::{Entity, EntityMeta, FieldMeta, Role, Row};
+pub use error::{Error, Result};
+pub use query::expr::{Field, Order, Q};
+pub use query::QuerySet;
+pub use store::Db;
+pub use types::{FieldType, OptionSet, Ref};
+pub use value::{Kind, Value};
+
+/// Re-exports for application code: `use cdms_runtime::prelude::*;`.
+pub mod prelude {
+    pub use crate::entity::Entity as _;
+    pub use crate::{Db, Entity, Field, OptionSet, QuerySet, Ref, Q};
+    #[cfg(feature = "cdms")]
+    pub use crate::CdmsSynced;
+}

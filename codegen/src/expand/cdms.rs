@@ -1,0 +1,117 @@
+//! `#[derive(CdmsSynced)]`: `impl Synced` with the entity's `CdmsMeta`, and the codec functions
+//! of fields with a `with = path` converter.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::model::{Property, Synced};
+use crate::paths;
+
+/// The whole expansion of `#[derive(CdmsSynced)]`.
+pub fn expand(synced: &Synced) -> TokenStream {
+    let assertions = synced.properties.iter().filter_map(assert_synced);
+    let codecs = synced.properties.iter().filter_map(codec_fns);
+    let synced_impl = synced_impl(synced);
+    super::in_const(quote! {
+        #(#assertions)*
+        #(#codecs)*
+        #synced_impl
+    })
+}
+
+/// A lookup's target must be synced too (its GUID is what CDMS stores).
+fn assert_synced(property: &Property) -> Option<TokenStream> {
+    let target = property.reference?;
+    let assert_synced = paths::assert_synced();
+    Some(quote_spanned! {target.span()=>
+        const _: () = #assert_synced::<#target>();
+    })
+}
+
+/// The `Codec` functions wrapping a converter module's `from_cdms`/`to_cdms`.
+fn codec_fns(property: &Property) -> Option<TokenStream> {
+    let with = property.with.as_ref()?;
+    let ty = property.ty;
+    let json = paths::json_value();
+    let value = paths::value();
+    let codec_decode = paths::codec_decode();
+    let codec_encode = paths::codec_encode();
+    let decode_fn = paths::codec_decode_fn(property.ident);
+    let encode_fn = paths::codec_encode_fn(property.ident);
+    let json_param = paths::local("json");
+    let value_param = paths::local("value");
+    // Spanned at the converter path, so a missing or mistyped function is reported there.
+    let from_cdms = quote_spanned!(with.span()=> #with::from_cdms);
+    let to_cdms = quote_spanned!(with.span()=> #with::to_cdms);
+    Some(quote! {
+        fn #decode_fn(#json_param: &#json) -> ::core::result::Result<#value, ::std::string::String> {
+            #codec_decode::<#ty, _>(#from_cdms, #json_param)
+        }
+        fn #encode_fn(#value_param: #value) -> ::core::result::Result<#json, ::std::string::String> {
+            #codec_encode::<#ty>(#to_cdms, #value_param)
+        }
+    })
+}
+
+/// `impl Synced for Struct`.
+fn synced_impl(synced: &Synced) -> TokenStream {
+    let ident = synced.entity.ident;
+    let synced_trait = paths::synced_trait();
+    let entity_trait = paths::entity_trait();
+    let cdms_meta = paths::cdms_meta();
+    let (service, set, logical_name) = (&synced.service, &synced.set, &synced.logical_name);
+    let id = synced.properties.iter().find(|p| p.id);
+    let id_field = Literal::usize_unsuffixed(id.map_or(0, |p| p.field));
+    let id_property = id.map_or("", |p| p.name.as_str());
+    let fields = synced.properties.iter().map(cdms_field);
+    quote! {
+        #[automatically_derived]
+        impl #synced_trait for #ident {
+            const CDMS: &'static #cdms_meta = &#cdms_meta {
+                service: #service,
+                set: #set,
+                logical_name: #logical_name,
+                entity: <#ident as #entity_trait>::META,
+                id_field: #id_field,
+                id_property: #id_property,
+                fields: &[#(#fields),*],
+            };
+        }
+    }
+}
+
+/// One `CdmsField` literal.
+fn cdms_field(property: &Property) -> TokenStream {
+    let cdms_field = paths::cdms_field();
+    let cdms_kind = paths::cdms_kind();
+    let codec = paths::codec();
+    let ty = property.ty;
+    let index = Literal::usize_unsuffixed(property.field);
+    let name = &property.name;
+    let (kind, codec) = match &property.with {
+        Some(with) => {
+            let decode_fn = paths::codec_decode_fn(property.ident);
+            let encode_fn = paths::codec_encode_fn(property.ident);
+            (
+                quote_spanned!(with.span()=> #with::KIND),
+                quote!(::core::option::Option::Some(#codec { decode: #decode_fn, encode: #encode_fn })),
+            )
+        }
+        None => {
+            let money = property.money;
+            (
+                quote!(#cdms_kind::infer::<#ty>(#money)),
+                quote!(::core::option::Option::None),
+            )
+        }
+    };
+    quote! {
+        #cdms_field {
+            field: #index,
+            property: #name,
+            kind: #kind,
+            codec: #codec,
+        }
+    }
+}

@@ -1,10 +1,323 @@
 //! The local store: a SQLite or PostgreSQL pool, SQL generation and execution.
+//!
+//! [`Db`] is the handle everything goes through. It is cheap to clone; a clone can carry an
+//! actor for history ([`Db::as_actor`]), a [`Remote`] ([`Db::with_remote`]) and the skip flag
+//! ([`Db::skip_cdms`]) without affecting other clones.
+//!
+//! Storage forms (identical behaviour on both backends is a goal, tested):
+//!
+//! | kind     | SQLite                                  | PostgreSQL         |
+//! |----------|-----------------------------------------|--------------------|
+//! | bool     | `INTEGER` 0/1                           | `BOOLEAN`          |
+//! | i32      | `INTEGER`                               | `INTEGER`          |
+//! | i64      | `INTEGER`                               | `BIGINT`           |
+//! | f64      | `REAL`                                  | `DOUBLE PRECISION` |
+//! | text     | `TEXT` (binary collation)               | `TEXT COLLATE "C"` |
+//! | decimal  | `TEXT`, normalized (`1.50` → `1.5`)     | `NUMERIC`          |
+//! | datetime | `TEXT` `2016-01-02T03:04:05.000000Z`    | `TIMESTAMPTZ`      |
+//! | date     | `TEXT` `YYYY-MM-DD`                     | `DATE`             |
+//! | uuid     | `TEXT` lower-case, hyphenated           | `UUID`             |
+//!
+//! Datetimes are truncated to microseconds and decimals normalized before every write, so an
+//! object returned by a write equals the stored row on both backends.
+//!
+//! Limits worth knowing:
+//! - On SQLite, decimals are compared and ordered through `CAST(... AS REAL)`: values that differ
+//!   only beyond ~15 significant digits compare equal in `gt`/`lt`/`range`/`order_by` (`exact` and
+//!   `in` compare the exact normalized text).
+//! - SQLite turns a `NaN` float into `NULL`.
+//! - One statement binds at most [`sql::MAX_PARAMS`] values; `in` lists are split so this only
+//!   matters for filters with tens of thousands of values.
 
+pub mod history;
+pub mod migrate;
+pub mod remote;
+pub mod rows;
+pub mod sql;
+
+mod bind;
+mod decode;
+mod exec;
+pub(crate) mod ops;
+mod tx;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::entity::EntityMeta;
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+pub use bind::Param;
+pub use exec::Conn;
+pub use history::{Version, VersionKind};
+pub use remote::{ReadOp, ReadSpec, Remote};
+pub use tx::Tx;
+
+/// How long a SQLite connection waits for a lock held by another connection.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections in a file-backed SQLite pool (WAL: many readers, one writer at a time).
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// Connections in a PostgreSQL pool.
+const PG_MAX_CONNECTIONS: u32 = 10;
+
+/// The database behind a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite (a file, or in memory).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend's name, for messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+struct Inner {
+    pool: Pool,
+    backend: Backend,
+}
 
 /// A handle on the local database (cheap to clone).
+///
+/// Besides the shared pool, each clone carries its own settings: the actor recorded in history,
+/// the installed [`Remote`], and whether the remote is skipped.
 #[derive(Clone)]
 pub struct Db {
-    #[allow(dead_code)]
-    inner: Arc<()>,
+    inner: Arc<Inner>,
+    actor: Option<Arc<str>>,
+    skip: bool,
+    remote: Option<Arc<dyn Remote>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it may hold credentials.
+        f.debug_struct("Db")
+            .field("backend", &self.inner.backend)
+            .field("actor", &self.actor)
+            .field("skip_remote", &self.skip)
+            .field("remote", &self.remote.is_some())
+            .finish()
+    }
+}
+
+fn config_error(message: String) -> Error {
+    Error::db(
+        "store",
+        "connect",
+        sqlx::Error::Configuration(message.into()),
+    )
+}
+
+impl Db {
+    /// Connects to `url`: `sqlite://path/to/file.db?mode=rwc`, `sqlite::memory:`, or
+    /// `postgres://user@host:port/database` (also `postgresql://`).
+    ///
+    /// SQLite connections use WAL journaling, enforce foreign keys, wait up to 30 s for locks
+    /// and provide `REGEXP`. An in-memory SQLite database uses a single connection (each
+    /// connection would otherwise see its own database).
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| Error::db("store", "connect", e))?;
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            Self::open_sqlite(options, memory).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(PG_MAX_CONNECTIONS)
+                .connect(url)
+                .await
+                .map_err(|e| Error::db("store", "connect", e))?;
+            Ok(Self::from_pool(Pool::Postgres(pool), Backend::Postgres))
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default();
+            Err(config_error(format!(
+                "unsupported database URL scheme {scheme:?}: use sqlite:// or postgres://"
+            )))
+        }
+    }
+
+    /// Opens (creating it if missing) the SQLite database file at `path`.
+    pub async fn sqlite(path: impl AsRef<Path>) -> Result<Db> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        Self::open_sqlite(options, false).await
+    }
+
+    /// A fresh, private in-memory SQLite database.
+    pub async fn memory() -> Result<Db> {
+        Self::connect("sqlite::memory:").await
+    }
+
+    async fn open_sqlite(options: SqliteConnectOptions, memory: bool) -> Result<Db> {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .with_regexp();
+        let pool_options = if memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::db("store", "connect", e))?;
+        Ok(Self::from_pool(Pool::Sqlite(pool), Backend::Sqlite))
+    }
+
+    fn from_pool(pool: Pool, backend: Backend) -> Db {
+        Db {
+            inner: Arc::new(Inner { pool, backend }),
+            actor: None,
+            skip: false,
+            remote: None,
+        }
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// A clone that records `actor` as the author of every history version it writes.
+    pub fn as_actor(&self, actor: impl Into<String>) -> Db {
+        let actor: String = actor.into();
+        Db {
+            actor: Some(Arc::from(actor)),
+            ..self.clone()
+        }
+    }
+
+    /// The actor recorded in history by this handle, if any.
+    pub fn actor(&self) -> Option<&str> {
+        self.actor.as_deref()
+    }
+
+    /// A clone with `remote` installed: consulted for entities that have remote metadata
+    /// ([`EntityMeta::remote`]) unless the handle is in skip mode.
+    pub fn with_remote(&self, remote: Arc<dyn Remote>) -> Db {
+        Db {
+            remote: Some(remote),
+            ..self.clone()
+        }
+    }
+
+    /// A clone in skip mode: reads and writes are local only. Writes to entities with remote
+    /// metadata still pass the remote's [`Remote::local_write_guard`].
+    pub fn skip_cdms(&self) -> Db {
+        Db {
+            skip: true,
+            ..self.clone()
+        }
+    }
+
+    /// Whether this handle is in skip mode.
+    pub fn is_skipping_remote(&self) -> bool {
+        self.skip
+    }
+
+    /// The installed remote, whatever the mode.
+    pub fn remote(&self) -> Option<&Arc<dyn Remote>> {
+        self.remote.as_ref()
+    }
+
+    /// The remote to consult for `meta`: installed, not skipped, and the entity has remote
+    /// metadata.
+    pub fn active_remote(&self, meta: &EntityMeta) -> Option<&Arc<dyn Remote>> {
+        match &self.remote {
+            Some(remote) if !self.skip && meta.remote.is_some() => Some(remote),
+            _ => None,
+        }
+    }
+
+    /// Begins a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// a transaction that reads and then writes cannot fail on a lock upgrade.
+    pub async fn begin(&self) -> Result<Tx> {
+        Tx::begin(self).await
+    }
+
+    /// Creates the tables and indexes of `entities` (in the given order: referenced entities
+    /// first) and the history table, if they do not exist. See [`migrate`].
+    pub async fn migrate(&self, entities: &[&'static EntityMeta]) -> Result<()> {
+        migrate::migrate(self, entities).await
+    }
+
+    /// Runs one statement of raw SQL with `params` bound in order (placeholders `?` on SQLite,
+    /// `$1`, `$2`, … on PostgreSQL); returns the number of rows affected.
+    pub async fn execute_raw(&self, statement: &str, params: &[Param]) -> Result<u64> {
+        let mut sql = sql::Sql::new(self.backend(), "store");
+        sql.push(statement);
+        sql.params_mut().extend(params.iter().cloned());
+        Conn::Db(self).execute(&sql, "raw statement").await
+    }
+
+    /// Closes every connection of the pool (shared by all clones).
+    pub async fn close(&self) {
+        match &self.inner.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The current time, truncated to microseconds (the precision both backends store).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    truncate_micros(chrono::Utc::now())
+}
+
+/// `t` truncated to whole microseconds.
+pub fn truncate_micros(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// `value` in the form the store keeps: datetimes truncated to microseconds, decimals
+/// normalized. Applied to every row before it is written.
+pub fn normalize(value: Value) -> Value {
+    match value {
+        Value::DateTime(t) => Value::DateTime(truncate_micros(t)),
+        Value::Decimal(d) => Value::Decimal(d.normalize()),
+        v => v,
+    }
+}
+
+pub(crate) fn normalize_row(row: &mut [Value]) {
+    for v in row.iter_mut() {
+        let taken = std::mem::replace(v, Value::Null);
+        *v = normalize(taken);
+    }
 }

@@ -1,0 +1,155 @@
+//! The seam through which a remote system (the CDMS sync layer) takes part in local reads and
+//! writes.
+//!
+//! A [`Remote`] is installed on a handle with [`Db::with_remote`]. The store consults it only
+//! for entities whose [`EntityMeta::remote`] is `Some`, and only when the handle is not in skip
+//! mode ([`Db::skip_cdms`], [`crate::QuerySet::skip_cdms`]):
+//!
+//! - before every read terminal, [`Remote::before_read`] gets the untyped query (it may refresh
+//!   local rows first);
+//! - every write calls [`Remote::insert`], [`Remote::update`] or [`Remote::delete`] inside the
+//!   local transaction, before the local statement runs. The hook may fill or overwrite fields
+//!   of the row (the remote id, `modified`, `created`); an error rolls the local transaction
+//!   back and is returned to the caller. Queryset-wide writes (`update`, `delete`,
+//!   `bulk_create`) go through the hooks row by row.
+//!
+//! In skip mode, writes to such entities call [`Remote::local_write_guard`] instead, so the
+//! remote can refuse local-only writes that would break its invariants.
+//!
+//! Who sets `modified`/`created`: for an entity governed by an installed remote (in either mode)
+//! the store never stamps them; the remote's hooks do. Otherwise the store stamps `modified`
+//! with the current time on every write and `created` on insert when it is unset (null or the
+//! Unix epoch).
+//!
+//! The hooks receive the [`Tx`] and can use the row-level functions of [`crate::store::rows`]
+//! and [`crate::store::history`], which never call back into the remote. `before_read`
+//! receives a skip-mode clone of the handle for the same reason.
+
+use futures_util::future::BoxFuture;
+
+use crate::entity::{EntityMeta, Row};
+use crate::error::Result;
+use crate::query::expr::{Expr, OrderKey};
+use crate::store::{Db, Tx};
+
+/// Which read terminal is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReadOp {
+    /// `get`, `get_or_create`, `update_or_create`, `refresh`.
+    Get,
+    /// `all` / `fetch`, `select_related`, `prefetch_related`.
+    List,
+    /// `count`.
+    Count,
+    /// `exists`.
+    Exists,
+    /// `first` / `earliest`.
+    First,
+    /// `last` / `latest`.
+    Last,
+    /// `in_bulk`.
+    InBulk,
+    /// `values`, `values_list`, `dates`, `datetimes`.
+    Values,
+    /// `aggregate`.
+    Aggregate,
+    /// The rows a queryset `update` is about to change.
+    Update,
+    /// The rows a queryset `delete` is about to remove.
+    Delete,
+}
+
+/// An untyped read: what a terminal is about to select.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadSpec {
+    /// The filter.
+    pub expr: Expr,
+    /// The effective order (reversal applied), ending with the primary key as a tie-breaker.
+    pub order: Vec<OrderKey>,
+    /// Random order (`order_random`); `order` is then ignored.
+    pub random: bool,
+    /// At most this many rows.
+    pub limit: Option<u64>,
+    /// Skip this many rows first.
+    pub offset: u64,
+    /// The terminal.
+    pub op: ReadOp,
+}
+
+impl ReadSpec {
+    /// Every row of an entity, in primary-key order.
+    pub fn all(meta: &EntityMeta) -> Self {
+        ReadSpec::filtered(meta, Expr::All)
+    }
+
+    /// The rows matching `expr`, in primary-key order.
+    pub fn filtered(meta: &EntityMeta, expr: Expr) -> Self {
+        ReadSpec {
+            expr,
+            order: vec![OrderKey {
+                field: meta.pk,
+                desc: false,
+            }],
+            random: false,
+            limit: None,
+            offset: 0,
+            op: ReadOp::List,
+        }
+    }
+}
+
+/// A remote system taking part in local reads and writes (see the module docs).
+pub trait Remote: Send + Sync + 'static {
+    /// Called before a read terminal on `meta` runs locally; may refresh local rows.
+    /// `db` is a skip-mode clone of the reading handle.
+    fn before_read<'a>(
+        &'a self,
+        db: &'a Db,
+        meta: &'static EntityMeta,
+        spec: &'a ReadSpec,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Called inside the local transaction before `row` is inserted (its primary key is still
+    /// 0). May fill fields; an error aborts the insert.
+    fn insert<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        row: &'a mut Row,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Called inside the local transaction before the row `old` (as stored, locked) is replaced
+    /// by `new`. May change `new`; an error aborts the update.
+    fn update<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        old: &'a Row,
+        new: &'a mut Row,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Called inside the local transaction before `row` (as stored) is deleted; an error aborts
+    /// the delete.
+    fn delete<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        row: &'a Row,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Called for every write in skip mode: `old` is the stored row (none for an insert), `new`
+    /// the row to be written (none for a delete). An error refuses the write.
+    fn local_write_guard(
+        &self,
+        meta: &'static EntityMeta,
+        old: Option<&Row>,
+        new: Option<&Row>,
+    ) -> Result<()>;
+
+    /// The remote key of `row` to record in history (e.g. the CDMS id), if it has one.
+    fn remote_key(&self, meta: &'static EntityMeta, row: &Row) -> Option<String> {
+        let _ = (meta, row);
+        None
+    }
+}

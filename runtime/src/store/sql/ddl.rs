@@ -1,0 +1,103 @@
+//! `CREATE TABLE` / `CREATE INDEX` statements from [`EntityMeta`].
+
+use super::quote_ident;
+use crate::entity::{EntityMeta, FieldMeta, Role};
+use crate::store::Backend;
+use crate::value::Kind;
+
+/// The SQL type of a (non primary key) column of kind `kind`.
+pub fn column_type(backend: Backend, kind: Kind) -> &'static str {
+    match (backend, kind) {
+        (Backend::Sqlite, Kind::Bool | Kind::Int32 | Kind::Int64) => "INTEGER",
+        (Backend::Sqlite, Kind::Float) => "REAL",
+        (Backend::Sqlite, Kind::Text) => "TEXT",
+        (Backend::Sqlite, Kind::Decimal | Kind::DateTime | Kind::Date | Kind::Uuid) => "TEXT",
+        (Backend::Postgres, Kind::Bool) => "BOOLEAN",
+        (Backend::Postgres, Kind::Int32) => "INTEGER",
+        (Backend::Postgres, Kind::Int64) => "BIGINT",
+        (Backend::Postgres, Kind::Float) => "DOUBLE PRECISION",
+        // Byte-order collation, so text orders as on SQLite.
+        (Backend::Postgres, Kind::Text) => "TEXT COLLATE \"C\"",
+        (Backend::Postgres, Kind::Decimal) => "NUMERIC",
+        (Backend::Postgres, Kind::DateTime) => "TIMESTAMPTZ",
+        (Backend::Postgres, Kind::Date) => "DATE",
+        (Backend::Postgres, Kind::Uuid) => "UUID",
+    }
+}
+
+fn column_def(backend: Backend, field: &FieldMeta) -> String {
+    let name = quote_ident(field.column);
+    if field.role == Role::PrimaryKey {
+        return match backend {
+            Backend::Sqlite => format!("{name} INTEGER PRIMARY KEY AUTOINCREMENT"),
+            Backend::Postgres => format!("{name} BIGSERIAL PRIMARY KEY"),
+        };
+    }
+    let mut def = format!("{name} {}", column_type(backend, field.kind));
+    def.push_str(if field.nullable { " NULL" } else { " NOT NULL" });
+    if field.unique {
+        def.push_str(" UNIQUE");
+    }
+    def
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for `meta`: the primary key assigned by the database, `NOT NULL`
+/// unless the field is optional, `UNIQUE` for unique fields, and a foreign key for each
+/// reference (to the referenced entity's primary key; deleting a referenced row is refused).
+pub fn create_table(backend: Backend, meta: &EntityMeta) -> String {
+    let mut parts: Vec<String> = meta.fields.iter().map(|f| column_def(backend, f)).collect();
+    for field in meta.fields {
+        if let Some(target) = field.references {
+            let target = target();
+            parts.push(format!(
+                "FOREIGN KEY ({}) REFERENCES {} ({})",
+                quote_ident(field.column),
+                quote_ident(target.table),
+                quote_ident(target.pk_field().column)
+            ));
+        }
+    }
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n  {}\n)",
+        quote_ident(meta.table),
+        parts.join(",\n  ")
+    )
+}
+
+/// The name of the index on `columns` of `table`.
+pub fn index_name(table: &str, columns: &[&str]) -> String {
+    format!("{table}__{}", columns.join("__"))
+}
+
+/// `CREATE INDEX IF NOT EXISTS` statements for `meta`: one per reference column (not already
+/// unique) and one on the `modified` field.
+pub fn create_indexes(meta: &EntityMeta) -> Vec<String> {
+    let mut columns: Vec<&str> = meta
+        .fields
+        .iter()
+        .filter(|f| f.references.is_some() && !f.unique)
+        .map(|f| f.column)
+        .collect();
+    if let Some(i) = meta.modified {
+        if let Some(f) = meta.fields.get(i) {
+            if !f.unique && !columns.contains(&f.column) {
+                columns.push(f.column);
+            }
+        }
+    }
+    columns
+        .into_iter()
+        .map(|c| create_index(meta.table, &[c]))
+        .collect()
+}
+
+/// `CREATE INDEX IF NOT EXISTS` on `columns` of `table`.
+pub fn create_index(table: &str, columns: &[&str]) -> String {
+    let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+    format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+        quote_ident(&index_name(table, columns)),
+        quote_ident(table),
+        cols.join(", ")
+    )
+}

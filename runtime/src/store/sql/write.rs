@@ -1,0 +1,216 @@
+//! `INSERT` / `UPDATE` / `DELETE` / upsert statements. Values are bound with their field's kind.
+
+use super::{field, Sql, MAX_PARAMS};
+use crate::entity::{EntityMeta, Row};
+use crate::error::{Error, Result};
+use crate::store::Backend;
+use crate::value::{Kind, Value};
+
+/// The most rows one multi-row statement writes.
+const MAX_ROWS: usize = 500;
+
+/// How many rows of `columns` columns fit in one statement.
+pub fn rows_per_statement(columns: usize) -> usize {
+    (MAX_PARAMS / columns.max(1)).clamp(1, MAX_ROWS)
+}
+
+fn short_row(meta: &EntityMeta, row: &Row) -> Error {
+    Error::InvalidQuery {
+        entity: meta.name,
+        message: format!(
+            "a row has {} values, the entity {} fields",
+            row.len(),
+            meta.fields.len()
+        ),
+    }
+}
+
+/// The fields written by an insert: all but the primary key, plus the key when `with_pk`.
+fn insert_fields(meta: &EntityMeta, with_pk: bool) -> Vec<usize> {
+    (0..meta.fields.len())
+        .filter(|&i| with_pk || i != meta.pk)
+        .collect()
+}
+
+fn push_values(sql: &mut Sql, meta: &EntityMeta, fields: &[usize], row: &Row) -> Result<()> {
+    if row.len() != meta.fields.len() {
+        return Err(short_row(meta, row));
+    }
+    sql.push("(");
+    for (n, &i) in fields.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.param(row[i].clone(), meta.fields[i].kind);
+    }
+    sql.push(")");
+    Ok(())
+}
+
+fn push_insert_head(sql: &mut Sql, meta: &EntityMeta, fields: &[usize]) {
+    sql.push("INSERT INTO ").ident(meta.table).push(" (");
+    sql.join(fields.iter(), ", ", |sql, &i| {
+        sql.ident(meta.fields[i].column);
+    });
+    sql.push(") VALUES ");
+}
+
+/// `INSERT` of one row returning its primary key. The key column is written only when
+/// `with_pk` (restoring a deleted row under its old key); otherwise the database assigns it.
+pub fn insert(
+    backend: Backend,
+    meta: &'static EntityMeta,
+    row: &Row,
+    with_pk: bool,
+) -> Result<Sql> {
+    let fields = insert_fields(meta, with_pk);
+    let mut sql = Sql::new(backend, meta.name);
+    if fields.is_empty() {
+        sql.push("INSERT INTO ")
+            .ident(meta.table)
+            .push(" DEFAULT VALUES");
+    } else {
+        push_insert_head(&mut sql, meta, &fields);
+        push_values(&mut sql, meta, &fields, row)?;
+    }
+    sql.push(" RETURNING ").ident(meta.pk_field().column);
+    Ok(sql)
+}
+
+/// Multi-row `INSERT` of `rows` (all fields but the primary key), no result. `rows` must fit in
+/// one statement (see [`rows_per_statement`]).
+pub fn insert_many(backend: Backend, meta: &'static EntityMeta, rows: &[Row]) -> Result<Sql> {
+    let fields = insert_fields(meta, false);
+    let mut sql = Sql::new(backend, meta.name);
+    push_insert_head(&mut sql, meta, &fields);
+    for (n, row) in rows.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        push_values(&mut sql, meta, &fields, row)?;
+    }
+    Ok(sql)
+}
+
+/// `UPDATE` of every field but the primary key, for the row with the row's primary key.
+pub fn update(backend: Backend, meta: &'static EntityMeta, row: &Row) -> Result<Sql> {
+    if row.len() != meta.fields.len() {
+        return Err(short_row(meta, row));
+    }
+    let assignments: Vec<(usize, Value)> = (0..meta.fields.len())
+        .filter(|&i| i != meta.pk)
+        .map(|i| (i, row[i].clone()))
+        .collect();
+    let pk = row[meta.pk].clone();
+    let mut sql = Sql::new(backend, meta.name);
+    push_update_head(&mut sql, meta, &assignments)?;
+    sql.push(" WHERE ")
+        .ident(meta.pk_field().column)
+        .push(" = ")
+        .param(pk, Kind::Int64);
+    Ok(sql)
+}
+
+fn push_update_head(
+    sql: &mut Sql,
+    meta: &'static EntityMeta,
+    assignments: &[(usize, Value)],
+) -> Result<()> {
+    sql.push("UPDATE ").ident(meta.table).push(" SET ");
+    if assignments.is_empty() {
+        // Nothing to change: a no-op assignment keeps the statement valid.
+        let pk = meta.pk_field().column;
+        sql.ident(pk).push(" = ").ident(pk);
+        return Ok(());
+    }
+    for (n, (i, v)) in assignments.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        let f = field(meta, *i)?;
+        sql.ident(f.column).push(" = ").param(v.clone(), f.kind);
+    }
+    Ok(())
+}
+
+fn push_pk_in(sql: &mut Sql, meta: &EntityMeta, pks: &[i64]) {
+    sql.push(" WHERE ")
+        .ident(meta.pk_field().column)
+        .push(" IN (");
+    sql.join(pks.iter(), ", ", |sql, &pk| {
+        sql.param(Value::Int(pk), Kind::Int64);
+    });
+    sql.push(")");
+}
+
+/// `UPDATE … SET <assignments> WHERE pk IN (pks)`.
+pub fn update_many(
+    backend: Backend,
+    meta: &'static EntityMeta,
+    assignments: &[(usize, Value)],
+    pks: &[i64],
+) -> Result<Sql> {
+    let mut sql = Sql::new(backend, meta.name);
+    push_update_head(&mut sql, meta, assignments)?;
+    push_pk_in(&mut sql, meta, pks);
+    Ok(sql)
+}
+
+/// `DELETE … WHERE pk IN (pks)`, returning the deleted rows (every field) when `returning`.
+pub fn delete(backend: Backend, meta: &'static EntityMeta, pks: &[i64], returning: bool) -> Sql {
+    let mut sql = Sql::new(backend, meta.name);
+    sql.push("DELETE FROM ").ident(meta.table);
+    push_pk_in(&mut sql, meta, pks);
+    if returning {
+        sql.push(" RETURNING ");
+        sql.join(meta.fields.iter(), ", ", |sql, f| {
+            sql.ident(f.column);
+        });
+    }
+    sql
+}
+
+/// Multi-row upsert keyed on the unique field `key`: new rows are inserted (the database
+/// assigns their primary keys), rows whose key exists get the fields `update` overwritten.
+/// Returns `(primary key, key)` per row.
+pub fn upsert(
+    backend: Backend,
+    meta: &'static EntityMeta,
+    key: usize,
+    update: &[usize],
+    rows: &[Row],
+) -> Result<Sql> {
+    let key_field = field(meta, key)?;
+    let fields = insert_fields(meta, false);
+    let mut sql = Sql::new(backend, meta.name);
+    push_insert_head(&mut sql, meta, &fields);
+    for (n, row) in rows.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        push_values(&mut sql, meta, &fields, row)?;
+    }
+    sql.push(" ON CONFLICT (")
+        .ident(key_field.column)
+        .push(") DO UPDATE SET ");
+    let update: Vec<usize> = update.iter().copied().filter(|&i| i != meta.pk).collect();
+    if update.is_empty() {
+        // A no-op update, so that RETURNING still yields the existing row.
+        sql.ident(key_field.column)
+            .push(" = excluded.")
+            .ident(key_field.column);
+    } else {
+        for (n, &i) in update.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            let f = field(meta, i)?;
+            sql.ident(f.column).push(" = excluded.").ident(f.column);
+        }
+    }
+    sql.push(" RETURNING ")
+        .ident(meta.pk_field().column)
+        .push(", ")
+        .ident(key_field.column);
+    Ok(sql)
+}

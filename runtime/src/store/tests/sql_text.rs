@@ -1,0 +1,157 @@
+//! The generated SQL text, checked literally for the forms that matter.
+
+use super::{Group, Item};
+use crate::entity::Entity;
+use crate::query::expr::{Expr, OrderKey};
+use crate::store::remote::ReadSpec;
+use crate::store::sql::{ddl, filter, quote_ident, select, write, Sql};
+use crate::store::Backend;
+use crate::Q;
+
+fn where_of(backend: Backend, q: Q<Item>) -> (String, usize) {
+    let mut sql = Sql::new(backend, "Item");
+    filter::push_expr(&mut sql, Item::META, None, q.expr()).unwrap();
+    (sql.text().to_owned(), sql.params().len())
+}
+
+#[test]
+fn quoting() {
+    assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    assert_eq!(filter::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+}
+
+#[test]
+fn ddl_per_backend() {
+    let sqlite = ddl::create_table(Backend::Sqlite, Item::META);
+    assert!(
+        sqlite.contains("\"id\" INTEGER PRIMARY KEY AUTOINCREMENT"),
+        "{sqlite}"
+    );
+    assert!(sqlite.contains("\"code\" TEXT NULL UNIQUE"), "{sqlite}");
+    assert!(sqlite.contains("\"qty\" INTEGER NOT NULL"), "{sqlite}");
+    assert!(
+        sqlite.contains("FOREIGN KEY (\"group\") REFERENCES \"grp\" (\"id\")"),
+        "{sqlite}"
+    );
+    let pg = ddl::create_table(Backend::Postgres, Item::META);
+    assert!(pg.contains("\"id\" BIGSERIAL PRIMARY KEY"), "{pg}");
+    assert!(pg.contains("\"name\" TEXT COLLATE \"C\" NOT NULL"), "{pg}");
+    assert!(pg.contains("\"price\" NUMERIC NULL"), "{pg}");
+    assert!(pg.contains("\"at\" TIMESTAMPTZ NULL"), "{pg}");
+    assert!(pg.contains("\"uid\" UUID NULL"), "{pg}");
+    assert_eq!(
+        ddl::create_indexes(Item::META),
+        [
+            "CREATE INDEX IF NOT EXISTS \"item__group\" ON \"item\" (\"group\")",
+            "CREATE INDEX IF NOT EXISTS \"item__modified\" ON \"item\" (\"modified\")",
+        ]
+    );
+    assert!(
+        ddl::create_table(Backend::Sqlite, Group::META).contains("\"name\" TEXT NOT NULL UNIQUE")
+    );
+}
+
+#[test]
+fn null_guard_and_negation() {
+    let f = Item::fields();
+    let (text, n) = where_of(Backend::Sqlite, !f.code.eq("x"));
+    assert_eq!(text, "(NOT (\"code\" IS NOT NULL AND \"code\" = ?))");
+    assert_eq!(n, 1);
+    // Not-null columns need no guard.
+    let (text, _) = where_of(Backend::Postgres, f.name.eq("x") | f.qty.gt(3));
+    assert_eq!(text, "((\"name\" = $1) OR (\"qty\" > $2))");
+    let (text, _) = where_of(Backend::Sqlite, f.code.isnull(true));
+    assert_eq!(text, "(\"code\" IS NULL)");
+}
+
+#[test]
+fn text_lookups_per_backend() {
+    let f = Item::fields();
+    assert_eq!(
+        where_of(Backend::Sqlite, f.name.contains("a%")).0,
+        "(instr(\"name\", ?) > 0)"
+    );
+    assert_eq!(
+        where_of(Backend::Postgres, f.name.contains("a%")).0,
+        "(\"name\" LIKE $1 ESCAPE '\\')"
+    );
+    assert_eq!(
+        where_of(Backend::Sqlite, f.name.endswith("z")).0,
+        "(substr(\"name\", -length(?)) = ?)"
+    );
+    assert_eq!(
+        where_of(Backend::Sqlite, f.name.icontains("A")).0,
+        "(lower(\"name\") LIKE ? ESCAPE '\\')"
+    );
+    let pg = where_of(Backend::Postgres, f.name.iexact("A")).0;
+    assert!(
+        pg.starts_with(
+            "(translate(\"name\", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = $1"
+        ),
+        "{pg}"
+    );
+    assert_eq!(where_of(Backend::Sqlite, f.name.contains("")).0, "(1=1)");
+    assert_eq!(
+        where_of(Backend::Postgres, f.name.iregex("a")).0,
+        "(\"name\" ~* $1)"
+    );
+}
+
+#[test]
+fn date_parts_and_decimals() {
+    let f = Item::fields();
+    let (sqlite, _) = where_of(Backend::Sqlite, f.at.week_day().eq(1));
+    assert_eq!(
+        sqlite,
+        "(\"at\" IS NOT NULL AND (CAST(strftime('%w', substr(\"at\", 1, 19)) AS INTEGER) + 1) = ?)"
+    );
+    let (pg, _) = where_of(Backend::Postgres, f.at.second().lt(30));
+    assert_eq!(pg, "(\"at\" IS NOT NULL AND (CAST(FLOOR(EXTRACT(SECOND FROM \"at\" AT TIME ZONE 'UTC')) AS INTEGER)) < $1)");
+    let (dec, _) = where_of(Backend::Sqlite, f.price.gte(rust_decimal::Decimal::ONE));
+    assert_eq!(
+        dec,
+        "(\"price\" IS NOT NULL AND CAST(\"price\" AS REAL) >= CAST(? AS REAL))"
+    );
+}
+
+#[test]
+fn long_in_lists_are_split() {
+    let f = Item::fields();
+    let (text, n) = where_of(Backend::Sqlite, f.qty.is_in(0..2500));
+    assert_eq!(n, 2500);
+    assert_eq!(text.matches(" IN (").count(), 3);
+}
+
+#[test]
+fn select_limit_offset_order() {
+    let spec = ReadSpec {
+        order: vec![
+            OrderKey {
+                field: 2,
+                desc: true,
+            },
+            OrderKey {
+                field: 0,
+                desc: true,
+            },
+        ],
+        limit: None,
+        offset: 5,
+        ..ReadSpec::filtered(Item::META, Expr::All)
+    };
+    let sqlite = select::count(Backend::Sqlite, Item::META, &spec).unwrap();
+    assert!(sqlite.text().ends_with("ORDER BY \"t0\".\"code\" DESC NULLS LAST, \"t0\".\"id\" DESC LIMIT -1 OFFSET 5) AS \"sub\""), "{}", sqlite.text());
+    let pg = select::rows(Backend::Postgres, Item::META, &spec, true).unwrap();
+    assert!(pg.text().ends_with("OFFSET 5 FOR UPDATE"), "{}", pg.text());
+}
+
+#[test]
+fn upsert_text() {
+    let rows = vec![super::item("a", 1).to_row(), super::item("b", 2).to_row()];
+    let sql = write::upsert(Backend::Postgres, Item::META, 2, &[1, 3], &rows).unwrap();
+    assert!(sql.text().contains("), ($10,"), "{}", sql.text());
+    assert!(sql.text().ends_with(
+        "ON CONFLICT (\"code\") DO UPDATE SET \"name\" = excluded.\"name\", \"qty\" = excluded.\"qty\" RETURNING \"id\", \"code\""
+    ), "{}", sql.text());
+    assert_eq!(sql.params().len(), 18);
+}

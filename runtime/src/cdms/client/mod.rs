@@ -1,0 +1,489 @@
+//! The HTTP client of the Organization Data Service (OData V2, verbose JSON).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cdms_runtime::cdms::CdmsError> {
+//! use cdms_runtime::cdms::{Auth, CdmsClient, ListOptions};
+//! let client = CdmsClient::builder("https://crm.example.org/UKTI")
+//!     .auth(Auth::Basic { user: "svc".into(), password: "…".into() })
+//!     .build()?;
+//! let opts = ListOptions { filter: Some("Name eq 'Acme'".into()), ..ListOptions::default() };
+//! let accounts = client.list("AccountSet", &opts).await?;
+//! # let _ = accounts; Ok(()) }
+//! ```
+//!
+//! Behaviour:
+//! - `Accept: application/json` on every request, `Content-Type: application/json` on writes;
+//!   every query option percent-encoded ([`ListOptions::query`]).
+//! - Lists follow `__next` (pages of at most 50) until the end or `$top` ([`Pager`]); a `__next`
+//!   on another origin is refused.
+//! - Updates are `POST` + `X-HTTP-Method: MERGE` with only the given properties (204).
+//! - Every request has a timeout. GET, DELETE and MERGE are retried on transient failures
+//!   (5xx other than deterministic platform faults, 429, timeouts, dropped connections) with
+//!   jittered exponential backoff ([`RetryPolicy`]). A create is retried only when it carries a
+//!   client-generated key ([`CdmsClient::create_with_id`]); a duplicate-key answer for that key
+//!   then means an earlier attempt succeeded, and the record is fetched and returned.
+//! - An expired cookie session (401, a redirect, or 200 with an HTML sign-in page) signs in again
+//!   once and repeats the request; a second refusal is [`CdmsError::Unauthorized`].
+//! - TLS certificates are always verified (rustls). Credentials are [`Secret`]s and are never
+//!   logged; the `Authorization` and `Cookie` headers are marked sensitive.
+//! - Each attempt runs in a DEBUG `cdms_request` span (verb, set, attempt, status, duration,
+//!   bytes) and is counted in [`Metrics`].
+
+mod auth;
+mod metrics;
+mod response;
+mod retry;
+mod transport;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value as J};
+use uuid::Uuid;
+
+use super::CdmsError;
+use response::{entry, is_duplicate, status_error};
+use transport::{Call, Retry};
+
+pub use auth::{Auth, Secret};
+pub use metrics::{Metrics, MetricsSnapshot, Verb};
+pub use retry::RetryPolicy;
+pub use url::{encode_component, ListOptions};
+
+/// A client of one organisation's Organization Data Service. Cheap to clone (clones share the
+/// connection pool, the session and the metrics).
+#[derive(Clone)]
+pub struct CdmsClient {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    endpoint: url::Endpoint,
+    auth: Auth,
+    session: auth::Session,
+    login_lock: tokio::sync::Mutex<()>,
+    retry: RetryPolicy,
+    timeout: Duration,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for CdmsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CdmsClient")
+            .field("service", &self.inner.endpoint.service)
+            .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`CdmsClient`].
+#[derive(Debug)]
+pub struct CdmsClientBuilder {
+    base_url: String,
+    auth: Auth,
+    http: Option<reqwest::Client>,
+    retry: RetryPolicy,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl CdmsClientBuilder {
+    /// How to authenticate (default: no credentials).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Uses this HTTP client (its TLS, proxy and pool settings) instead of the default one.
+    /// The default client verifies certificates with rustls and does not follow redirects, so a
+    /// redirect to a sign-in page is seen as an expired session.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The time limit of one attempt, answer body included (default: 120 s; CDMS took about a
+    /// minute to delete an account).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time limit for establishing a connection, for the default HTTP client (default: 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<CdmsClient, CdmsError> {
+        let endpoint = url::Endpoint::new(&self.base_url)?;
+        if let Auth::CookieSession { login_path, .. } = &self.auth {
+            endpoint.origin_path(login_path)?;
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .use_rustls_tls()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(self.connect_timeout)
+                .user_agent(concat!("cdms-sync/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| CdmsError::Config {
+                    message: format!("HTTP client: {e}"),
+                })?,
+        };
+        Ok(CdmsClient {
+            inner: Arc::new(Inner {
+                http,
+                endpoint,
+                auth: self.auth,
+                session: auth::Session::default(),
+                login_lock: tokio::sync::Mutex::new(()),
+                retry: self.retry,
+                timeout: self.timeout,
+                metrics: Arc::new(Metrics::default()),
+            }),
+        })
+    }
+}
+
+impl CdmsClient {
+    /// Starts configuring a client of the organisation at `base_url` (the organisation root,
+    /// e.g. `https://crm.example.org/UKTI`; the service path is appended).
+    pub fn builder(base_url: impl Into<String>) -> CdmsClientBuilder {
+        CdmsClientBuilder {
+            base_url: base_url.into(),
+            auth: Auth::None,
+            http: None,
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The service root URL (`…/XRMServices/2011/OrganizationData.svc`).
+    pub fn service_url(&self) -> &str {
+        &self.inner.endpoint.service
+    }
+
+    /// The client's counters (shared by its clones).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Signs in now (cookie sessions; a no-op for the other modes), instead of on first use.
+    pub async fn sign_in(&self) -> Result<(), CdmsError> {
+        let generation = self.inner.session.generation();
+        self.inner.login("sign-in", generation).await
+    }
+
+    /// Pages through `set` with `opts`; see [`Pager`].
+    pub fn pager(&self, set: &str, opts: &ListOptions) -> Result<Pager, CdmsError> {
+        let mut url = self.inner.endpoint.set_url(set)?;
+        let query = opts.query();
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
+        Ok(Pager {
+            client: self.clone(),
+            set: set.to_owned(),
+            next: Some(url),
+            remaining: opts.top.map(u64::from),
+            pages: 0,
+        })
+    }
+
+    /// Continues paging `set` at `link`: the URL of a page, as saved from [`Pager::next_link`]
+    /// (possibly by an earlier process, to resume a long listing). It must be on this client's
+    /// origin.
+    pub fn resume_pager(&self, set: &str, link: &str) -> Result<Pager, CdmsError> {
+        self.inner.endpoint.set_url(set)?;
+        let parsed = reqwest::Url::parse(link).map_err(|e| CdmsError::Config {
+            message: format!(
+                "{set}: cannot resume at {:?}: {e}",
+                crate::cdms::excerpt(link, 200)
+            ),
+        })?;
+        if !self.inner.endpoint.same_origin(&parsed) {
+            return Err(CdmsError::Config {
+                message: format!(
+                    "{set}: cannot resume at a link on another server: {}",
+                    crate::cdms::excerpt(link, 200)
+                ),
+            });
+        }
+        Ok(Pager {
+            client: self.clone(),
+            set: set.to_owned(),
+            next: Some(link.to_owned()),
+            remaining: None,
+            pages: 0,
+        })
+    }
+
+    /// Every record of `set` matching `opts`, following `__next` to the end (or `opts.top`).
+    pub async fn list(&self, set: &str, opts: &ListOptions) -> Result<Vec<J>, CdmsError> {
+        let mut pager = self.pager(set, opts)?;
+        let mut all = Vec::new();
+        while let Some(page) = pager.next_page().await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    /// The record of `set` with key `id` (all properties).
+    pub async fn get(&self, set: &str, id: Uuid) -> Result<Map<String, J>, CdmsError> {
+        let url = self.inner.endpoint.key_url(set, id)?;
+        let call = Call {
+            verb: Verb::Get,
+            set,
+            url,
+            body: None,
+            retry: Retry::Idempotent,
+        };
+        let a = self.inner.execute(call).await?;
+        match a.status {
+            200 => entry(set, &a),
+            _ => Err(status_error(set, Some(id), &a)),
+        }
+    }
+
+    /// Creates a record; returns it as CDMS stored it (201 body). Not retried after the request
+    /// may have reached the server, since a repeat could create a second record: use
+    /// [`CdmsClient::create_with_id`] for a create that can be retried safely.
+    pub async fn create(
+        &self,
+        set: &str,
+        body: &Map<String, J>,
+    ) -> Result<Map<String, J>, CdmsError> {
+        let a = self.post(set, body, Retry::Never).await?;
+        match a.status {
+            200 | 201 => entry(set, &a),
+            _ if is_duplicate(&a) => Err(CdmsError::Conflict {
+                set: set.to_owned(),
+                message: response::error_details(&a.body).1,
+            }),
+            _ => Err(status_error(set, None, &a)),
+        }
+    }
+
+    /// Creates a record with the client-generated key `id` (sent as `id_property`), so the
+    /// create can be retried: a duplicate-key answer for this key means an earlier attempt (or
+    /// an earlier run) created it, and the record is fetched and returned.
+    pub async fn create_with_id(
+        &self,
+        set: &str,
+        id_property: &str,
+        id: Uuid,
+        body: &Map<String, J>,
+    ) -> Result<Map<String, J>, CdmsError> {
+        let mut body = body.clone();
+        body.insert(
+            id_property.to_owned(),
+            J::String(id.hyphenated().to_string()),
+        );
+        let a = self.post(set, &body, Retry::SafeCreate).await?;
+        match a.status {
+            200 | 201 => {
+                let created = entry(set, &a)?;
+                let echoed = created
+                    .get(id_property)
+                    .and_then(J::as_str)
+                    .and_then(|s| Uuid::parse_str(s).ok());
+                match echoed {
+                    Some(got) if got != id => Err(CdmsError::Conflict {
+                        set: set.to_owned(),
+                        message: format!("created with key {got} instead of the requested {id}"),
+                    }),
+                    _ => Ok(created),
+                }
+            }
+            _ if is_duplicate(&a) => {
+                self.inner.metrics.replayed_create();
+                tracing::debug!(set, %id, "create found its key already taken; fetching the record");
+                self.get(set, id).await.map_err(|e| match e {
+                    CdmsError::NotFound { .. } => CdmsError::Conflict {
+                        set: set.to_owned(),
+                        message: format!("key {id} is reported as a duplicate but cannot be read"),
+                    },
+                    other => other,
+                })
+            }
+            _ => Err(status_error(set, None, &a)),
+        }
+    }
+
+    /// Changes the given properties of record `id` (MERGE; other properties are untouched).
+    pub async fn update(
+        &self,
+        set: &str,
+        id: Uuid,
+        body: &Map<String, J>,
+    ) -> Result<(), CdmsError> {
+        let url = self.inner.endpoint.key_url(set, id)?;
+        let body = serde_json::to_vec(body).map_err(|e| CdmsError::Config {
+            message: format!("body: {e}"),
+        })?;
+        let call = Call {
+            verb: Verb::Merge,
+            set,
+            url,
+            body: Some(body),
+            retry: Retry::Idempotent,
+        };
+        let a = self.inner.execute(call).await?;
+        match a.status {
+            200 | 204 => Ok(()),
+            _ => Err(status_error(set, Some(id), &a)),
+        }
+    }
+
+    /// Deletes record `id`. A 404 after an attempt whose answer was lost counts as done.
+    pub async fn delete(&self, set: &str, id: Uuid) -> Result<(), CdmsError> {
+        let url = self.inner.endpoint.key_url(set, id)?;
+        let call = Call {
+            verb: Verb::Delete,
+            set,
+            url,
+            body: None,
+            retry: Retry::Idempotent,
+        };
+        let a = self.inner.execute(call).await?;
+        match a.status {
+            200 | 204 => Ok(()),
+            404 if a.ambiguous => Ok(()),
+            _ => Err(status_error(set, Some(id), &a)),
+        }
+    }
+
+    async fn post(
+        &self,
+        set: &str,
+        body: &Map<String, J>,
+        retry: Retry,
+    ) -> Result<transport::Answer, CdmsError> {
+        let url = self.inner.endpoint.set_url(set)?;
+        let body = serde_json::to_vec(body).map_err(|e| CdmsError::Config {
+            message: format!("body: {e}"),
+        })?;
+        self.inner
+            .execute(Call {
+                verb: Verb::Post,
+                set,
+                url,
+                body: Some(body),
+                retry,
+            })
+            .await
+    }
+}
+
+/// Pages of a list request, fetched one at a time by following `__next`.
+///
+/// ```no_run
+/// # async fn demo(client: cdms_runtime::cdms::CdmsClient) -> Result<(), cdms_runtime::cdms::CdmsError> {
+/// let mut pager = client.pager("AccountSet", &Default::default())?;
+/// while let Some(page) = pager.next_page().await? {
+///     println!("{} records", page.len());
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Pager {
+    client: CdmsClient,
+    set: String,
+    next: Option<String>,
+    remaining: Option<u64>,
+    pages: u32,
+}
+
+impl Pager {
+    /// The next page (at most 50 records), or `None` after the last one. The first call always
+    /// yields a page, possibly empty.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<J>>, CdmsError> {
+        if self.remaining == Some(0) {
+            self.next = None;
+        }
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        let set = self.set.as_str();
+        let call = Call {
+            verb: Verb::Get,
+            set,
+            url: url.clone(),
+            body: None,
+            retry: Retry::Idempotent,
+        };
+        let inner = &self.client.inner;
+        let a = inner.execute(call).await?;
+        if a.status != 200 {
+            return Err(status_error(set, None, &a));
+        }
+        let (mut results, next) = response::page(set, &a)?;
+        inner.metrics.page();
+        self.pages += 1;
+        if let Some(remaining) = &mut self.remaining {
+            let keep = usize::try_from(*remaining).unwrap_or(usize::MAX);
+            results.truncate(keep);
+            *remaining -= results.len() as u64;
+        }
+        if let Some(next) = next {
+            let parsed = reqwest::Url::parse(&next).map_err(|e| CdmsError::Malformed {
+                what: format!("{set}: \"__next\" is not a URL ({e})"),
+                excerpt: crate::cdms::excerpt(&next, 200),
+            })?;
+            if !inner.endpoint.same_origin(&parsed) {
+                return Err(CdmsError::Malformed {
+                    what: format!(
+                        "{set}: \"__next\" leads to another server; refusing to follow it"
+                    ),
+                    excerpt: crate::cdms::excerpt(&next, 200),
+                });
+            }
+            if next == url {
+                return Err(CdmsError::Malformed {
+                    what: format!("{set}: \"__next\" repeats the page just read"),
+                    excerpt: crate::cdms::excerpt(&next, 200),
+                });
+            }
+            self.next = Some(next);
+        }
+        Ok(Some(results))
+    }
+
+    /// The URL the next call to [`Pager::next_page`] fetches (the first page's URL before the
+    /// first call, then the last `__next`); `None` after the last page. Saved as a checkpoint,
+    /// it lets [`CdmsClient::resume_pager`] continue the listing later.
+    pub fn next_link(&self) -> Option<&str> {
+        if self.remaining == Some(0) {
+            return None;
+        }
+        self.next.as_deref()
+    }
+
+    /// How many pages were read so far.
+    pub fn pages(&self) -> u32 {
+        self.pages
+    }
+
+    /// Whether the last page was read.
+    pub fn is_done(&self) -> bool {
+        self.next.is_none() || self.remaining == Some(0)
+    }
+}

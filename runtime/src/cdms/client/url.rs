@@ -1,0 +1,140 @@
+//! URLs of the Organization Data Service, with every query option percent-encoded.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::Url;
+use uuid::Uuid;
+
+use super::super::CdmsError;
+
+/// Everything but RFC 3986's unreserved characters is encoded: `&`, `#`, `+`, `'`, `%`, `,`,
+/// `/`, spaces (as `%20`) and non-ASCII (as UTF-8 bytes) all survive the trip.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a query option value (or a form field).
+pub fn encode_component(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// The options of a list request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// `$filter` (see [`crate::cdms::filter::translate`]), unencoded.
+    pub filter: Option<String>,
+    /// `$select`: the properties to return (empty = all).
+    pub select: Vec<String>,
+    /// `$orderby` (see [`crate::cdms::filter::orderby`]), unencoded.
+    pub orderby: Option<String>,
+    /// `$top`: the most records to return across all pages. Also enforced by the client, which
+    /// stops following `__next` once it has this many.
+    pub top: Option<u32>,
+}
+
+impl ListOptions {
+    /// The query string (without `?`), every value percent-encoded.
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(f) = &self.filter {
+            parts.push(format!("$filter={}", encode_component(f)));
+        }
+        if !self.select.is_empty() {
+            parts.push(format!(
+                "$select={}",
+                encode_component(&self.select.join(","))
+            ));
+        }
+        if let Some(o) = &self.orderby {
+            parts.push(format!("$orderby={}", encode_component(o)));
+        }
+        if let Some(top) = self.top {
+            parts.push(format!("$top={top}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// Where the service lives.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    /// `{org root}/XRMServices/2011/OrganizationData.svc`, without a trailing slash.
+    pub service: String,
+    /// The parsed organisation root (for the origin and the sign-in path).
+    pub base: Url,
+}
+
+impl Endpoint {
+    pub fn new(base_url: &str) -> Result<Self, CdmsError> {
+        let config = |message: String| CdmsError::Config { message };
+        let base = Url::parse(base_url)
+            .map_err(|e| config(format!("invalid base URL {base_url:?}: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(config(format!(
+                "base URL {base_url:?} must be an http(s) URL with a host"
+            )));
+        }
+        if base.query().is_some()
+            || base.fragment().is_some()
+            || !base.username().is_empty()
+            || base.password().is_some()
+        {
+            return Err(config(
+                "the base URL must not carry a query, a fragment or credentials (use Auth)"
+                    .to_owned(),
+            ));
+        }
+        let root = base.as_str().trim_end_matches('/');
+        Ok(Endpoint {
+            service: format!("{root}{}", super::super::wire::SERVICE_PATH),
+            base,
+        })
+    }
+
+    /// `…/AccountSet`.
+    pub fn set_url(&self, set: &str) -> Result<String, CdmsError> {
+        check_set(set)?;
+        Ok(format!("{}/{set}", self.service))
+    }
+
+    /// `…/AccountSet(guid'…')`.
+    pub fn key_url(&self, set: &str, id: Uuid) -> Result<String, CdmsError> {
+        check_set(set)?;
+        Ok(format!("{}/{set}(guid'{}')", self.service, id.hyphenated()))
+    }
+
+    /// An absolute path on the server (`/adfs/login`), resolved against the origin.
+    pub fn origin_path(&self, path: &str) -> Result<String, CdmsError> {
+        let mut url = self.base.clone();
+        if !path.starts_with('/') {
+            return Err(CdmsError::Config {
+                message: format!("the sign-in path {path:?} must start with '/'"),
+            });
+        }
+        url.set_path(path);
+        url.set_query(None);
+        Ok(url.to_string())
+    }
+
+    /// Whether `url` is on the same origin (scheme, host, port) as the service: a `__next` link
+    /// elsewhere is refused, so credentials never leave for another host.
+    pub fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host_str().map(str::to_ascii_lowercase)
+                == self.base.host_str().map(str::to_ascii_lowercase)
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+}
+
+/// Entity set names are schema identifiers (`AccountSet`, `optevia_countrySet`).
+fn check_set(set: &str) -> Result<(), CdmsError> {
+    let ok = !set.is_empty() && set.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CdmsError::Config {
+            message: format!("{set:?} is not an entity set name"),
+        })
+    }
+}

@@ -36,6 +36,18 @@ pub fn decode<T: FieldType>(
     index: usize,
     value: Option<Value>,
 ) -> Result<T, Error> {
+    decode_with(meta, index, value, T::from_value)
+}
+
+/// [`decode`] with the conversion passed in as `<T as FieldType>::from_value`: generated code
+/// names the `FieldType` bound at the field's type, so an unsupported type is reported once,
+/// there.
+pub fn decode_with<T>(
+    meta: &'static EntityMeta,
+    index: usize,
+    value: Option<Value>,
+    from_value: fn(Value) -> Result<T, ValueError>,
+) -> Result<T, Error> {
     let field = meta.fields.get(index).map_or("?", |f| f.name);
     let value = value.ok_or_else(|| Error::Decode {
         entity: meta.name,
@@ -44,7 +56,7 @@ pub fn decode<T: FieldType>(
         reason: "the row is shorter than the entity".to_owned(),
     })?;
     let shown = value.to_string();
-    T::from_value(value).map_err(|e| Error::Decode {
+    from_value(value).map_err(|e| Error::Decode {
         entity: meta.name,
         field,
         value: shown,

@@ -40,6 +40,7 @@ pub use value::{Kind, Value};
 /// Re-exports for application code: `use cdms_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::entity::Entity as _;
+    pub use crate::query::EntityExt;
     pub use crate::{Db, Entity, Field, OptionSet, QuerySet, Ref, Q};
     #[cfg(feature = "cdms")]
     pub use crate::CdmsSynced;

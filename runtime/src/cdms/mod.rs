@@ -1,15 +1,191 @@
 //! Everything that talks to CDMS (Dynamics CRM 2011). Retiring CDMS deletes this module.
+//!
+//! - [`client`]: the OData V2 HTTP client (paging, retries, re-authentication, metrics).
+//! - [`codec`]: CDMS JSON records ⇄ local [`crate::Value`]s, driven by [`CdmsMeta`].
+//! - [`filter`]: the typed query tree → the 2011 `$filter` / `$orderby` dialect.
+//! - [`meta`], [`wire`]: the generated metadata and the wire forms shared with the emulator.
 
+pub mod bulk;
+pub mod client;
+pub mod codec;
+pub mod filter;
 pub mod meta;
+pub mod sync;
 pub mod wire;
 
+#[cfg(test)]
+mod test_fixtures;
+
+pub use client::{
+    Auth, CdmsClient, CdmsClientBuilder, ListOptions, Metrics, MetricsSnapshot, Pager,
+    RetryPolicy, Secret, Verb,
+};
+pub use codec::{RemoteRecord, RemoteRef, WriteMode};
+pub use filter::{RemoteOrder, Translation};
 pub use meta::{CdmsField, CdmsKind, CdmsMeta, Codec, Synced};
+pub use sync::{apply_records, ApplyStats, CdmsRemote, SyncConfig, SyncError, WriteOutcome};
+
+use uuid::Uuid;
+
+/// Why a request failed without an HTTP status worth reporting (or with one that may pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransientCause {
+    /// The server answered with this status (5xx, 429).
+    Status(u16),
+    /// The request did not complete within the client's timeout.
+    Timeout,
+    /// No connection could be established (nothing was sent).
+    Connect,
+    /// The connection failed while sending or receiving (reset, closed mid-body, ...).
+    Io(std::io::ErrorKind),
+}
+
+impl std::fmt::Display for TransientCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransientCause::Status(s) => write!(f, "HTTP {s}"),
+            TransientCause::Timeout => f.write_str("timeout"),
+            TransientCause::Connect => f.write_str("connection failed"),
+            TransientCause::Io(kind) => write!(f, "I/O error ({kind})"),
+        }
+    }
+}
 
 /// An error from CDMS or the sync protocol.
-#[derive(Debug, thiserror::Error)]
+///
+/// Every variant names what was being accessed. Credentials never appear in messages.
+/// New variants may be added (the sync protocol adds its own), so match with a wildcard arm.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CdmsError {
-    /// Placeholder-free minimal variant until the client lands: a message.
-    #[error("{0}")]
-    Other(String),
+    /// The record does not exist (HTTP 404 on a keyed request).
+    #[error("{set}: no record with id {id}")]
+    NotFound {
+        /// The entity set (`AccountSet`).
+        set: String,
+        /// The requested key.
+        id: Uuid,
+    },
+    /// CDMS refused the request as invalid (400, 404 on a set, 405, 406, 413, or a platform
+    /// fault that retrying cannot cure). `code` is CRM's error code (often empty).
+    #[error("{set}: CDMS rejected the request (HTTP {status}, code {code:?}): {message}")]
+    BadRequest {
+        /// The entity set the request was for.
+        set: String,
+        /// The HTTP status.
+        status: u16,
+        /// CRM's error code (a signed decimal string, or empty).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The credentials were refused, or the session could not be re-established.
+    #[error("CDMS refused the credentials: {message}")]
+    Unauthorized {
+        /// What happened (never the credentials themselves).
+        message: String,
+    },
+    /// The user lacks the privilege (HTTP 403).
+    #[error("{set}: access denied: {message}")]
+    Forbidden {
+        /// The entity set.
+        set: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The write conflicts with existing data (a duplicate key that is not ours, HTTP 409/412).
+    #[error("{set}: conflict: {message}")]
+    Conflict {
+        /// The entity set.
+        set: String,
+        /// What conflicts.
+        message: String,
+    },
+    /// A failure that may pass (5xx, 429, timeouts, dropped connections), after `attempts`
+    /// attempts.
+    #[error("{set}: CDMS unavailable after {attempts} attempt(s): {cause}: {message}")]
+    Transient {
+        /// The entity set.
+        set: String,
+        /// The last failure.
+        cause: TransientCause,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last error message (server text or transport error).
+        message: String,
+    },
+    /// The response is not the OData JSON it should be (bad JSON, no `d`, an unexpected page).
+    #[error("malformed CDMS response: {what}; body starts with {excerpt:?}")]
+    Malformed {
+        /// What was wrong, and for which request.
+        what: String,
+        /// The first characters of the body.
+        excerpt: String,
+    },
+    /// A property of a CDMS record could not become the local field's value.
+    #[error("{entity}.{property}: cannot decode {value}: {reason}")]
+    Decode {
+        /// The CDMS entity (`Account`).
+        entity: &'static str,
+        /// The CDMS property (`Name`).
+        property: String,
+        /// The offending JSON, rendered (truncated).
+        value: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// A local value could not become a CDMS property value.
+    #[error("{entity}.{property}: cannot encode {value}: {reason}")]
+    Encode {
+        /// The CDMS entity (`Account`).
+        entity: &'static str,
+        /// The CDMS property.
+        property: String,
+        /// The offending value, rendered.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// The client is misconfigured (bad base URL, invalid set name, TLS setup failure).
+    #[error("CDMS client configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// The sync protocol refused or could not complete an operation ([`sync::SyncError`]).
+    #[error(transparent)]
+    Sync(#[from] sync::SyncError),
+}
+
+impl CdmsError {
+    /// Whether retrying later may succeed ([`CdmsError::Transient`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, CdmsError::Transient { .. })
+    }
+
+    /// Whether this is [`CdmsError::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CdmsError::NotFound { .. })
+    }
+
+    /// The HTTP status the error came with, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CdmsError::NotFound { .. } => Some(404),
+            CdmsError::BadRequest { status, .. } => Some(*status),
+            CdmsError::Unauthorized { .. } => Some(401),
+            CdmsError::Forbidden { .. } => Some(403),
+            CdmsError::Transient { cause: TransientCause::Status(s), .. } => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// Shortens `text` to at most `max` characters (on a character boundary) for error messages.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
 }

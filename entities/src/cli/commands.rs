@@ -1,0 +1,270 @@
+//! `migrate`, `load`, `poll`, `status` and `emulate`.
+
+use std::time::{Duration, Instant};
+
+use cdms_runtime::cdms::bulk::{self, Bulk, LoadOptions, LoadReport, Loader, PollOptions, PollReport, Poller, Stop};
+use cdms_runtime::cdms::{CdmsMeta, MetricsSnapshot, Verb};
+use cdms_runtime::Db;
+use clap::Args;
+
+use super::args::{CdmsArgs, DbArgs, EntityArgs, WorkerArgs};
+use super::render::Reporter;
+use super::{CliError, Outcome};
+use crate::demo_data::{self, DemoScale};
+
+/// Creates or updates the local tables of every entity (and the sync's state tables).
+pub async fn migrate(db: &Db) -> Result<(), CliError> {
+    Ok(bulk::state::migrate_all(db, crate::all_entities()).await?)
+}
+
+/// Fires `stop` on the first Ctrl-C; a second one exits at once.
+pub fn stop_on_ctrl_c(stop: Stop) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: finishing the current batch (Ctrl-C again to quit at once)");
+            stop.stop();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+/// Requests by verb, e.g. `GET 412, POST 3, MERGE 2`.
+pub fn requests_by_verb(m: &MetricsSnapshot) -> String {
+    let parts: Vec<String> = [Verb::Get, Verb::Post, Verb::Merge, Verb::Delete]
+        .into_iter()
+        .filter(|v| m.requests(*v) > 0)
+        .map(|v| format!("{v} {}", m.requests(v)))
+        .collect();
+    let mut text = if parts.is_empty() { "none".to_owned() } else { parts.join(", ") };
+    if m.retries > 0 {
+        text.push_str(&format!(" ({} retries)", m.retries));
+    }
+    text
+}
+
+/// Options of `load`.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub cdms: CdmsArgs,
+    #[command(flatten)]
+    pub entities: EntityArgs,
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// Partitions per entity set (`CreatedOn` windows), decided when a set is first loaded.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub partitions: usize,
+    /// Partitions fetched at once by this process.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Pages (of 50 records) applied per transaction and checkpoint.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub pages_per_commit: usize,
+    /// Stop after committing this many pages (a later `load` resumes).
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+    /// Forget earlier checkpoints of the selected entities and load them again from the start
+    /// (rows already loaded are refreshed, not duplicated).
+    #[arg(long)]
+    pub restart: bool,
+}
+
+fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
+    println!("{:<14} {:>9} {:>7} {:>11} {:>9} {:>10}", "entity", "records", "pages", "partitions", "seconds", "records/s");
+    for e in &report.entities {
+        let rate = if e.elapsed.as_secs_f64() > 0.0 { e.records as f64 / e.elapsed.as_secs_f64() } else { 0.0 };
+        let note = match (e.already_done, e.complete) {
+            (true, _) => "  (already loaded)",
+            (false, true) => "",
+            (false, false) => "  (incomplete)",
+        };
+        println!(
+            "{:<14} {:>9} {:>7} {:>11} {:>9.1} {:>10.0}{note}",
+            e.entity,
+            e.records,
+            e.pages,
+            format!("{}/{}", e.claimed, e.partitions),
+            e.elapsed.as_secs_f64(),
+            rate
+        );
+    }
+    let secs = report.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { report.records() as f64 / secs } else { 0.0 };
+    println!("{} records in {secs:.1}s ({rate:.0}/s); CDMS requests: {}", report.records(), requests_by_verb(metrics));
+}
+
+/// `load`.
+pub async fn load(args: &LoadArgs, reporter: &Reporter) -> Result<Outcome, CliError> {
+    let entities = args.entities.select()?;
+    let db = args.db.connect().await?;
+    migrate(&db).await?;
+    let remote = args.cdms.remote()?;
+    let bulk = args.worker.apply(Bulk::new(&db.as_actor("cdms-sync load"), remote.clone()).progress(reporter.progress.clone()));
+    if args.restart {
+        for meta in &entities {
+            bulk::state::reset(&db, meta.set, false).await?;
+        }
+    }
+    stop_on_ctrl_c(bulk.stop_signal().clone());
+    let options = LoadOptions {
+        partitions: args.partitions.max(1),
+        concurrency: args.concurrency.max(1),
+        pages_per_commit: args.pages_per_commit.max(1),
+        lease: args.worker.lease(),
+        max_pages: args.max_pages,
+        ..LoadOptions::default()
+    };
+    tracing::info!(worker = bulk.worker_id(), cdms = remote.client().service_url(), "loading");
+    let report = Loader::new(bulk, options).run(&entities).await?;
+    print_load(&report, &remote.client().metrics().snapshot());
+    db.close().await;
+    if report.complete() {
+        Ok(Outcome::Ok)
+    } else {
+        eprintln!("the load stopped before the end; run `cdms-sync load` again to resume from the checkpoints");
+        Ok(Outcome::Interrupted)
+    }
+}
+
+/// Options of `poll`.
+#[derive(Debug, Clone, Args)]
+pub struct PollArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub cdms: CdmsArgs,
+    #[command(flatten)]
+    pub entities: EntityArgs,
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// Poll once and exit.
+    #[arg(long, conflicts_with = "interval")]
+    pub once: bool,
+    /// Seconds between the starts of two polls (continuous mode, until Ctrl-C).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub interval: u64,
+    /// Seconds before the watermark each poll starts reading again.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub overlap: u64,
+    /// Seconds between id reconciliations (which find records deleted in CDMS); 0 reconciles on
+    /// every poll.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub reconcile_every: u64,
+    /// Never reconcile ids.
+    #[arg(long, conflicts_with = "reconcile_every")]
+    pub no_reconcile: bool,
+}
+
+fn print_poll(report: &PollReport) {
+    for e in &report.entities {
+        if let Some(why) = &e.skipped {
+            println!("{:<14} skipped: {why}", e.entity);
+            continue;
+        }
+        let watermark = e.watermark.map_or_else(|| "-".to_owned(), |w| cdms_runtime::types::format_datetime(&w));
+        println!(
+            "{:<14} read {:>6}, new {:>5}, updated {:>5} ({} same-second), deleted {:>4}{}{}  watermark {watermark}",
+            e.entity,
+            e.fetched,
+            e.inserted + e.recovered,
+            e.updated,
+            e.same_second,
+            e.deleted,
+            if e.delete_refused > 0 { format!(" ({} kept: still referenced)", e.delete_refused) } else { String::new() },
+            if e.reconciled { ", ids reconciled" } else { "" },
+        );
+    }
+}
+
+/// `poll`.
+pub async fn poll(args: &PollArgs, reporter: &Reporter) -> Result<Outcome, CliError> {
+    let entities = args.entities.select()?;
+    let db = args.db.connect().await?;
+    migrate(&db).await?;
+    let remote = args.cdms.remote()?;
+    let bulk = args.worker.apply(Bulk::new(&db.as_actor("cdms-sync poll"), remote).progress(reporter.progress.clone()));
+    stop_on_ctrl_c(bulk.stop_signal().clone());
+    let options = PollOptions {
+        overlap: Duration::from_secs(args.overlap),
+        reconcile_every: (!args.no_reconcile).then(|| Duration::from_secs(args.reconcile_every)),
+        lease: args.worker.lease(),
+        ..PollOptions::default()
+    };
+    let poller = Poller::new(bulk, options);
+    if args.once {
+        let report = poller.once(&entities).await?;
+        print_poll(&report);
+    } else {
+        let polls = poller
+            .run(&entities, Duration::from_secs(args.interval.max(1)), |r| {
+                if r.changes() > 0 || r.entities.iter().any(|e| e.reconciled) {
+                    print_poll(r);
+                }
+            })
+            .await?;
+        tracing::info!(polls, "stopped");
+    }
+    db.close().await;
+    Ok(Outcome::Ok)
+}
+
+/// Options of `status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub cdms: CdmsArgs,
+    #[command(flatten)]
+    pub entities: EntityArgs,
+    /// Examples of each kind of drift to show per entity.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub sample: usize,
+}
+
+/// `status`: exit code 3 when the two sides differ.
+pub async fn status(args: &StatusArgs, reporter: &Reporter) -> Result<Outcome, CliError> {
+    let entities: Vec<&'static CdmsMeta> = args.entities.select()?;
+    let db = args.db.connect().await?;
+    migrate(&db).await?;
+    let bulk = Bulk::new(&db, args.cdms.remote()?).progress(reporter.progress.clone());
+    stop_on_ctrl_c(bulk.stop_signal().clone());
+    let report = bulk::status(&bulk, &entities, args.sample).await?;
+    print!("{report}");
+    db.close().await;
+    Ok(if report.drift() { Outcome::Drift } else { Outcome::Ok })
+}
+
+/// Options of `emulate`.
+#[derive(Debug, Clone, Args)]
+pub struct EmulateArgs {
+    /// The address to serve on (`127.0.0.1:0` picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Seed the demo data set with this many organisations (2.5 contacts each, and the full
+    /// lookup sets). Without it, every set starts empty.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<usize>,
+}
+
+/// `emulate`: serves until Ctrl-C.
+pub async fn emulate(args: &EmulateArgs) -> Result<Outcome, CliError> {
+    let started = Instant::now();
+    let emulator = demo_data::emulator_builder().build()?;
+    if let Some(n) = args.seed {
+        let seeded = demo_data::seed(&emulator, DemoScale::organisations(n))?;
+        tracing::info!(records = seeded.total(), organisations = seeded.organisations, contacts = seeded.contacts, "seeded in {:.1}s", started.elapsed().as_secs_f64());
+    }
+    let running = emulator.serve(args.listen.as_str()).await?;
+    println!("CDMS emulator: {}  (entity sets: {})", running.base_url(), emulator.set_names().join(", "));
+    println!("use it with: CDMS_URL={} cdms-sync load", running.base_url());
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    tokio::signal::ctrl_c().await.map_err(|e| CliError::Other(format!("waiting for Ctrl-C: {e}")))?;
+    running.shutdown().await?;
+    println!("stopped after {} requests", emulator.log().len());
+    Ok(Outcome::Ok)
+}

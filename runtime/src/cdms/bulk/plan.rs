@@ -1,0 +1,180 @@
+//! Splitting an entity set into partitions for the initial load.
+//!
+//! CRM 2011 has no counts (`$inlinecount` is refused) and limits `$skip`, so the set is split by
+//! `CreatedOn` windows: the oldest and newest `CreatedOn` come from two one-record requests
+//! (`$orderby=CreatedOn asc|desc&$top=1&$select=CreatedOn`), and the span between them is cut into
+//! equal windows on whole seconds (CDMS's precision, and all a `datetime'…'` literal can say). The
+//! first window has no lower bound and the last no upper bound, and one more partition takes the
+//! records without a `CreatedOn` (`CreatedOn eq null`), so the partitions cover every record, now
+//! and created later, exactly once. A set whose entity does not map `CreatedOn`, an empty set, or
+//! a set of fewer than [`SMALL_SET`] records (one `$skip` probe tells) is one partition without
+//! a filter.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value as J;
+
+use crate::cdms::client::{CdmsClient, ListOptions};
+use crate::cdms::meta::CdmsMeta;
+use crate::cdms::{wire, CdmsError};
+use crate::error::Result;
+
+use super::state::Partition;
+
+/// The `CreatedOn` property of `meta`, when mapped.
+pub(crate) fn created_property(meta: &CdmsMeta) -> Option<&'static str> {
+    meta.entity.created.and_then(|i| meta.by_field(i)).map(|f| f.property)
+}
+
+/// The `ModifiedOn` property of `meta` (mapped by every synced entity; the CDMS name otherwise).
+pub(crate) fn modified_property(meta: &CdmsMeta) -> &'static str {
+    meta.modified().map_or("ModifiedOn", |f| f.property)
+}
+
+/// `datetime'2016-01-31T13:05:09'` for a whole-second instant.
+pub(crate) fn datetime_literal(t: DateTime<Utc>) -> String {
+    format!("datetime'{}'", t.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// `t` rounded down to a whole second.
+pub(crate) fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// Reads the datetime property `prop` of a record.
+pub(crate) fn record_time(meta: &CdmsMeta, record: &J, prop: &str) -> Result<Option<DateTime<Utc>>> {
+    match record.get(prop) {
+        None | Some(J::Null) => Ok(None),
+        Some(J::String(s)) => wire::parse_date(s).map(Some).ok_or_else(|| {
+            CdmsError::Decode {
+                entity: meta.service,
+                property: prop.to_owned(),
+                value: s.clone(),
+                reason: "expected /Date(ms)/".to_owned(),
+            }
+            .into()
+        }),
+        Some(other) => Err(CdmsError::Decode {
+            entity: meta.service,
+            property: prop.to_owned(),
+            value: crate::cdms::excerpt(&other.to_string(), 80),
+            reason: "expected /Date(ms)/".to_owned(),
+        }
+        .into()),
+    }
+}
+
+/// The newest (`desc`) or oldest value of datetime property `prop` in `meta`'s set.
+pub(crate) async fn extreme(client: &CdmsClient, meta: &CdmsMeta, prop: &str, desc: bool) -> Result<Option<DateTime<Utc>>> {
+    let opts = ListOptions {
+        filter: Some(format!("{prop} ne null")),
+        select: vec![prop.to_owned()],
+        orderby: Some(format!("{prop} {}", if desc { "desc" } else { "asc" })),
+        top: Some(1),
+    };
+    let mut pager = client.pager(meta.set, &opts)?;
+    let Some(page) = pager.next_page().await? else { return Ok(None) };
+    match page.first() {
+        Some(record) => record_time(meta, record, prop),
+        None => Ok(None),
+    }
+}
+
+/// A planned load of one set.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub partitions: Vec<Partition>,
+    /// The newest `ModifiedOn` when the plan was made: the first poll starts there.
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// Windows `[lo, hi)` cutting `[min, max]` (whole seconds) into at most `n` equal parts.
+pub(crate) fn windows(min: DateTime<Utc>, max: DateTime<Utc>, n: usize) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let lo = floor_second(min);
+    let hi = floor_second(max) + Duration::seconds(1);
+    let span = (hi - lo).num_seconds().max(1);
+    let n = (n.max(1) as i64).min(span);
+    let step = (span + n - 1) / n;
+    let mut out = Vec::with_capacity(n as usize);
+    let mut start = lo;
+    while start < hi {
+        let end = (start + Duration::seconds(step)).min(hi);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// Sets with fewer records than this are loaded as one partition: splitting them would cost
+/// more requests (one partly filled page per window) than it saves.
+pub(crate) const SMALL_SET: u32 = 1_000;
+
+/// Whether `meta`'s set holds fewer than [`SMALL_SET`] records: one request for the record at
+/// that offset (`$skip` stays far below CRM's 5000 limit).
+async fn is_small(client: &CdmsClient, meta: &CdmsMeta) -> Result<bool> {
+    let query = format!("$select={}&$skip={SMALL_SET}&$top=1", meta.id_property);
+    let link = format!("{}/{}?{query}", client.service_url(), meta.set);
+    let mut pager = client.resume_pager(meta.set, &link)?;
+    Ok(pager.next_page().await?.is_none_or(|page| page.is_empty()))
+}
+
+/// Plans the partitions of `meta`'s set (about `n` of them).
+pub(crate) async fn plan(client: &CdmsClient, meta: &'static CdmsMeta, n: usize) -> Result<Plan> {
+    let watermark = extreme(client, meta, modified_property(meta), true).await?;
+    let created = match created_property(meta) {
+        Some(c) if n > 1 && !is_small(client, meta).await? => c,
+        _ => return Ok(Plan { partitions: vec![Partition::planned(meta.set, 0, None, None, None)], watermark }),
+    };
+    let (Some(min), Some(max)) = (extreme(client, meta, created, false).await?, extreme(client, meta, created, true).await?) else {
+        return Ok(Plan { partitions: vec![Partition::planned(meta.set, 0, None, None, None)], watermark });
+    };
+    let windows = windows(min, max, n);
+    let last = windows.len().saturating_sub(1);
+    let mut partitions = Vec::with_capacity(windows.len() + 1);
+    for (k, (lo, hi)) in windows.into_iter().enumerate() {
+        let lower = (k > 0).then(|| format!("{created} ge {}", datetime_literal(lo)));
+        let upper = (k < last).then(|| format!("{created} lt {}", datetime_literal(hi)));
+        let filter = match (lower, upper) {
+            (Some(l), Some(u)) => format!("{l} and {u}"),
+            (Some(l), None) => l,
+            (None, Some(u)) => u,
+            // A single window: everything with a CreatedOn.
+            (None, None) => format!("{created} ne null"),
+        };
+        partitions.push(Partition::planned(meta.set, k as i64, Some(filter), Some(lo), Some(hi)));
+    }
+    let k = partitions.len() as i64;
+    partitions.push(Partition::planned(meta.set, k, Some(format!("{created} eq null")), None, None));
+    Ok(Plan { partitions, watermark })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_451_606_400 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn windows_cover_the_span_on_whole_seconds() {
+        let w = windows(t(0), t(99), 4);
+        assert_eq!(w.len(), 4);
+        assert_eq!(w[0].0, t(0));
+        assert_eq!(w[3].1, t(100));
+        assert!(w.windows(2).all(|p| p[0].1 == p[1].0));
+        // A span shorter than the partition count gives one window per second.
+        let w = windows(t(5), t(6), 16);
+        assert_eq!(w, vec![(t(5), t(6)), (t(6), t(7))]);
+        // One instant: one window.
+        assert_eq!(windows(t(5), t(5), 8), vec![(t(5), t(6))]);
+        // Fractions round outwards.
+        let frac = t(5) + Duration::milliseconds(400);
+        assert_eq!(windows(frac, frac, 3), vec![(t(5), t(6))]);
+    }
+
+    #[test]
+    fn literal_is_whole_seconds() {
+        assert_eq!(datetime_literal(t(9)), "datetime'2016-01-01T00:00:09'");
+    }
+}

@@ -1,0 +1,382 @@
+//! Applying CDMS records to the local store: the core of every refresh, and of bulk loads.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use serde_json::Value as J;
+use uuid::Uuid;
+
+use super::error::SyncError;
+use super::fields::{cdms_of, default_row, field_name, id_of, modified_of, pk_of, put_record, reference_target, refresh_fields};
+use super::refs::{decode_all, fetch_by_ids};
+use super::CdmsRemote;
+use crate::cdms::codec::RemoteRecord;
+use crate::cdms::meta::CdmsMeta;
+use crate::entity::{EntityMeta, Row};
+use crate::error::Result;
+use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::store::history::{self, VersionKind};
+use crate::store::{rows, ReadSpec, Tx};
+use crate::value::Value;
+
+/// A record whose local row is newer than CDMS's version: left untouched by a refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalNewer {
+    /// The entity type.
+    pub entity: &'static str,
+    /// The local primary key.
+    pub pk: i64,
+    /// The CDMS id.
+    pub cdms_id: Uuid,
+    /// The local `modified`.
+    pub local: chrono::DateTime<chrono::Utc>,
+    /// CDMS's `ModifiedOn`.
+    pub cdms: chrono::DateTime<chrono::Utc>,
+}
+
+impl LocalNewer {
+    /// The matching [`SyncError::NotInSync`].
+    pub fn error(&self) -> SyncError {
+        SyncError::NotInSync { entity: self.entity, pk: self.pk, cdms_id: self.cdms_id, local: self.local, cdms: self.cdms }
+    }
+}
+
+/// What [`apply_records`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyStats {
+    /// Rows created from records first seen (referenced records fetched on the way included).
+    pub inserted: usize,
+    /// Rows refreshed because CDMS's `ModifiedOn` was newer.
+    pub updated: usize,
+    /// Records whose `ModifiedOn` equalled the local row's: untouched, no version.
+    pub unchanged: usize,
+    /// Records whose local row is newer: untouched (a read turns them into
+    /// [`SyncError::NotInSync`]).
+    pub local_newer: Vec<LocalNewer>,
+    /// Referenced records that were missing locally and were fetched from CDMS.
+    pub fetched_references: usize,
+    /// CDMS list requests made to fetch them.
+    pub requests: usize,
+    /// The local primary key of every applied record, by CDMS id (the given records and the
+    /// fetched references).
+    pub keys: HashMap<Uuid, i64>,
+}
+
+/// A lookup that points into records being applied in the same call and not yet stored (a
+/// cycle): stored as null first, set once every record is stored.
+struct Fixup {
+    meta: &'static EntityMeta,
+    holder: Uuid,
+    field: usize,
+    target: &'static EntityMeta,
+    target_id: Uuid,
+}
+
+struct Applier<'r> {
+    remote: &'r CdmsRemote,
+    /// Records being applied and not stored yet, by table.
+    pending: HashSet<(&'static str, Uuid)>,
+    fixups: Vec<Fixup>,
+    /// Rows to record a `remote refresh` version of, once the fixups are done.
+    versions: Vec<(&'static EntityMeta, Row)>,
+    stats: ApplyStats,
+}
+
+/// Applies CDMS `records` of `meta`'s entity to the local store inside `tx`, in a constant number
+/// of SQL statements per call (whatever the number of records):
+///
+/// - each record is decoded already ([`crate::cdms::codec::decode`]; see [`apply_json`] for raw
+///   pages); duplicates keep the newest;
+/// - the local rows with those CDMS ids are read in one statement; a record whose `ModifiedOn`
+///   equals the row's is left alone, one whose row is newer is left alone and reported in
+///   [`ApplyStats::local_newer`], the others are refreshed or created;
+/// - lookups (CDMS GUIDs) become local foreign keys through the target's CDMS id column (one
+///   statement per target entity); a target missing locally is fetched from CDMS first (by id,
+///   15 per request), recursively up to [`super::SyncConfig::reference_depth`] levels; cycles
+///   (records referring to each other, also within `records`) are stored with the lookup null
+///   first and completed once every record is stored;
+/// - one batched upsert keyed on the CDMS id column writes every new or changed row (mapped
+///   fields only: local-only fields of existing rows keep their values; new rows get nulls or
+///   zero values there);
+/// - one `remote refresh` history version per row that changed, with the actor of `tx`'s handle.
+///
+/// Nothing is committed: the caller owns `tx`. Used by every read of a [`CdmsRemote`], and meant
+/// for bulk loads and pollers (pages of 50, thousands of rows).
+pub async fn apply_records(remote: &CdmsRemote, tx: &mut Tx, meta: &'static EntityMeta, records: Vec<RemoteRecord>) -> Result<ApplyStats> {
+    let cdms = cdms_of(meta)?;
+    let mut applier = Applier { remote, pending: HashSet::new(), fixups: Vec::new(), versions: Vec::new(), stats: ApplyStats::default() };
+    let keys = applier.apply(tx, cdms, records, 0).await?;
+    applier.finish(tx).await?;
+    let mut stats = applier.stats;
+    stats.keys.extend(keys);
+    Ok(stats)
+}
+
+/// [`apply_records`] for raw CDMS JSON records (a page of a list, or a GET body), decoded with
+/// the entity's codec first.
+pub async fn apply_json(remote: &CdmsRemote, tx: &mut Tx, meta: &'static EntityMeta, records: &[J]) -> Result<ApplyStats> {
+    let cdms = cdms_of(meta)?;
+    apply_records(remote, tx, meta, decode_all(cdms, records)?).await
+}
+
+/// Maps the lookup fields of one row (holding CDMS ids, as [`put_record`] leaves them) to local
+/// keys, fetching missing targets like [`apply_records`] does.
+pub(crate) async fn resolve_row(remote: &CdmsRemote, tx: &mut Tx, cdms: &'static CdmsMeta, row: &mut Row) -> Result<()> {
+    let mut applier = Applier { remote, pending: HashSet::new(), fixups: Vec::new(), versions: Vec::new(), stats: ApplyStats::default() };
+    let mut todo = vec![(std::mem::take(row), false)];
+    let resolved = applier.resolve(tx, cdms, &mut todo, 0).await;
+    if let Some((r, _)) = todo.pop() {
+        *row = r;
+    }
+    resolved?;
+    applier.finish(tx).await
+}
+
+fn newest_by_id(records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
+    let mut index: HashMap<Uuid, usize> = HashMap::with_capacity(records.len());
+    let mut out: Vec<RemoteRecord> = Vec::with_capacity(records.len());
+    for r in records {
+        match index.get(&r.id) {
+            Some(&i) if out[i].modified > r.modified => {}
+            Some(&i) => out[i] = r,
+            None => {
+                index.insert(r.id, out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn id_in(cdms: &CdmsMeta, ids: impl IntoIterator<Item = Uuid>) -> ReadSpec {
+    let ids: Vec<Value> = ids.into_iter().map(Value::Uuid).collect();
+    let spec = ReadSpec::filtered(cdms.entity, Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::In(ids) }));
+    ReadSpec { order: vec![OrderKey { field: cdms.id_field, desc: false }], ..spec }
+}
+
+impl Applier<'_> {
+    fn apply<'a>(&'a mut self, tx: &'a mut Tx, cdms: &'static CdmsMeta, records: Vec<RemoteRecord>, depth: usize) -> BoxFuture<'a, Result<HashMap<Uuid, i64>>> {
+        async move {
+            let meta = cdms.entity;
+            let records = newest_by_id(records);
+            let mut keys = HashMap::with_capacity(records.len());
+            if records.is_empty() {
+                return Ok(keys);
+            }
+            // The local rows of these records, in one statement, locked in id order (PostgreSQL:
+            // a concurrent refresh of the same rows waits, then sees this one's result).
+            let existing = rows::select_for_update(tx, meta, &id_in(cdms, records.iter().map(|r| r.id))).await?;
+            let mut by_id: HashMap<Uuid, Row> = HashMap::with_capacity(existing.len());
+            for row in existing {
+                if let Some(id) = id_of(cdms, &row)? {
+                    by_id.insert(id, row);
+                }
+            }
+            let mut todo: Vec<(Row, bool)> = Vec::new();
+            for record in &records {
+                let current = by_id.remove(&record.id);
+                if let Some(row) = &current {
+                    let pk = pk_of(meta, row);
+                    keys.insert(record.id, pk);
+                    match modified_of(meta, row) {
+                        Some(local) if local == crate::store::truncate_micros(record.modified) => {
+                            self.stats.unchanged += 1;
+                            continue;
+                        }
+                        Some(local) if local > record.modified => {
+                            self.stats.local_newer.push(LocalNewer { entity: meta.name, pk, cdms_id: record.id, local, cdms: record.modified });
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                let is_new = current.is_none();
+                let mut row = current.unwrap_or_else(|| default_row(meta));
+                put_record(cdms, record, &mut row);
+                if is_new {
+                    self.pending.insert((meta.table, record.id));
+                }
+                todo.push((row, is_new));
+            }
+            if todo.is_empty() {
+                return Ok(keys);
+            }
+            let result = self.resolve(tx, cdms, &mut todo, depth).await;
+            let result = match result {
+                Ok(()) => {
+                    let mut batch: Vec<Row> = todo.iter().map(|(r, _)| r.clone()).collect();
+                    rows::upsert(&mut *tx, meta, cdms.id_field, &refresh_fields(cdms), &mut batch).await.map(|_| batch)
+                }
+                Err(e) => Err(e),
+            };
+            for (row, is_new) in &todo {
+                if *is_new {
+                    if let Ok(Some(id)) = id_of(cdms, row) {
+                        self.pending.remove(&(meta.table, id));
+                    }
+                }
+            }
+            let stored = result?;
+            for (row, (_, is_new)) in stored.into_iter().zip(&todo) {
+                if *is_new {
+                    self.stats.inserted += 1;
+                } else {
+                    self.stats.updated += 1;
+                }
+                if let Some(id) = id_of(cdms, &row)? {
+                    keys.insert(id, pk_of(meta, &row));
+                }
+                self.versions.push((meta, row));
+            }
+            Ok(keys)
+        }
+        .boxed()
+    }
+
+    /// Maps the lookup fields of `rows` (CDMS ids) to local keys, fetching missing targets.
+    async fn resolve(&mut self, tx: &mut Tx, cdms: &'static CdmsMeta, todo: &mut [(Row, bool)], depth: usize) -> Result<()> {
+        let meta = cdms.entity;
+        // Lookup fields, grouped by target entity.
+        let mut by_target: Vec<(&'static EntityMeta, Vec<usize>)> = Vec::new();
+        for f in cdms.fields {
+            let Some(target) = reference_target(meta, f.field) else { continue };
+            match by_target.iter_mut().find(|(t, _)| std::ptr::eq(*t, target)) {
+                Some((_, fields)) => fields.push(f.field),
+                None => by_target.push((target, vec![f.field])),
+            }
+        }
+        for (target, fields) in by_target {
+            let target_cdms = cdms_of(target)?;
+            let mut wanted: Vec<Uuid> = Vec::new();
+            for (row, _) in todo.iter() {
+                for &f in &fields {
+                    if let Some(Value::Uuid(u)) = row.get(f) {
+                        if !wanted.contains(u) {
+                            wanted.push(*u);
+                        }
+                    }
+                }
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+            let values: Vec<Value> = wanted.iter().map(|&u| Value::Uuid(u)).collect();
+            let mut found: HashMap<Uuid, i64> = HashMap::with_capacity(wanted.len());
+            for (v, pk) in rows::find_pks(&mut *tx, target, target_cdms.id_field, &values).await? {
+                if let Value::Uuid(u) = v {
+                    found.insert(u, pk);
+                }
+            }
+            let missing: Vec<Uuid> = wanted
+                .iter()
+                .copied()
+                .filter(|u| !found.contains_key(u) && !self.pending.contains(&(target.table, *u)))
+                .collect();
+            if !missing.is_empty() {
+                let first_field = fields[0];
+                if depth >= self.remote.config().reference_depth_bound() {
+                    return Err(SyncError::UnresolvedReference {
+                        entity: meta.name,
+                        field: field_name(meta, first_field),
+                        target: target.name,
+                        id: missing[0],
+                        reason: format!(
+                            "it is missing locally and fetching it would go deeper than the reference \
+                             depth bound ({})",
+                            self.remote.config().reference_depth_bound()
+                        ),
+                    }
+                    .into());
+                }
+                let fetched = fetch_by_ids(self.remote.client(), target_cdms, &missing).await?;
+                self.stats.requests += missing.len().div_ceil(super::refs::IDS_PER_REQUEST);
+                self.stats.fetched_references += fetched.len();
+                if let Some(absent) = missing.iter().find(|u| !fetched.iter().any(|r| r.id == **u)) {
+                    let field = fields
+                        .iter()
+                        .copied()
+                        .find(|&f| todo.iter().any(|(row, _)| row.get(f) == Some(&Value::Uuid(*absent))))
+                        .unwrap_or(first_field);
+                    return Err(SyncError::UnresolvedReference {
+                        entity: meta.name,
+                        field: field_name(meta, field),
+                        target: target.name,
+                        id: *absent,
+                        reason: "CDMS has no such record (a dangling lookup)".to_owned(),
+                    }
+                    .into());
+                }
+                let keys = self.apply(tx, target_cdms, fetched, depth + 1).await?;
+                found.extend(keys);
+            }
+            for (row, _) in todo.iter_mut() {
+                let holder = id_of(cdms, row)?;
+                for &f in &fields {
+                    let Some(Value::Uuid(target_id)) = row.get(f).cloned() else { continue };
+                    match found.get(&target_id) {
+                        Some(&pk) => row[f] = Value::Int(pk),
+                        None => {
+                            // A cycle: the target is being applied and not stored yet.
+                            let nullable = meta.fields.get(f).is_some_and(|m| m.nullable);
+                            let Some(holder) = holder.filter(|_| nullable) else {
+                                return Err(SyncError::UnresolvedReference {
+                                    entity: meta.name,
+                                    field: field_name(meta, f),
+                                    target: target.name,
+                                    id: target_id,
+                                    reason: "the records refer to each other through a non-optional \
+                                             reference, so neither can be stored first"
+                                        .to_owned(),
+                                }
+                                .into());
+                            };
+                            row[f] = Value::Null;
+                            self.fixups.push(Fixup { meta, holder, field: f, target, target_id });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the cycles and records the versions.
+    async fn finish(&mut self, tx: &mut Tx) -> Result<()> {
+        for fix in std::mem::take(&mut self.fixups) {
+            let target_cdms = cdms_of(fix.target)?;
+            let holder_cdms = cdms_of(fix.meta)?;
+            let target_pk = rows::find_pk(&mut *tx, fix.target, target_cdms.id_field, &Value::Uuid(fix.target_id)).await?;
+            let holder_pk = rows::find_pk(&mut *tx, fix.meta, holder_cdms.id_field, &Value::Uuid(fix.holder)).await?;
+            let (Some(target_pk), Some(holder_pk)) = (target_pk, holder_pk) else {
+                return Err(SyncError::UnresolvedReference {
+                    entity: fix.meta.name,
+                    field: field_name(fix.meta, fix.field),
+                    target: fix.target.name,
+                    id: fix.target_id,
+                    reason: "the referenced record was not stored".to_owned(),
+                }
+                .into());
+            };
+            rows::update_many(&mut *tx, fix.meta, &[(fix.field, Value::Int(target_pk))], &[holder_pk]).await?;
+            for (meta, row) in self.versions.iter_mut() {
+                if std::ptr::eq(*meta, fix.meta) && pk_of(meta, row) == holder_pk {
+                    row[fix.field] = Value::Int(target_pk);
+                }
+            }
+        }
+        // One statement per entity (in the order entities were first stored).
+        let versions = std::mem::take(&mut self.versions);
+        let mut groups: Vec<(&'static EntityMeta, Vec<Row>)> = Vec::new();
+        for (meta, row) in versions {
+            match groups.iter_mut().find(|(m, _)| std::ptr::eq(*m, meta)) {
+                Some((_, rows)) => rows.push(row),
+                None => groups.push((meta, vec![row])),
+            }
+        }
+        for (meta, rows) in groups {
+            history::record_many(tx, meta, VersionKind::RemoteRefresh, &rows).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! Read caching: identical concurrent GETs share one request, and an optional freshness window
+//! remembers when a row was last confirmed in sync.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use serde_json::{Map, Value as J};
+use uuid::Uuid;
+
+use crate::cdms::client::CdmsClient;
+use crate::cdms::CdmsError;
+
+/// A GET's result: the record, or `None` when CDMS answered 404.
+pub(crate) type Fetched = Result<Option<Arc<Map<String, J>>>, CdmsError>;
+
+type Key = (&'static str, Uuid);
+type InFlight = Shared<BoxFuture<'static, Fetched>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// GETs by key, shared while in flight.
+#[derive(Default)]
+pub(crate) struct SharedGets {
+    inflight: Mutex<HashMap<Key, InFlight>>,
+}
+
+impl SharedGets {
+    /// The record `id` of `set`: joins a GET of the same record already in flight, or starts one.
+    pub(crate) async fn get(&self, client: &CdmsClient, set: &'static str, id: Uuid) -> Fetched {
+        let key = (set, id);
+        let fut = {
+            let mut map = lock(&self.inflight);
+            match map.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    let client = client.clone();
+                    let f = async move { fetch(&client, set, id).await }.boxed().shared();
+                    map.insert(key, f.clone());
+                    f
+                }
+            }
+        };
+        let out = fut.clone().await;
+        let mut map = lock(&self.inflight);
+        if map.get(&key).is_some_and(|f| f.ptr_eq(&fut)) {
+            map.remove(&key);
+        }
+        out
+    }
+}
+
+/// One unshared GET: the record, or `None` on 404.
+pub(crate) async fn fetch(client: &CdmsClient, set: &str, id: Uuid) -> Fetched {
+    match client.get(set, id).await {
+        Ok(map) => Ok(Some(Arc::new(map))),
+        Err(CdmsError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// When each row was last confirmed in sync with CDMS.
+#[derive(Default)]
+pub(crate) struct Freshness {
+    confirmed: Mutex<HashMap<Key, Instant>>,
+}
+
+impl Freshness {
+    /// Records that record `id` of `set` is in sync now.
+    pub(crate) fn confirm(&self, set: &'static str, id: Uuid) {
+        lock(&self.confirmed).insert((set, id), Instant::now());
+    }
+
+    /// Forgets record `id` of `set` (after a write or a delete).
+    pub(crate) fn forget(&self, set: &'static str, id: Uuid) {
+        lock(&self.confirmed).remove(&(set, id));
+    }
+
+    /// Whether record `id` of `set` was confirmed less than `window` ago.
+    pub(crate) fn is_fresh(&self, set: &'static str, id: Uuid, window: Duration) -> bool {
+        let mut map = lock(&self.confirmed);
+        match map.get(&(set, id)) {
+            Some(at) if at.elapsed() < window => true,
+            Some(_) => {
+                map.remove(&(set, id));
+                false
+            }
+            None => false,
+        }
+    }
+}
+
+/// In-process locks by record, so that concurrent refreshes of one record (e.g. the readers of a
+/// shared GET) apply it once: the later ones find it applied.
+#[derive(Default)]
+pub(crate) struct RecordLocks {
+    locks: Mutex<HashMap<Key, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl RecordLocks {
+    /// Waits for and takes the lock of record `id` of `set`.
+    pub(crate) async fn lock(&self, set: &'static str, id: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut map = lock(&self.locks);
+            match map.get(&(set, id)).and_then(Weak::upgrade) {
+                Some(l) => l,
+                None => {
+                    if map.len() >= 1024 {
+                        map.retain(|_, w| w.strong_count() > 0);
+                    }
+                    let l = Arc::new(tokio::sync::Mutex::new(()));
+                    map.insert((set, id), Arc::downgrade(&l));
+                    l
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
+}

@@ -1,0 +1,232 @@
+//! List reads (`filter`, `all`, `count`, `first`, ...): one CDMS list request per page, every
+//! returned record created or refreshed locally in one transaction, then the local SQL answers.
+//!
+//! 1. The filter is translated to `$filter` (a superset of the local condition, see
+//!    [`crate::cdms::filter`]). Conditions on the local primary key become conditions on the CDMS
+//!    id, and conditions on references use the referenced rows' CDMS ids (so an organisation's
+//!    contacts are fetched with `ParentCustomerId/Id eq guid'…'`).
+//! 2. Pages are fetched, following `__next`, up to the page cap (default 500 records). When the
+//!    filter and the order are exact and the read is a slice (`first`, `slice`, ...), only the
+//!    window's records are fetched. Concurrently, the local rows the read would consider are
+//!    selected.
+//! 3. Local rows the read would return but CDMS did not (changed in CDMS so that they no longer
+//!    match, or deleted there) are looked up by id when the CDMS answer was complete: found ones
+//!    are refreshed, missing ones get the deleted-in-CDMS outcome.
+//! 4. Everything is applied in one transaction ([`super::apply_records`]).
+//! 5. `count`, `aggregate` and a negative `exists` need every matching record: when the cap cut
+//!    the list, they fail with [`SyncError::Incomplete`] instead of answering from partial data.
+
+use std::collections::{HashMap, HashSet};
+
+use uuid::Uuid;
+
+use super::apply::apply_records;
+use super::error::SyncError;
+use super::fields::{cdms_of, reference_target};
+use super::read::remove_deleted;
+use super::refs::{cdms_ids, decode_all, fetch_by_ids, IDS_PER_REQUEST};
+use super::CdmsRemote;
+use crate::cdms::client::{CdmsClient, ListOptions};
+use crate::cdms::codec::{self, RemoteRecord};
+use crate::cdms::filter::{orderby, translate};
+use crate::cdms::meta::CdmsMeta;
+use crate::entity::EntityMeta;
+use crate::error::Result;
+use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::store::{rows, Db, ReadOp, ReadSpec};
+use crate::value::Value;
+
+/// The filter in the form the translator can use remotely, and the CDMS ids of the local keys it
+/// mentions.
+struct Prepared {
+    expr: Expr,
+    ids: HashMap<(&'static str, i64), Uuid>,
+}
+
+fn int_values(lookup: &Lookup) -> Vec<i64> {
+    let values: &[Value] = match lookup {
+        Lookup::Exact(v) => std::slice::from_ref(v),
+        Lookup::In(vs) => vs,
+        _ => &[],
+    };
+    values.iter().filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect()
+}
+
+fn collect(meta: &'static EntityMeta, expr: &Expr, out: &mut Vec<(&'static EntityMeta, i64)>) {
+    match expr {
+        Expr::Cond(c) => {
+            let target = if c.field == meta.pk { Some(meta) } else { reference_target(meta, c.field) };
+            if let Some(t) = target {
+                out.extend(int_values(&c.lookup).into_iter().map(|pk| (t, pk)));
+            }
+        }
+        Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| collect(meta, e, out)),
+        Expr::Not(inner) => collect(meta, inner, out),
+        Expr::All | Expr::Nothing => {}
+    }
+}
+
+/// Rewrites conditions on the primary key into conditions on the CDMS id (local-only keys match
+/// no CDMS record).
+fn rewrite(cdms: &CdmsMeta, expr: &Expr, ids: &HashMap<(&'static str, i64), Uuid>) -> Expr {
+    let meta = cdms.entity;
+    match expr {
+        Expr::Cond(c) if c.field == meta.pk && matches!(c.lookup, Lookup::Exact(Value::Int(_)) | Lookup::In(_)) => {
+            let uuids: Vec<Value> = int_values(&c.lookup)
+                .into_iter()
+                .filter_map(|pk| ids.get(&(meta.table, pk)).map(|u| Value::Uuid(*u)))
+                .collect();
+            match (&c.lookup, uuids.len()) {
+                (_, 0) => Expr::Nothing,
+                (Lookup::Exact(_), _) => Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::Exact(uuids[0].clone()) }),
+                _ => Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::In(uuids) }),
+            }
+        }
+        Expr::And(items) => Expr::And(items.iter().map(|e| rewrite(cdms, e, ids)).collect()),
+        Expr::Or(items) => Expr::Or(items.iter().map(|e| rewrite(cdms, e, ids)).collect()),
+        Expr::Not(inner) => Expr::Not(Box::new(rewrite(cdms, inner, ids))),
+        other => other.clone(),
+    }
+}
+
+async fn prepare(db: &Db, cdms: &'static CdmsMeta, expr: &Expr) -> Result<Prepared> {
+    let mut keys = Vec::new();
+    collect(cdms.entity, expr, &mut keys);
+    let mut groups: Vec<(&'static EntityMeta, Vec<i64>)> = Vec::new();
+    for (meta, pk) in keys {
+        match groups.iter_mut().find(|(m, _)| std::ptr::eq(*m, meta)) {
+            Some((_, pks)) => pks.push(pk),
+            None => groups.push((meta, vec![pk])),
+        }
+    }
+    let mut ids = HashMap::new();
+    for (meta, pks) in groups {
+        if cdms_of(meta).is_err() {
+            continue;
+        }
+        for (pk, id) in cdms_ids(db, meta, &pks).await? {
+            if let Some(id) = id {
+                ids.insert((meta.table, pk), id);
+            }
+        }
+    }
+    Ok(Prepared { expr: rewrite(cdms, expr, &ids), ids })
+}
+
+/// Every page of the list, decoded; the number of pages.
+async fn fetch_pages(client: &CdmsClient, cdms: &'static CdmsMeta, opts: &ListOptions) -> Result<Vec<RemoteRecord>> {
+    let mut pager = client.pager(cdms.set, opts)?;
+    let mut out = Vec::new();
+    while let Some(page) = pager.next_page().await? {
+        out.extend(decode_all(cdms, &page)?);
+    }
+    Ok(out)
+}
+
+/// The local rows (key, CDMS id) the read would consider: the window itself for a windowed read,
+/// otherwise the synced rows matching the filter (at most `cap + 1`, in the read's order).
+async fn local_candidates(db: &Db, cdms: &'static CdmsMeta, spec: &ReadSpec, windowed: bool, cap: usize) -> Result<Vec<(i64, Uuid)>> {
+    let meta = cdms.entity;
+    let order = if spec.random { vec![OrderKey { field: meta.pk, desc: false }] } else { spec.order.clone() };
+    let local = if windowed {
+        ReadSpec { expr: spec.expr.clone(), order, random: false, limit: spec.limit, offset: spec.offset, op: ReadOp::List }
+    } else {
+        let synced = Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::IsNull(false) });
+        let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+        ReadSpec { expr: spec.expr.clone().and(synced), order, random: false, limit: Some(limit), offset: 0, op: ReadOp::List }
+    };
+    let found = rows::select_columns(db, meta, &local, &[meta.pk, cdms.id_field]).await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|r| match (r.first(), r.get(1)) {
+            (Some(Value::Int(pk)), Some(Value::Uuid(id))) => Some((*pk, *id)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The list refresh (see the module docs).
+pub(crate) async fn refresh(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, spec: &ReadSpec) -> Result<()> {
+    let meta = cdms.entity;
+    let cap = remote.config().page_cap_records();
+    let prepared = prepare(db, cdms, &spec.expr).await?;
+    let translation = translate(cdms, &prepared.expr, &|t, pk| prepared.ids.get(&(t.table, pk)).copied());
+    let matches_nothing = translation.filter.as_deref() == Some(format!("{} eq null", cdms.id_property).as_str());
+    let keys: Vec<OrderKey> = if spec.random {
+        Vec::new()
+    } else {
+        // The local tie-breaker (primary key) has no remote counterpart; CDMS breaks ties by id.
+        let mut keys = spec.order.clone();
+        while keys.last().is_some_and(|k| k.field == meta.pk) {
+            keys.pop();
+        }
+        keys
+    };
+    let order = orderby(cdms, &keys);
+    // A slice whose records CDMS can pick exactly: fetch just the window.
+    let window_end = spec.limit.map(|l| usize::try_from(spec.offset.saturating_add(l)).unwrap_or(usize::MAX));
+    let windowed = translation.exact && order.exact && !spec.random && window_end.is_some_and(|end| end <= cap);
+    let want = match window_end {
+        Some(end) if windowed => end,
+        _ => cap,
+    };
+    let (records, candidates) = if matches_nothing || want == 0 {
+        (Vec::new(), Vec::new())
+    } else {
+        let opts = ListOptions {
+            filter: translation.filter.clone(),
+            select: codec::select(cdms, None),
+            orderby: Some(order.orderby.clone()),
+            top: Some(u32::try_from(want).unwrap_or(u32::MAX)),
+        };
+        let (records, candidates) = tokio::join!(fetch_pages(remote.client(), cdms, &opts), local_candidates(db, cdms, spec, windowed, cap));
+        (records?, candidates?)
+    };
+    let complete = matches_nothing || records.len() < want;
+    let mut faithful = complete || windowed;
+    if !windowed && candidates.len() > cap {
+        faithful = false;
+    }
+    // Local rows CDMS did not return although it should have: look them up by id.
+    let seen: HashSet<Uuid> = records.iter().map(|r| r.id).collect();
+    let mut vanished: Vec<(i64, Uuid)> = candidates.into_iter().filter(|(_, id)| !seen.contains(id)).collect();
+    let mut again = Vec::new();
+    let mut gone = Vec::new();
+    if (complete || windowed) && !vanished.is_empty() {
+        if vanished.len() > cap {
+            vanished.truncate(cap);
+            faithful = false;
+        }
+        let ids: Vec<Uuid> = vanished.iter().map(|(_, id)| *id).collect();
+        again = fetch_by_ids(remote.client(), cdms, &ids).await?;
+        let back: HashSet<Uuid> = again.iter().map(|r| r.id).collect();
+        gone = vanished.into_iter().filter(|(_, id)| !back.contains(id)).collect();
+        tracing::debug!(entity = meta.name, checked = ids.len(), requests = ids.len().div_ceil(IDS_PER_REQUEST), deleted = gone.len(), "rechecked local rows missing from a complete CDMS list");
+    }
+    if !records.is_empty() || !again.is_empty() || !gone.is_empty() {
+        let mut tx = db.begin().await?;
+        let mut all = records;
+        all.extend(again);
+        let stats = apply_records(remote, &mut tx, meta, all).await?;
+        if let Some(newer) = stats.local_newer.first() {
+            return Err(newer.error().into());
+        }
+        for (pk, id) in &gone {
+            remove_deleted(&mut tx, cdms, *pk, *id).await?;
+        }
+        tx.commit().await?;
+        for (_, id) in &gone {
+            remote.forget(cdms, *id);
+        }
+    }
+    if faithful {
+        return Ok(());
+    }
+    let op = match spec.op {
+        ReadOp::Count => "count",
+        ReadOp::Aggregate => "aggregate",
+        ReadOp::Exists if !rows::exists(db, meta, spec).await? => "exists",
+        _ => return Ok(()),
+    };
+    Err(SyncError::Incomplete { entity: meta.name, op, cap }.into())
+}

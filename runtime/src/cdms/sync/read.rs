@@ -1,0 +1,168 @@
+//! Reads: `get` of one record (by local key or CDMS id), and the outcome of a record deleted in
+//! CDMS. Lists are in [`super::list`].
+
+use serde_json::Value as J;
+use uuid::Uuid;
+
+use super::apply::apply_records;
+use super::error::SyncError;
+use super::fields::{cdms_of, id_of, modified_of, pk_of};
+use super::inflight::Fetched;
+use super::{list, CdmsRemote};
+use crate::cdms::codec;
+use crate::cdms::meta::CdmsMeta;
+use crate::entity::{EntityMeta, Row};
+use crate::error::{Error, Result};
+use crate::query::expr::{Cond, Expr, Lookup};
+use crate::store::history::{self, VersionKind};
+use crate::store::{rows, Db, ReadSpec};
+use crate::value::Value;
+
+/// A read that names one record.
+enum Single {
+    /// `pk = n`
+    Pk(i64),
+    /// `cdms_id = guid`
+    Id(Uuid),
+}
+
+/// The record a filter pins down by a top-level `pk = n` or `cdms_id = guid` condition (other
+/// conditions beside it are applied locally).
+fn single(cdms: &CdmsMeta, expr: &Expr) -> Option<Single> {
+    let pick = |c: &Cond| match (&c.lookup, c.field) {
+        (Lookup::Exact(Value::Int(pk)), f) if f == cdms.entity.pk => Some(Single::Pk(*pk)),
+        (Lookup::Exact(Value::Uuid(id)), f) if f == cdms.id_field => Some(Single::Id(*id)),
+        _ => None,
+    };
+    match expr {
+        Expr::Cond(c) => pick(c),
+        Expr::And(items) => items.iter().find_map(|e| match e {
+            Expr::Cond(c) => pick(c),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// The read-through step before a local read of a synced entity.
+pub(crate) async fn before_read(remote: &CdmsRemote, db: &Db, meta: &'static EntityMeta, spec: &ReadSpec) -> Result<()> {
+    if CdmsMeta::of(meta).is_none() {
+        return Ok(());
+    }
+    let cdms = cdms_of(meta)?;
+    match single(cdms, &spec.expr) {
+        Some(Single::Pk(pk)) => by_pk(remote, db, cdms, pk).await,
+        Some(Single::Id(id)) => by_id(remote, db, cdms, id).await,
+        None => list::refresh(remote, db, cdms, spec).await,
+    }
+}
+
+/// By local key: the local row gives the CDMS id, then one GET (shared with identical GETs in
+/// flight). A missing row, or one without a CDMS id (local-only), is left to the local read.
+async fn by_pk(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, pk: i64) -> Result<()> {
+    let Some(row) = rows::get(db, cdms.entity, pk).await? else { return Ok(()) };
+    let Some(id) = id_of(cdms, &row)? else { return Ok(()) };
+    if remote.is_fresh(cdms, id) {
+        return Ok(());
+    }
+    let fetched = remote.gets().get(remote.client(), cdms.set, id).await;
+    settle(remote, db, cdms, Some(row), id, fetched).await
+}
+
+/// By CDMS id: the local row and the CDMS record are fetched concurrently.
+async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) -> Result<()> {
+    if remote.is_fresh(cdms, id) {
+        return Ok(());
+    }
+    let meta = cdms.entity;
+    let spec = ReadSpec::filtered(meta, Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::Exact(Value::Uuid(id)) }));
+    let local = async { rows::select(db, meta, &spec).await.map(|rows| rows.into_iter().next()) };
+    let (local, fetched) = tokio::join!(local, remote.gets().get(remote.client(), cdms.set, id));
+    settle(remote, db, cdms, local?, id, fetched).await
+}
+
+/// Compares the local row with the CDMS record and refreshes, creates, reports or removes.
+async fn settle(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, local: Option<Row>, id: Uuid, fetched: Fetched) -> Result<()> {
+    let meta = cdms.entity;
+    let Some(json) = fetched? else {
+        return match local {
+            Some(row) => remote_deleted(remote, db, cdms, row).await,
+            None => Ok(()),
+        };
+    };
+    let record = codec::decode(cdms, &J::Object((*json).clone()))?;
+    if let Some(row) = &local {
+        match modified_of(meta, row) {
+            Some(t) if t == crate::store::truncate_micros(record.modified) => {
+                remote.confirm(cdms, id);
+                return Ok(());
+            }
+            Some(t) if t > record.modified => {
+                return Err(SyncError::NotInSync { entity: meta.name, pk: pk_of(meta, row), cdms_id: id, local: t, cdms: record.modified }.into());
+            }
+            _ => {}
+        }
+    }
+    let _serial = remote.locks().lock(cdms.set, id).await;
+    let mut tx = db.begin().await?;
+    let stats = apply_records(remote, &mut tx, meta, vec![record]).await?;
+    if let Some(newer) = stats.local_newer.first() {
+        return Err(newer.error().into());
+    }
+    tx.commit().await?;
+    remote.confirm(cdms, id);
+    Ok(())
+}
+
+fn is_foreign_key_violation(e: &Error) -> bool {
+    match e {
+        Error::Database { source: sqlx::Error::Database(d), .. } => d.is_foreign_key_violation(),
+        _ => false,
+    }
+}
+
+/// The documented outcome of a local row whose CDMS record is gone (HTTP 404): the local row is
+/// removed, with a `remote delete` version holding its last state (restorable, which re-creates
+/// the record in CDMS under the same id); the read then finds nothing. When other local rows
+/// still refer to it, nothing changes and [`SyncError::RemoteDeleted`] says so.
+pub(crate) async fn remote_deleted(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, row: Row) -> Result<()> {
+    let meta = cdms.entity;
+    let pk = pk_of(meta, &row);
+    let Some(id) = id_of(cdms, &row)? else { return Ok(()) };
+    let mut tx = db.begin().await?;
+    remove_deleted(&mut tx, cdms, pk, id).await?;
+    tx.commit().await?;
+    remote.forget(cdms, id);
+    Ok(())
+}
+
+/// Removes the local row `pk` (CDMS id `id`) of a record deleted in CDMS, inside `tx`, with a
+/// `remote delete` version holding its last state (restorable). Does nothing if the row is gone
+/// or now holds another id. When other local rows still refer to it, the removal is refused with
+/// [`SyncError::RemoteDeleted`]; on PostgreSQL `tx` is then unusable and must be rolled back.
+pub async fn remove_deleted(tx: &mut crate::store::Tx, cdms: &'static CdmsMeta, pk: i64, id: Uuid) -> Result<()> {
+    let meta = cdms.entity;
+    let Some(current) = rows::get_for_update(&mut *tx, meta, pk).await? else { return Ok(()) };
+    if id_of(cdms, &current)? != Some(id) {
+        return Ok(());
+    }
+    match rows::delete(&mut *tx, meta, pk).await {
+        Ok(Some(old)) => {
+            history::record(tx, meta, VersionKind::RemoteDelete, &old).await?;
+            tracing::warn!(entity = meta.name, pk, cdms_id = %id, "the CDMS record was deleted in CDMS; removed the local row (history keeps it as 'remote delete')");
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) if is_foreign_key_violation(&e) => Err(SyncError::RemoteDeleted {
+            entity: meta.name,
+            pk,
+            cdms_id: id,
+            message: format!(
+                "the local row cannot be removed because other local rows still refer to it ({e}); \
+                 refresh or re-point those rows first, or restore the record in CDMS"
+            ),
+        }
+        .into()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,135 @@
+//! [`CdmsRemote`]: the sync protocol plugged into the local store as its [`Remote`].
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+
+use super::config::SyncConfig;
+use super::fields::{cdms_of, id_of};
+use super::inflight::{Freshness, RecordLocks, SharedGets};
+use super::outcome::{OutcomeLog, WriteOutcome};
+use super::{guard, read, write};
+use crate::cdms::client::CdmsClient;
+use crate::cdms::meta::CdmsMeta;
+use crate::entity::{EntityMeta, Row};
+use crate::error::Result;
+use crate::store::{Db, ReadSpec, Remote, Tx};
+
+/// Keeps the local store in sync with CDMS: install it on a [`Db`] handle
+/// ([`CdmsRemote::attach`]) and the query API reads through and writes through CDMS for every
+/// entity that derives `CdmsSynced` (see the [module docs](super)). Cheap to clone (clones share
+/// the client, the in-flight GETs, the freshness marks and the outcome log).
+#[derive(Clone)]
+pub struct CdmsRemote {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: CdmsClient,
+    config: SyncConfig,
+    gets: SharedGets,
+    locks: RecordLocks,
+    fresh: Freshness,
+    outcomes: OutcomeLog,
+}
+
+impl std::fmt::Debug for CdmsRemote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CdmsRemote").field("client", &self.inner.client).field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl CdmsRemote {
+    /// A remote talking to CDMS through `client`, tuned by `config`.
+    pub fn new(client: CdmsClient, config: SyncConfig) -> Self {
+        CdmsRemote {
+            inner: Arc::new(Inner {
+                client,
+                config,
+                gets: SharedGets::default(),
+                locks: RecordLocks::default(),
+                fresh: Freshness::default(),
+                outcomes: OutcomeLog::default(),
+            }),
+        }
+    }
+
+    /// A clone of `db` with this remote installed: its queries and writes on synced entities go
+    /// through CDMS (unless in `skip_cdms` mode).
+    pub fn attach(&self, db: &Db) -> Db {
+        db.with_remote(Arc::new(self.clone()))
+    }
+
+    /// The CDMS client.
+    pub fn client(&self) -> &CdmsClient {
+        &self.inner.client
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SyncConfig {
+        &self.inner.config
+    }
+
+    /// The most recent write outcomes (merges with, and overwrites of, concurrent CDMS changes),
+    /// oldest first; at most [`SyncConfig::outcome_log`] entries.
+    pub fn recent_outcomes(&self) -> Vec<WriteOutcome> {
+        self.inner.outcomes.snapshot()
+    }
+
+    pub(crate) fn gets(&self) -> &SharedGets {
+        &self.inner.gets
+    }
+
+    pub(crate) fn locks(&self) -> &RecordLocks {
+        &self.inner.locks
+    }
+
+    pub(crate) fn report(&self, outcome: WriteOutcome) {
+        self.inner.outcomes.push(outcome, self.inner.config.outcome_log_entries());
+    }
+
+    /// Marks a record as confirmed in sync now (only kept for entities with a freshness window).
+    pub(crate) fn confirm(&self, cdms: &'static CdmsMeta, id: uuid::Uuid) {
+        if self.inner.config.freshness_window(cdms.entity).is_some() {
+            self.inner.fresh.confirm(cdms.set, id);
+        }
+    }
+
+    /// Forgets a record's freshness mark.
+    pub(crate) fn forget(&self, cdms: &'static CdmsMeta, id: uuid::Uuid) {
+        self.inner.fresh.forget(cdms.set, id);
+    }
+
+    /// Whether a `get` of the record may skip CDMS.
+    pub(crate) fn is_fresh(&self, cdms: &'static CdmsMeta, id: uuid::Uuid) -> bool {
+        self.inner.config.freshness_window(cdms.entity).is_some_and(|w| self.inner.fresh.is_fresh(cdms.set, id, w))
+    }
+}
+
+impl Remote for CdmsRemote {
+    fn before_read<'a>(&'a self, db: &'a Db, meta: &'static EntityMeta, spec: &'a ReadSpec) -> BoxFuture<'a, Result<()>> {
+        read::before_read(self, db, meta, spec).boxed()
+    }
+
+    fn insert<'a>(&'a self, tx: &'a mut Tx, meta: &'static EntityMeta, row: &'a mut Row) -> BoxFuture<'a, Result<()>> {
+        write::insert(self, tx, meta, row).boxed()
+    }
+
+    fn update<'a>(&'a self, tx: &'a mut Tx, meta: &'static EntityMeta, old: &'a Row, new: &'a mut Row) -> BoxFuture<'a, Result<()>> {
+        write::update(self, tx, meta, old, new).boxed()
+    }
+
+    fn delete<'a>(&'a self, tx: &'a mut Tx, meta: &'static EntityMeta, row: &'a Row) -> BoxFuture<'a, Result<()>> {
+        write::delete(self, tx, meta, row).boxed()
+    }
+
+    fn local_write_guard(&self, meta: &'static EntityMeta, old: Option<&Row>, new: Option<&Row>) -> Result<()> {
+        guard::check(meta, old, new)
+    }
+
+    fn remote_key(&self, meta: &'static EntityMeta, row: &Row) -> Option<String> {
+        let cdms = cdms_of(meta).ok()?;
+        id_of(cdms, row).ok().flatten().map(|id| id.hyphenated().to_string())
+    }
+}

@@ -1,0 +1,21 @@
+use cdms_runtime::{CdmsSynced, Entity};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Entity, CdmsSynced)]
+#[cdms(service = "Account")]
+#[cdms(service = "Contact")]
+struct Organisation {
+    #[entity(primary_key)]
+    id: i64,
+    #[cdms(field = "AccountId", id)]
+    cdms_id: Option<Uuid>,
+    #[entity(modified)]
+    modified_on: DateTime<Utc>,
+    #[entity(column = "name", column = "title")]
+    #[cdms(field = "Name")]
+    #[cdms(field = "Title")]
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,21 @@
+use cdms_runtime::{CdmsSynced, Entity};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Entity, CdmsSynced)]
+#[cdms(service = "Account")]
+#[entity(table)]
+struct Organisation {
+    #[entity(primary_key)]
+    id: i64,
+    #[cdms(field = "AccountId", id)]
+    cdms_id: Option<Uuid>,
+    #[entity(modified)]
+    modified_on: DateTime<Utc>,
+    #[cdms(field)]
+    name: String,
+    #[cdms(field = "Address1_PostalCode", with)]
+    postcode: Option<String>,
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+use cdms_runtime::{CdmsSynced, Entity};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Entity, CdmsSynced)]
+#[cdms(service = "Account")]
+struct Organisation {
+    #[entity(primary_key)]
+    id: i64,
+    #[cdms(field = "AccountId", id)]
+    cdms_id: Option<Uuid>,
+    #[entity(modified)]
+    modified_on: DateTime<Utc>,
+    #[cdms(field = "Name")]
+    name: String,
+    #[cdms(field = "name")]
+    display_name: String,
+    #[cdms(field = "ModifiedOn")]
+    last_change: Option<DateTime<Utc>>,
+}
+
+fn main() {}

@@ -2,8 +2,11 @@
 //! consequential ones ("`Organisation` is not synced with CDMS", "no function `fields`").
 //!
 //! These impls only ever exist beside a `compile_error!`, which stops the build before code
-//! generation, so their bodies never run; they are `unreachable!()` for that reason. They are
-//! emitted only when the item's shape allows an impl at all (a non-generic struct or enum).
+//! generation, so their functions never run; their bodies are `unreachable!()` for that reason.
+//! Their constants are inert but valid values (no fields, empty names) rather than panics,
+//! because the compiler evaluates a constant that user code names even when the build fails,
+//! and a panic there would be one more error. They are emitted only when the item's shape allows
+//! an impl at all (a non-generic struct or enum).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -22,12 +25,21 @@ pub fn entity(entity: &Entity) -> TokenStream {
     let row = paths::row();
     let error = paths::error();
     let fields_struct = paths::fields_struct(ident);
+    let name = ident.to_string();
     let handles = super::entity::fields_struct(entity);
     let inherent = super::entity::inherent_impl(entity);
     let body = quote! {
         #[automatically_derived]
         impl #entity_trait for #ident {
-            const META: &'static #entity_meta = ::core::unreachable!();
+            const META: &'static #entity_meta = &#entity_meta {
+                name: #name,
+                table: "",
+                fields: &[],
+                pk: 0,
+                modified: ::core::option::Option::None,
+                created: ::core::option::Option::None,
+                remote: ::core::option::Option::None,
+            };
             type Fields = #fields_struct;
             fn fields() -> #fields_struct {
                 #ident::fields()
@@ -61,11 +73,20 @@ pub fn synced(synced: &Synced) -> TokenStream {
     }
     let ident = synced.entity.ident;
     let synced_trait = paths::synced_trait();
+    let entity_trait = paths::entity_trait();
     let cdms_meta = paths::cdms_meta();
     super::in_const(quote! {
         #[automatically_derived]
         impl #synced_trait for #ident {
-            const CDMS: &'static #cdms_meta = ::core::unreachable!();
+            const CDMS: &'static #cdms_meta = &#cdms_meta {
+                service: "",
+                set: "",
+                logical_name: "",
+                entity: <#ident as #entity_trait>::META,
+                id_field: 0,
+                id_property: "",
+                fields: &[],
+            };
         }
     })
 }

@@ -147,3 +147,18 @@ fn entity_ignores_cdms_attributes_but_notices_them() {
         "a local entity never names CDMS items"
     );
 }
+
+#[test]
+fn errors_come_with_an_inert_impl() {
+    assert_expansion!(
+        "entity_errors_and_fallback",
+        derive_entity,
+        parse_quote! {
+            pub struct Note {
+                #[entity(primary)]
+                pub id: i64,
+                pub text: String,
+            }
+        }
+    );
+}

@@ -117,3 +117,19 @@ fn option_set_shapes() {
         );
     }
 }
+
+#[test]
+fn option_set_errors_come_with_an_inert_impl() {
+    let input: syn::DeriveInput = parse_quote! {
+        enum Gender { Male, Female = 2 }
+    };
+    let output = super::pretty(derive_option_set, &input);
+    assert!(
+        output.contains("impl ::cdms_runtime::__private::FieldType for Gender"),
+        "{output}"
+    );
+    assert!(
+        output.contains("impl ::cdms_runtime::__private::OptionSet for Gender"),
+        "{output}"
+    );
+}

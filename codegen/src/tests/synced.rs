@@ -111,3 +111,30 @@ fn synced_mistakes() {
         ]
     );
 }
+
+#[test]
+fn synced_errors_come_with_an_inert_impl() {
+    let input: syn::DeriveInput = parse_quote! {
+        struct A {
+            #[entity(primary_key)]
+            id: i64,
+        }
+    };
+    let output = super::pretty(derive_cdms_synced, &input);
+    assert!(
+        output.contains("impl ::cdms_runtime::__private::Synced for A"),
+        "{output}"
+    );
+    assert!(
+        output.contains("service: \"\","),
+        "an inert constant, not a panic: {output}"
+    );
+    let generic: syn::DeriveInput = parse_quote! {
+        struct G<T> { #[entity(primary_key)] id: i64, t: T }
+    };
+    let output = super::pretty(derive_cdms_synced, &generic);
+    assert!(
+        !output.contains("impl"),
+        "no impl can be written for a generic struct: {output}"
+    );
+}

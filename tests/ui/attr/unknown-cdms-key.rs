@@ -15,4 +15,8 @@ struct Organisation {
     name: String,
 }
 
-fn main() {}
+// The derive's errors come with inert impls, so code using the entity reports nothing more.
+fn main() {
+    let _ = Organisation::fields().name.icontains("acme");
+    let _ = <Organisation as cdms_runtime::cdms::Synced>::CDMS;
+}

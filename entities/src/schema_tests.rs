@@ -16,17 +16,18 @@ use crate::{all_entities, Organisation};
 
 /// The folder holding the shared schema TSVs, if it is there.
 fn schema_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CDMS_SCHEMA_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cdms-schema")
-    });
+    let dir = std::env::var_os("CDMS_SCHEMA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/cdms-schema")
+        });
     dir.is_dir().then_some(dir)
 }
 
 /// The property list of `set`, as `property → edm_kind`.
 fn schema(dir: &std::path::Path, set: &str) -> HashMap<String, String> {
     let path = dir.join(format!("{set}.tsv"));
-    let tsv = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let tsv = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     tsv.lines()
         .skip(1)
         .filter_map(|line| line.split_once('\t'))
@@ -55,12 +56,15 @@ fn every_property_exists_with_the_inferred_kind() {
         );
         for field in cdms.fields {
             let local = &meta.fields[field.field];
-            let edm = schema.get(field.property).map(String::as_str).unwrap_or_else(|| {
-                panic!(
-                    "{}.{}: {} is not a property of {}",
-                    meta.name, local.name, field.property, cdms.set
-                )
-            });
+            let edm = schema
+                .get(field.property)
+                .map(String::as_str)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}.{}: {} is not a property of {}",
+                        meta.name, local.name, field.property, cdms.set
+                    )
+                });
             assert_eq!(
                 format!("{:?}", field.kind),
                 edm,

@@ -78,7 +78,9 @@ pub fn codec_decode<T: FieldType, E: std::fmt::Display>(
     from_cdms: fn(&serde_json::Value) -> Result<T, E>,
     json: &serde_json::Value,
 ) -> Result<Value, String> {
-    from_cdms(json).map(|v| v.to_value()).map_err(|e| e.to_string())
+    from_cdms(json)
+        .map(|v| v.to_value())
+        .map_err(|e| e.to_string())
 }
 
 /// Wraps a `with = path` converter's `to_cdms` for [`Codec::encode`].
@@ -87,5 +89,7 @@ pub fn codec_encode<T: FieldType>(
     to_cdms: fn(&T) -> serde_json::Value,
     value: Value,
 ) -> Result<serde_json::Value, String> {
-    T::from_value(value).map(|v| to_cdms(&v)).map_err(|e| e.to_string())
+    T::from_value(value)
+        .map(|v| to_cdms(&v))
+        .map_err(|e| e.to_string())
 }

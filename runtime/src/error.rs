@@ -78,12 +78,21 @@ impl Error {
         value: &Value,
         reason: impl std::fmt::Display,
     ) -> Self {
-        Error::Decode { entity, field, value: value.to_string(), reason: reason.to_string() }
+        Error::Decode {
+            entity,
+            field,
+            value: value.to_string(),
+            reason: reason.to_string(),
+        }
     }
 
     /// Wraps a driver error.
     pub fn db(entity: &'static str, during: &'static str, source: sqlx::Error) -> Self {
-        Error::Database { entity, during, source }
+        Error::Database {
+            entity,
+            during,
+            source,
+        }
     }
 
     /// Whether this is [`Error::NotFound`].

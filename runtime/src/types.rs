@@ -25,7 +25,10 @@ pub struct ValueError {
 impl ValueError {
     /// A mismatch: the field wants `expected`, `got` arrived.
     pub fn new(expected: &'static str, got: &Value) -> Self {
-        ValueError { expected, got: got.to_string() }
+        ValueError {
+            expected,
+            got: got.to_string(),
+        }
     }
 }
 
@@ -163,7 +166,10 @@ pub struct Ref<E> {
 impl<E> Ref<E> {
     /// A reference to the row of `E` with local primary key `pk`.
     pub const fn new(pk: i64) -> Self {
-        Ref { pk, _entity: PhantomData }
+        Ref {
+            pk,
+            _entity: PhantomData,
+        }
     }
     /// The referenced row's local primary key.
     pub const fn pk(&self) -> i64 {
@@ -197,7 +203,15 @@ impl<E> std::hash::Hash for Ref<E> {
 }
 impl<E> std::fmt::Debug for Ref<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Ref<{}>({})", std::any::type_name::<E>().rsplit("::").next().unwrap_or("?"), self.pk)
+        write!(
+            f,
+            "Ref<{}>({})",
+            std::any::type_name::<E>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("?"),
+            self.pk
+        )
     }
 }
 
@@ -224,5 +238,7 @@ pub fn format_datetime(t: &DateTime<Utc>) -> String {
 
 /// Parses RFC 3339 (any offset) into UTC.
 pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }

@@ -51,7 +51,10 @@ impl CdmsKind {
 
     /// Whether the kind is a complex type (an object with members).
     pub const fn is_complex(self) -> bool {
-        matches!(self, CdmsKind::Money | CdmsKind::OptionSetValue | CdmsKind::EntityReference)
+        matches!(
+            self,
+            CdmsKind::Money | CdmsKind::OptionSetValue | CdmsKind::EntityReference
+        )
     }
 
     /// The kind a field of Rust type `T` maps to by default; `money` turns a decimal into `Money`.

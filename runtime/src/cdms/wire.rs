@@ -36,7 +36,9 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     let s = s.strip_prefix('\\').unwrap_or(s);
     let inner = s.strip_prefix("/Date(")?;
-    let inner = inner.strip_suffix(")/").or_else(|| inner.strip_suffix(")\\/"))?;
+    let inner = inner
+        .strip_suffix(")/")
+        .or_else(|| inner.strip_suffix(")\\/"))?;
     // The sign of the millisecond count may be '-', so look for an offset sign after the first
     // character only.
     let split = inner
@@ -53,7 +55,12 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
             return None;
         }
     }
-    if ms.is_empty() || !ms.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+    if ms.is_empty()
+        || !ms
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let ms: i64 = ms.parse().ok()?;
@@ -73,7 +80,11 @@ pub fn error_body(code: &str, message: &str) -> serde_json::Value {
 /// Reads `(code, message)` out of a CRM JSON error body, if it is one.
 pub fn parse_error_body(body: &serde_json::Value) -> Option<(String, String)> {
     let err = body.get("error")?;
-    let code = err.get("code").and_then(|c| c.as_str()).unwrap_or("").to_owned();
+    let code = err
+        .get("code")
+        .and_then(|c| c.as_str())
+        .unwrap_or("")
+        .to_owned();
     let message = err
         .get("message")
         .and_then(|m| m.get("value").or(Some(m)))
@@ -114,7 +125,10 @@ mod tests {
         let b = error_body(CODE_NOT_FOUND, "account With Id = x Does Not Exist");
         assert_eq!(
             parse_error_body(&b),
-            Some((CODE_NOT_FOUND.to_owned(), "account With Id = x Does Not Exist".to_owned()))
+            Some((
+                CODE_NOT_FOUND.to_owned(),
+                "account With Id = x Does Not Exist".to_owned()
+            ))
         );
     }
 }

@@ -172,7 +172,10 @@ pub struct Q<E> {
 impl<E> Q<E> {
     /// Wraps an untyped expression (its field indexes must belong to `E`).
     pub fn from_expr(expr: Expr) -> Self {
-        Q { expr, _entity: PhantomData }
+        Q {
+            expr,
+            _entity: PhantomData,
+        }
     }
     /// Matches every row.
     pub fn all() -> Self {
@@ -317,7 +320,10 @@ impl<E> Part<E> {
     }
     /// The part is one of `values`.
     pub fn is_in(self, values: impl IntoIterator<Item = i32>) -> Q<E> {
-        cond(self.field, Lookup::DatePartIn(self.part, values.into_iter().collect()))
+        cond(
+            self.field,
+            Lookup::DatePartIn(self.part, values.into_iter().collect()),
+        )
     }
 }
 
@@ -329,7 +335,10 @@ impl<E, T> Field<E, T> {
     /// A handle on field number `index` (generated code only).
     #[doc(hidden)]
     pub const fn new(index: usize) -> Self {
-        Field { index, _marker: PhantomData }
+        Field {
+            index,
+            _marker: PhantomData,
+        }
     }
     /// The field's index in [`crate::EntityMeta::fields`].
     pub const fn index(self) -> usize {
@@ -337,17 +346,33 @@ impl<E, T> Field<E, T> {
     }
     /// Ascending order on this field.
     pub fn asc(self) -> Order<E> {
-        Order { key: OrderKey { field: self.index, desc: false }, _entity: PhantomData }
+        Order {
+            key: OrderKey {
+                field: self.index,
+                desc: false,
+            },
+            _entity: PhantomData,
+        }
     }
     /// Descending order on this field.
     pub fn desc(self) -> Order<E> {
-        Order { key: OrderKey { field: self.index, desc: true }, _entity: PhantomData }
+        Order {
+            key: OrderKey {
+                field: self.index,
+                desc: true,
+            },
+            _entity: PhantomData,
+        }
     }
     fn lookup(self, lookup: Lookup) -> Q<E> {
         cond(self.index, lookup)
     }
     fn part(self, part: DatePart) -> Part<E> {
-        Part { field: self.index, part, _entity: PhantomData }
+        Part {
+            field: self.index,
+            part,
+            _entity: PhantomData,
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! partitions and watermarks behave as they do on real data.
 
 mod lists;
+mod rng;
 
 use cdms_runtime::cdms::{wire, CdmsKind, CdmsMeta, Synced};
 use cdms_runtime::emulator::{Emulator, EmulatorBuilder, EmulatorError, SetSpec};
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 use crate::{BusinessType, Contact, Country, Organisation, Sector, UkRegion};
 use lists::{CountryRow, Town};
+use rng::Rng;
 
 /// The seed of the demo data set.
 pub const DEMO_SEED: u64 = 0x5EED_CD35_2011;
@@ -43,7 +45,10 @@ pub struct DemoScale {
 impl DemoScale {
     /// `organisations` organisations and five contacts for every two of them.
     pub fn organisations(organisations: usize) -> Self {
-        DemoScale { organisations, contacts: organisations.saturating_mul(5) / 2 }
+        DemoScale {
+            organisations,
+            contacts: organisations.saturating_mul(5) / 2,
+        }
     }
 }
 
@@ -73,7 +78,12 @@ pub struct Seeded {
 impl Seeded {
     /// Records in all sets.
     pub fn total(&self) -> usize {
-        self.countries + self.sectors + self.uk_regions + self.business_types + self.organisations + self.contacts
+        self.countries
+            + self.sectors
+            + self.uk_regions
+            + self.business_types
+            + self.organisations
+            + self.contacts
     }
 
     /// `(entity set, records)` in reference order.
@@ -92,7 +102,9 @@ impl Seeded {
 const OVERRIDDEN_CREATED_ON: &str = "OverriddenCreatedOn";
 
 fn spec(meta: &'static CdmsMeta, primary_name: &str) -> SetSpec {
-    SetSpec::from_meta(meta).property(OVERRIDDEN_CREATED_ON, CdmsKind::DateTime).primary_name(primary_name)
+    SetSpec::from_meta(meta)
+        .property(OVERRIDDEN_CREATED_ON, CdmsKind::DateTime)
+        .primary_name(primary_name)
 }
 
 /// An emulator builder serving this crate's six entity sets (plus the writable
@@ -107,62 +119,12 @@ pub fn emulator_builder() -> EmulatorBuilder {
         .spec(spec(Contact::CDMS, "LastName"))
 }
 
-/// A splitmix64 generator: small, fast, and the same everywhere.
-struct Rng(u64);
-
 const STREAM_COUNTRY: u64 = 1;
 const STREAM_SECTOR: u64 = 2;
 const STREAM_REGION: u64 = 3;
 const STREAM_BUSINESS_TYPE: u64 = 4;
 const STREAM_ORGANISATION: u64 = 5;
 const STREAM_CONTACT: u64 = 6;
-
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-impl Rng {
-    /// The generator of record `index` of `stream`.
-    fn at(stream: u64, index: usize) -> Self {
-        Rng(mix(DEMO_SEED ^ mix(stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index as u64)))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix(self.0)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = hi.saturating_sub(lo).max(1) as u64;
-        lo + (self.next() % span) as i64
-    }
-
-    fn percent(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
-    }
-
-    fn uuid(&mut self) -> Uuid {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
-        bytes[8..].copy_from_slice(&self.next().to_le_bytes());
-        uuid::Builder::from_random_bytes(bytes).into_uuid()
-    }
-}
 
 fn id(stream: u64, index: usize) -> Uuid {
     // A generator of its own, so ids do not depend on how many draws the record makes.
@@ -186,8 +148,14 @@ pub fn contact_id(i: usize) -> Uuid {
 
 /// CDMS went live in mid 2009; the data set was taken in August 2016.
 fn era() -> (i64, i64) {
-    let start = Utc.with_ymd_and_hms(2009, 6, 1, 8, 0, 0).single().map_or(0, |t| t.timestamp());
-    let end = Utc.with_ymd_and_hms(2016, 8, 8, 18, 0, 0).single().map_or(0, |t| t.timestamp());
+    let start = Utc
+        .with_ymd_and_hms(2009, 6, 1, 8, 0, 0)
+        .single()
+        .map_or(0, |t| t.timestamp());
+    let end = Utc
+        .with_ymd_and_hms(2016, 8, 8, 18, 0, 0)
+        .single()
+        .map_or(0, |t| t.timestamp());
     (start, end)
 }
 
@@ -253,7 +221,12 @@ fn slug(words: &[&str]) -> String {
     words
         .iter()
         .flat_map(|w| w.split_whitespace().take(1))
-        .map(|w| w.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase())
+        .map(|w| {
+            w.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
         .collect::<Vec<_>>()
         .join("-")
 }
@@ -278,21 +251,48 @@ fn company_name(rng: &mut Rng, business_type: usize) -> (String, String) {
     let core = *rng.pick(lists::NAME_CORES);
     let domain = slug(&[stem, core]);
     let name = match business_type {
-        0 => format!("{stem} {core} {}", if rng.percent(70) { "Ltd" } else { "Limited" }),
+        0 => format!(
+            "{stem} {core} {}",
+            if rng.percent(70) { "Ltd" } else { "Limited" }
+        ),
         1 => format!("{stem} {core} plc"),
         2 => format!("{stem} {core} LLP"),
-        3 => format!("{stem} & {} {}", rng.pick(lists::LAST_NAMES), if rng.percent(50) { "Partners" } else { "Co" }),
+        3 => format!(
+            "{stem} & {} {}",
+            rng.pick(lists::LAST_NAMES),
+            if rng.percent(50) { "Partners" } else { "Co" }
+        ),
         4 => format!("{} {core}", rng.pick(lists::LAST_NAMES)),
-        5 => format!("{stem} {} Trust", if rng.percent(50) { "Community" } else { "Heritage" }),
+        5 => format!(
+            "{stem} {} Trust",
+            if rng.percent(50) {
+                "Community"
+            } else {
+                "Heritage"
+            }
+        ),
         6 => format!("{stem} Borough Council"),
         _ => format!("{stem} {core} Group"),
     };
-    let name = if rng.percent(6) { format!("{name} (UK)") } else { name };
+    let name = if rng.percent(6) {
+        format!("{name} (UK)")
+    } else {
+        name
+    };
     (name, domain)
 }
 
 fn address_line(rng: &mut Rng) -> String {
-    const STREETS: &[&str] = &["Road", "Street", "Lane", "Avenue", "Way", "Place", "Square", "Business Park"];
+    const STREETS: &[&str] = &[
+        "Road",
+        "Street",
+        "Lane",
+        "Avenue",
+        "Way",
+        "Place",
+        "Square",
+        "Business Park",
+    ];
     let street = format!("{} {}", rng.pick(lists::NAME_STEMS), rng.pick(STREETS));
     match rng.below(5) {
         0 => format!("Unit {}, {street}", rng.range(1, 40)),
@@ -306,7 +306,11 @@ pub fn organisation(i: usize) -> (J, i64) {
     let mut rng = Rng::at(STREAM_ORGANISATION, i);
     let (start, end) = era();
     let created = rng.range(start, end - 86_400);
-    let modified = if rng.percent(35) { created } else { rng.range(created, end) };
+    let modified = if rng.percent(35) {
+        created
+    } else {
+        rng.range(created, end)
+    };
     let business_type = match rng.below(100) {
         0..=69 => 0,
         70..=74 => 1,
@@ -319,10 +323,17 @@ pub fn organisation(i: usize) -> (J, i64) {
     };
     let (name, domain) = company_name(&mut rng, business_type);
     let uk = !rng.percent(20);
-    let country_index = if uk { 0 } else { 1 + rng.below(lists::COUNTRIES.len() - 1) };
+    let country_index = if uk {
+        0
+    } else {
+        1 + rng.below(lists::COUNTRIES.len() - 1)
+    };
     let country = &lists::COUNTRIES[country_index];
     let mut p = Map::new();
-    p.insert(Organisation::CDMS.id_property.into(), json!(organisation_id(i).to_string()));
+    p.insert(
+        Organisation::CDMS.id_property.into(),
+        json!(organisation_id(i).to_string()),
+    );
     p.insert(OVERRIDDEN_CREATED_ON.into(), date(created));
     p.insert("Name".into(), json!(name));
     p.insert("AccountNumber".into(), json!(format!("ORG-{:07}", i + 1)));
@@ -338,17 +349,40 @@ pub fn organisation(i: usize) -> (J, i64) {
             p.insert("optevia_CompaniesHouseNumber".into(), json!(ch));
         }
         if rng.percent(75) {
-            p.insert("optevia_VATNumber".into(), json!(format!("GB{}", rng.digits(9))));
+            p.insert(
+                "optevia_VATNumber".into(),
+                json!(format!("GB{}", rng.digits(9))),
+            );
         }
         p.insert("Address1_City".into(), json!(town.name));
-        p.insert("Address1_PostalCode".into(), json!(postcode(&mut rng, town)));
+        p.insert(
+            "Address1_PostalCode".into(),
+            json!(postcode(&mut rng, town)),
+        );
         let jitter = (rng.below(2000) as f64 - 1000.0) / 20_000.0;
-        p.insert("Address1_Latitude".into(), json!(((town.latitude + jitter) * 10_000.0).round() / 10_000.0));
-        p.insert("Telephone1".into(), json!(format!("{} {} {}", town.std_code, rng.digits(3), rng.digits(4))));
-        p.insert("optevia_UKRegion".into(), lookup(id(STREAM_REGION, town.region), UkRegion::CDMS.logical_name));
+        p.insert(
+            "Address1_Latitude".into(),
+            json!(((town.latitude + jitter) * 10_000.0).round() / 10_000.0),
+        );
+        p.insert(
+            "Telephone1".into(),
+            json!(format!(
+                "{} {} {}",
+                town.std_code,
+                rng.digits(3),
+                rng.digits(4)
+            )),
+        );
+        p.insert(
+            "optevia_UKRegion".into(),
+            lookup(id(STREAM_REGION, town.region), UkRegion::CDMS.logical_name),
+        );
     } else {
         p.insert("Address1_City".into(), json!(country.capital));
-        p.insert("Telephone1".into(), json!(format!("+{} {}", country.dialling, rng.digits(9))));
+        p.insert(
+            "Telephone1".into(),
+            json!(format!("+{} {}", country.dialling, rng.digits(9))),
+        );
     }
     p.insert("Address1_Line1".into(), json!(address_line(&mut rng)));
     if rng.percent(85) {
@@ -356,7 +390,10 @@ pub fn organisation(i: usize) -> (J, i64) {
     }
     if rng.percent(70) {
         let mailbox = rng.pick(&["info", "enquiries", "sales", "hello", "contact"]);
-        p.insert("EMailAddress1".into(), json!(format!("{mailbox}@{domain}.{tld}")));
+        p.insert(
+            "EMailAddress1".into(),
+            json!(format!("{mailbox}@{domain}.{tld}")),
+        );
     }
     let employees = match rng.below(10) {
         0..=4 => rng.range(1, 50),
@@ -369,7 +406,10 @@ pub fn organisation(i: usize) -> (J, i64) {
     }
     if rng.percent(60) {
         let revenue = employees * rng.range(40_000, 250_000);
-        p.insert("Revenue".into(), json!({ "Value": format!("{revenue}.00") }));
+        p.insert(
+            "Revenue".into(),
+            json!({ "Value": format!("{revenue}.00") }),
+        );
     }
     if rng.percent(85) {
         // Code 40 is a customisation: it decodes to `IndustryCode::Other(40)`.
@@ -383,12 +423,24 @@ pub fn organisation(i: usize) -> (J, i64) {
     if rng.percent(95) {
         p.insert("optevia_ukorganisation".into(), json!(uk));
     }
-    p.insert("optevia_Country".into(), lookup(country_id(country_index), Country::CDMS.logical_name));
+    p.insert(
+        "optevia_Country".into(),
+        lookup(country_id(country_index), Country::CDMS.logical_name),
+    );
     if rng.percent(92) {
         let s = rng.below(lists::SECTORS.len());
-        p.insert("optevia_Sector".into(), lookup(id(STREAM_SECTOR, s), Sector::CDMS.logical_name));
+        p.insert(
+            "optevia_Sector".into(),
+            lookup(id(STREAM_SECTOR, s), Sector::CDMS.logical_name),
+        );
     }
-    p.insert("optevia_BusinessType".into(), lookup(id(STREAM_BUSINESS_TYPE, business_type), BusinessType::CDMS.logical_name));
+    p.insert(
+        "optevia_BusinessType".into(),
+        lookup(
+            id(STREAM_BUSINESS_TYPE, business_type),
+            BusinessType::CDMS.logical_name,
+        ),
+    );
     (J::Object(p), modified)
 }
 
@@ -398,10 +450,17 @@ pub fn contact(i: usize, organisations: usize) -> (J, i64) {
     let mut rng = Rng::at(STREAM_CONTACT, i);
     let (start, end) = era();
     let female = rng.percent(48);
-    let first = *rng.pick(if female { lists::FIRST_NAMES_FEMALE } else { lists::FIRST_NAMES_MALE });
+    let first = *rng.pick(if female {
+        lists::FIRST_NAMES_FEMALE
+    } else {
+        lists::FIRST_NAMES_MALE
+    });
     let last = *rng.pick(lists::LAST_NAMES);
     let mut p = Map::new();
-    p.insert(Contact::CDMS.id_property.into(), json!(contact_id(i).to_string()));
+    p.insert(
+        Contact::CDMS.id_property.into(),
+        json!(contact_id(i).to_string()),
+    );
     let mut created = rng.range(start, end - 3_600);
     let employer = (organisations > 0 && rng.percent(95)).then(|| rng.below(organisations));
     let mut domain = None;
@@ -413,26 +472,47 @@ pub fn contact(i: usize, organisations: usize) -> (J, i64) {
             .and_then(wire::parse_date)
             .map_or(start, |t| t.timestamp());
         created = rng.range(org_created, end - 3_600);
-        domain = org_json.get("WebSiteURL").and_then(J::as_str).and_then(|w| w.strip_prefix("www.")).map(str::to_owned);
-        p.insert("ParentCustomerId".into(), lookup(organisation_id(org), Organisation::CDMS.logical_name));
+        domain = org_json
+            .get("WebSiteURL")
+            .and_then(J::as_str)
+            .and_then(|w| w.strip_prefix("www."))
+            .map(str::to_owned);
+        p.insert(
+            "ParentCustomerId".into(),
+            lookup(organisation_id(org), Organisation::CDMS.logical_name),
+        );
     }
-    let modified = if rng.percent(40) { created } else { rng.range(created, end) };
+    let modified = if rng.percent(40) {
+        created
+    } else {
+        rng.range(created, end)
+    };
     p.insert(OVERRIDDEN_CREATED_ON.into(), date(created));
     if rng.percent(97) {
         p.insert("FirstName".into(), json!(first));
     }
     p.insert("LastName".into(), json!(last));
-    let local: String = format!("{first}.{last}").chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+    let local: String = format!("{first}.{last}")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
     let local = local.to_ascii_lowercase();
     if rng.percent(92) {
         let email = match &domain {
             Some(d) if rng.percent(85) => format!("{local}@{d}"),
-            _ => format!("{local}{}@{}", rng.range(1, 99), rng.pick(lists::MAIL_HOSTS)),
+            _ => format!(
+                "{local}{}@{}",
+                rng.range(1, 99),
+                rng.pick(lists::MAIL_HOSTS)
+            ),
         };
         p.insert("EMailAddress1".into(), json!(email));
     }
     if rng.percent(80) {
-        p.insert("Telephone1".into(), json!(format!("07{} {}", rng.digits(3), rng.digits(6))));
+        p.insert(
+            "Telephone1".into(),
+            json!(format!("07{} {}", rng.digits(3), rng.digits(6))),
+        );
     }
     if rng.percent(85) {
         p.insert("JobTitle".into(), json!(rng.pick(lists::JOB_TITLES)));
@@ -443,7 +523,10 @@ pub fn contact(i: usize, organisations: usize) -> (J, i64) {
     }
     p.insert("DoNotPhone".into(), json!(rng.percent(5)));
     if rng.percent(10) {
-        p.insert("AnnualIncome".into(), json!({ "Value": format!("{}.00", rng.range(18, 250) * 1_000) }));
+        p.insert(
+            "AnnualIncome".into(),
+            json!({ "Value": format!("{}.00", rng.range(18, 250) * 1_000) }),
+        );
     }
     if rng.percent(80) {
         p.insert("GenderCode".into(), option(if female { 2 } else { 1 }));
@@ -454,7 +537,11 @@ pub fn contact(i: usize, organisations: usize) -> (J, i64) {
 /// Records per `insert_many` call while seeding.
 const CHUNK: usize = 2_000;
 
-fn insert_all(emu: &Emulator, set: &str, rows: impl Iterator<Item = (J, i64)>) -> Result<usize, EmulatorError> {
+fn insert_all(
+    emu: &Emulator,
+    set: &str,
+    rows: impl Iterator<Item = (J, i64)>,
+) -> Result<usize, EmulatorError> {
     let mut n = 0;
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut modified = Vec::with_capacity(CHUNK);
@@ -478,59 +565,54 @@ fn insert_all(emu: &Emulator, set: &str, rows: impl Iterator<Item = (J, i64)>) -
 /// Fills `emu` (built from [`emulator_builder`]) with the demo data set at `scale`: the lookup
 /// sets in full, then the organisations and contacts.
 pub fn seed(emu: &Emulator, scale: DemoScale) -> Result<Seeded, EmulatorError> {
-    let countries = insert_all(emu, Country::CDMS.set, lists::COUNTRIES.iter().enumerate().map(|(i, c)| country(i, c)))?;
-    let sectors = insert_all(emu, Sector::CDMS.set, lists::SECTORS.iter().enumerate().map(|(i, s)| sector(i, s)))?;
-    let uk_regions = insert_all(emu, UkRegion::CDMS.set, lists::UK_REGIONS.iter().enumerate().map(|(i, r)| region(i, *r)))?;
-    let business_types =
-        insert_all(emu, BusinessType::CDMS.set, lists::BUSINESS_TYPES.iter().enumerate().map(|(i, b)| business_type(i, b)))?;
-    let organisations = insert_all(emu, Organisation::CDMS.set, (0..scale.organisations).map(organisation))?;
-    let contacts = insert_all(emu, Contact::CDMS.set, (0..scale.contacts).map(|i| contact(i, scale.organisations)))?;
-    Ok(Seeded { countries, sectors, uk_regions, business_types, organisations, contacts })
+    let countries = insert_all(
+        emu,
+        Country::CDMS.set,
+        lists::COUNTRIES
+            .iter()
+            .enumerate()
+            .map(|(i, c)| country(i, c)),
+    )?;
+    let sectors = insert_all(
+        emu,
+        Sector::CDMS.set,
+        lists::SECTORS.iter().enumerate().map(|(i, s)| sector(i, s)),
+    )?;
+    let uk_regions = insert_all(
+        emu,
+        UkRegion::CDMS.set,
+        lists::UK_REGIONS
+            .iter()
+            .enumerate()
+            .map(|(i, r)| region(i, *r)),
+    )?;
+    let business_types = insert_all(
+        emu,
+        BusinessType::CDMS.set,
+        lists::BUSINESS_TYPES
+            .iter()
+            .enumerate()
+            .map(|(i, b)| business_type(i, b)),
+    )?;
+    let organisations = insert_all(
+        emu,
+        Organisation::CDMS.set,
+        (0..scale.organisations).map(organisation),
+    )?;
+    let contacts = insert_all(
+        emu,
+        Contact::CDMS.set,
+        (0..scale.contacts).map(|i| contact(i, scale.organisations)),
+    )?;
+    Ok(Seeded {
+        countries,
+        sectors,
+        uk_regions,
+        business_types,
+        organisations,
+        contacts,
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_are_deterministic_and_varied() {
-        assert_eq!(organisation(17), organisation(17));
-        assert_eq!(contact(5, 100), contact(5, 100));
-        assert_ne!(organisation_id(1), organisation_id(2));
-        let names: std::collections::HashSet<String> =
-            (0..200).filter_map(|i| organisation(i).0["Name"].as_str().map(str::to_owned)).collect();
-        assert!(names.len() > 190, "{} distinct names", names.len());
-        let no_email = (0..1000).filter(|&i| contact(i, 400).0.get("EMailAddress1").is_none()).count();
-        assert!((40..=130).contains(&no_email), "{no_email} contacts without e-mail");
-    }
-
-    #[test]
-    fn contacts_are_created_after_their_organisation() {
-        for i in 0..300 {
-            let (c, modified) = contact(i, 50);
-            let created = wire::parse_date(c[OVERRIDDEN_CREATED_ON].as_str().unwrap_or_default()).unwrap();
-            assert!(modified >= created.timestamp());
-            if let Some(org) = c.get("ParentCustomerId") {
-                let index = (0..50).find(|&o| org["Id"] == json!(organisation_id(o).to_string())).unwrap();
-                let org_created = wire::parse_date(organisation(index).0[OVERRIDDEN_CREATED_ON].as_str().unwrap()).unwrap();
-                assert!(created >= org_created);
-            }
-        }
-    }
-
-    #[test]
-    fn seeds_an_emulator() {
-        let emu = emulator_builder().build().unwrap();
-        let seeded = seed(&emu, DemoScale::organisations(120)).unwrap();
-        assert_eq!(seeded.organisations, 120);
-        assert_eq!(seeded.contacts, 300);
-        for (set, n) in seeded.per_set() {
-            assert_eq!(emu.count(set), n, "{set}");
-        }
-        let org = emu.get(Organisation::CDMS.set, organisation_id(3)).unwrap();
-        let (json, modified) = organisation(3);
-        let read = |v: &J| v.as_str().and_then(wire::parse_date);
-        assert_eq!(read(&org["ModifiedOn"]), Some(instant(modified)));
-        assert_eq!(read(&org["CreatedOn"]), read(&json[OVERRIDDEN_CREATED_ON]));
-    }
-}
+mod tests;

@@ -32,13 +32,24 @@ pub struct LocalDb {
 
 impl Drop for LocalDb {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.admin.take() else { return };
+        let Some((admin_url, name)) = self.admin.take() else {
+            return;
+        };
         // Drop cannot await: a thread with its own runtime drops the database (best effort).
         let handle = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let admin = Db::connect(&admin_url).await.ok()?;
-                let dropped = admin.execute_raw(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), &[]).await.ok();
+                let dropped = admin
+                    .execute_raw(
+                        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                        &[],
+                    )
+                    .await
+                    .ok();
                 admin.close().await;
                 dropped
             })
@@ -50,21 +61,41 @@ impl Drop for LocalDb {
 /// A fresh SQLite file in a temporary directory.
 pub async fn sqlite() -> LocalDb {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("local.sqlite").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("local.sqlite").display()
+    );
     let db = Db::connect(&url).await.expect("open sqlite");
-    LocalDb { db, url, label: "sqlite", _dir: Some(dir), admin: None }
+    LocalDb {
+        db,
+        url,
+        label: "sqlite",
+        _dir: Some(dir),
+        admin: None,
+    }
 }
 
 /// The PostgreSQL server of `DATABASE_URL`, if the variable is set.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
 }
 
 /// A fresh, uniquely named database on the PostgreSQL server of `admin_url`.
 pub async fn postgres(admin_url: &str) -> LocalDb {
-    let admin = Db::connect(admin_url).await.expect("connect to DATABASE_URL");
-    let name = format!("cdms_bulk_{}_{}", std::process::id(), Uuid::new_v4().simple());
-    admin.execute_raw(&format!("CREATE DATABASE \"{name}\""), &[]).await.expect("CREATE DATABASE");
+    let admin = Db::connect(admin_url)
+        .await
+        .expect("connect to DATABASE_URL");
+    let name = format!(
+        "cdms_bulk_{}_{}",
+        std::process::id(),
+        Uuid::new_v4().simple()
+    );
+    admin
+        .execute_raw(&format!("CREATE DATABASE \"{name}\""), &[])
+        .await
+        .expect("CREATE DATABASE");
     admin.close().await;
     let (base, query) = match admin_url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
@@ -72,8 +103,16 @@ pub async fn postgres(admin_url: &str) -> LocalDb {
     };
     let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
     let url = format!("{server}/{name}{query}");
-    let db = Db::connect(&url).await.expect("connect to the test database");
-    LocalDb { db, url, label: "postgres", _dir: None, admin: Some((admin_url.to_owned(), name)) }
+    let db = Db::connect(&url)
+        .await
+        .expect("connect to the test database");
+    LocalDb {
+        db,
+        url,
+        label: "postgres",
+        _dir: None,
+        admin: Some((admin_url.to_owned(), name)),
+    }
 }
 
 /// SQLite, plus PostgreSQL when `DATABASE_URL` is set.
@@ -87,7 +126,10 @@ pub async fn backends() -> Vec<LocalDb> {
 
 /// Every synced entity of the example crate, in reference order.
 pub fn metas() -> Vec<&'static CdmsMeta> {
-    cdms_entities::all_entities().iter().filter_map(|m| CdmsMeta::of(m)).collect()
+    cdms_entities::all_entities()
+        .iter()
+        .filter_map(|m| CdmsMeta::of(m))
+        .collect()
 }
 
 /// A client of `emu` with quick retries (so injected transient faults are retried fast).
@@ -98,7 +140,11 @@ pub fn client(emu: &RunningEmulator) -> CdmsClient {
         max_delay: Duration::from_millis(50),
         max_elapsed: Duration::from_secs(10),
     };
-    CdmsClient::builder(emu.base_url()).retry(retry).timeout(Duration::from_secs(10)).build().expect("client")
+    CdmsClient::builder(emu.base_url())
+        .retry(retry)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
 }
 
 /// A served emulator with the demo data set, a migrated local database and a sync remote.
@@ -124,13 +170,31 @@ impl std::fmt::Debug for BulkEnv {
 impl BulkEnv {
     /// `organisations` demo organisations (and their contacts and the lookups) on `local`, the
     /// emulator on `clock` and customised by `customize`.
-    pub async fn new(local: LocalDb, organisations: usize, clock: Clock, customize: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder) -> BulkEnv {
-        local.db.migrate(cdms_entities::all_entities()).await.expect("migrate");
-        let emulator = customize(demo_data::emulator_builder().clock(clock.clone())).build().expect("emulator");
-        let seeded = demo_data::seed(&emulator, DemoScale::organisations(organisations)).expect("seed");
+    pub async fn new(
+        local: LocalDb,
+        organisations: usize,
+        clock: Clock,
+        customize: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder,
+    ) -> BulkEnv {
+        local
+            .db
+            .migrate(cdms_entities::all_entities())
+            .await
+            .expect("migrate");
+        let emulator = customize(demo_data::emulator_builder().clock(clock.clone()))
+            .build()
+            .expect("emulator");
+        let seeded =
+            demo_data::seed(&emulator, DemoScale::organisations(organisations)).expect("seed");
         let emu = emulator.serve("127.0.0.1:0").await.expect("serve");
         let remote = Arc::new(CdmsRemote::new(client(&emu), SyncConfig::default()));
-        BulkEnv { local, emu, clock, remote, seeded }
+        BulkEnv {
+            local,
+            emu,
+            clock,
+            remote,
+            seeded,
+        }
     }
 
     /// The emulator.
@@ -171,14 +235,21 @@ fn is_list_get(r: &RequestRecord) -> bool {
 /// answered 200 more than once without an injected fault: a page read twice.
 pub fn pages_read_twice(requests: &[RequestRecord]) -> Vec<String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for r in requests.iter().filter(|r| is_list_get(r) && r.status == Some(200) && r.fault.is_none()) {
+    for r in requests
+        .iter()
+        .filter(|r| is_list_get(r) && r.status == Some(200) && r.fault.is_none())
+    {
         let q = &r.query;
-        let load_page = q.contains("CreatedOn%20asc") || q.contains("$skiptoken") || q.contains("%24skiptoken");
+        let load_page =
+            q.contains("CreatedOn%20asc") || q.contains("$skiptoken") || q.contains("%24skiptoken");
         if load_page {
             *seen.entry(format!("{}?{}", r.path, r.query)).or_default() += 1;
         }
     }
-    seen.into_iter().filter(|(_, n)| *n > 1).map(|(k, n)| format!("{n}× {k}")).collect()
+    seen.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, n)| format!("{n}× {k}"))
+        .collect()
 }
 
 fn uuid_of(v: &Value) -> Option<Uuid> {
@@ -196,7 +267,9 @@ pub async fn compare_all(db: &Db, emu: &Emulator) -> Result<(), Vec<String>> {
     let mut ids: HashMap<&'static str, HashMap<i64, Option<Uuid>>> = HashMap::new();
     let mut all_rows: HashMap<&'static str, Vec<Row>> = HashMap::new();
     for meta in metas() {
-        let rows = rows::select(db, meta.entity, &ReadSpec::all(meta.entity)).await.expect("select");
+        let rows = rows::select(db, meta.entity, &ReadSpec::all(meta.entity))
+            .await
+            .expect("select");
         let map = rows
             .iter()
             .filter_map(|r| match r.get(meta.entity.pk) {
@@ -210,13 +283,23 @@ pub async fn compare_all(db: &Db, emu: &Emulator) -> Result<(), Vec<String>> {
     for meta in metas() {
         let entity = meta.entity;
         let local = &all_rows[entity.table];
-        let by_id: HashMap<Uuid, &Row> = local.iter().filter_map(|r| r.get(meta.id_field).and_then(uuid_of).map(|id| (id, r))).collect();
+        let by_id: HashMap<Uuid, &Row> = local
+            .iter()
+            .filter_map(|r| r.get(meta.id_field).and_then(uuid_of).map(|id| (id, r)))
+            .collect();
         let remote_ids = emu.ids(meta.set);
         if remote_ids.len() != local.len() {
-            problems.push(format!("{}: {} in CDMS, {} local rows", meta.set, remote_ids.len(), local.len()));
+            problems.push(format!(
+                "{}: {} in CDMS, {} local rows",
+                meta.set,
+                remote_ids.len(),
+                local.len()
+            ));
         }
         for id in remote_ids {
-            let Some(record) = emu.get(meta.set, id) else { continue };
+            let Some(record) = emu.get(meta.set, id) else {
+                continue;
+            };
             let decoded = match codec::decode(meta, &J::Object(record)) {
                 Ok(d) => d,
                 Err(e) => {
@@ -230,20 +313,34 @@ pub async fn compare_all(db: &Db, emu: &Emulator) -> Result<(), Vec<String>> {
             };
             if let Some(m) = entity.modified {
                 if row.get(m) != Some(&Value::DateTime(truncate_micros(decoded.modified))) {
-                    problems.push(format!("{} {id}: modified {:?} locally, {} in CDMS", meta.set, row.get(m), decoded.modified));
+                    problems.push(format!(
+                        "{} {id}: modified {:?} locally, {} in CDMS",
+                        meta.set,
+                        row.get(m),
+                        decoded.modified
+                    ));
                 }
             }
             for (field, value) in &decoded.values {
                 let local_value = row.get(*field).cloned().unwrap_or(Value::Null);
-                let target = entity.fields.get(*field).and_then(|f| f.references).map(|t| t().table);
+                let target = entity
+                    .fields
+                    .get(*field)
+                    .and_then(|f| f.references)
+                    .map(|t| t().table);
                 let same = match (target, &local_value) {
-                    (Some(table), Value::Int(pk)) => ids.get(table).and_then(|m| m.get(pk)).copied().flatten() == uuid_of(value),
+                    (Some(table), Value::Int(pk)) => {
+                        ids.get(table).and_then(|m| m.get(pk)).copied().flatten() == uuid_of(value)
+                    }
                     (Some(_), Value::Null) => value.is_null(),
                     _ => normalize(value.clone()) == local_value,
                 };
                 if !same {
                     let name = entity.fields.get(*field).map_or("?", |f| f.name);
-                    problems.push(format!("{} {id}: {name} is {local_value} locally, {value} in CDMS", meta.set));
+                    problems.push(format!(
+                        "{} {id}: {name} is {local_value} locally, {value} in CDMS",
+                        meta.set
+                    ));
                 }
             }
             if problems.len() > 20 {
@@ -261,10 +358,14 @@ pub async fn compare_all(db: &Db, emu: &Emulator) -> Result<(), Vec<String>> {
 /// How many `remote refresh` versions each object of the example entities has, keyed by
 /// `(table, local pk)`.
 pub async fn refresh_versions(db: &Db) -> HashMap<(String, i64), usize> {
-    let rows = rows::select(db, &HISTORY, &ReadSpec::all(&HISTORY)).await.expect("history");
+    let rows = rows::select(db, &HISTORY, &ReadSpec::all(&HISTORY))
+        .await
+        .expect("history");
     let mut out: HashMap<(String, i64), usize> = HashMap::new();
     for r in rows {
-        if let (Some(Value::Text(table)), Some(Value::Int(pk)), Some(Value::Text(kind))) = (r.get(1), r.get(2), r.get(4)) {
+        if let (Some(Value::Text(table)), Some(Value::Int(pk)), Some(Value::Text(kind))) =
+            (r.get(1), r.get(2), r.get(4))
+        {
             if kind == "remote refresh" {
                 *out.entry((table.clone(), *pk)).or_default() += 1;
             }
@@ -277,7 +378,9 @@ pub async fn refresh_versions(db: &Db) -> HashMap<(String, i64), usize> {
 pub async fn local_rows(db: &Db) -> usize {
     let mut n = 0;
     for meta in metas() {
-        n += rows::count(db, meta.entity, &ReadSpec::all(meta.entity)).await.expect("count") as usize;
+        n += rows::count(db, meta.entity, &ReadSpec::all(meta.entity))
+            .await
+            .expect("count") as usize;
     }
     n
 }
@@ -291,11 +394,22 @@ pub fn cdms_sync_bin() -> PathBuf {
         }
         let exe = std::env::current_exe().expect("current exe");
         // target/<profile>/deps/<test> → target/<profile>
-        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir").to_path_buf();
+        let profile_dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target dir")
+            .to_path_buf();
         let release = profile_dir.file_name().is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "cdms-entities", "--bin", "cdms-sync"]);
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "cdms-entities",
+            "--bin",
+            "cdms-sync",
+        ]);
         if release {
             cmd.arg("--release");
         }
@@ -312,7 +426,16 @@ pub fn cdms_sync_bin() -> PathBuf {
 /// A `cdms-sync` command with plain log output and no inherited configuration.
 pub fn cdms_sync() -> Command {
     let mut cmd = Command::new(cdms_sync_bin());
-    for var in ["DATABASE_URL", "CDMS_URL", "CDMS_USER", "CDMS_PASSWORD", "CDMS_TOKEN", "CDMS_LOGIN_PATH", "CDMS_SYNC_WORKER", "RUST_LOG"] {
+    for var in [
+        "DATABASE_URL",
+        "CDMS_URL",
+        "CDMS_USER",
+        "CDMS_PASSWORD",
+        "CDMS_TOKEN",
+        "CDMS_LOGIN_PATH",
+        "CDMS_SYNC_WORKER",
+        "RUST_LOG",
+    ] {
         cmd.env_remove(var);
     }
     cmd.arg("--progress").arg("log");
@@ -333,7 +456,8 @@ impl Spawned {
     pub fn new(mut cmd: Command) -> Spawned {
         let out = tempfile::NamedTempFile::new().expect("temporary file");
         let err = tempfile::NamedTempFile::new().expect("temporary file");
-        cmd.stdout(out.reopen().expect("reopen")).stderr(err.reopen().expect("reopen"));
+        cmd.stdout(out.reopen().expect("reopen"))
+            .stderr(err.reopen().expect("reopen"));
         let child = cmd.spawn().expect("spawn cdms-sync");
         Spawned { child, out, err }
     }
@@ -345,7 +469,11 @@ impl Spawned {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
-            assert!(started.elapsed() < limit, "cdms-sync did not finish within {limit:?}:\n{}", self.stderr());
+            assert!(
+                started.elapsed() < limit,
+                "cdms-sync did not finish within {limit:?}:\n{}",
+                self.stderr()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -9,51 +9,101 @@ use cdms_runtime::cdms::bulk::{state, EntityProgress, LoadOptions, Loader, Progr
 use cdms_runtime::cdms::Synced;
 use cdms_runtime::emulator::{Clock, FaultAction, FaultRule, Latency};
 use cdms_tests::bulk_support::{
-    backends, cdms_sync, compare_all, local_rows, metas, pages_read_twice, partitions, postgres, postgres_url, refresh_versions, sqlite, BulkEnv,
-    LocalDb, Spawned,
+    backends, cdms_sync, compare_all, local_rows, metas, pages_read_twice, partitions, postgres,
+    postgres_url, refresh_versions, sqlite, BulkEnv, LocalDb, Spawned,
 };
 
 fn quick(options: LoadOptions) -> LoadOptions {
-    LoadOptions { page_retry_pause: Duration::from_millis(50), ..options }
+    LoadOptions {
+        page_retry_pause: Duration::from_millis(50),
+        ..options
+    }
 }
 
 async fn assert_exact(env: &BulkEnv) {
     if let Err(problems) = compare_all(env.db(), env.emulator()).await {
-        panic!("{}: local store differs from CDMS:\n{}", env.local.label, problems.join("\n"));
+        panic!(
+            "{}: local store differs from CDMS:\n{}",
+            env.local.label,
+            problems.join("\n")
+        );
     }
     let versions = refresh_versions(env.db()).await;
     let total = local_rows(env.db()).await;
-    assert_eq!(versions.len(), total, "{}: one object per local row has versions", env.local.label);
+    assert_eq!(
+        versions.len(),
+        total,
+        "{}: one object per local row has versions",
+        env.local.label
+    );
     let twice: Vec<_> = versions.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "{}: records applied more than once: {twice:?}", env.local.label);
+    assert!(
+        twice.is_empty(),
+        "{}: records applied more than once: {twice:?}",
+        env.local.label
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_with_transient_faults_is_exact() {
     for local in backends().await {
         let env = BulkEnv::new(local, 1_200, Clock::system(), |b| {
-            b.fault(FaultRule::new(FaultAction::status(500, "Generic SQL error.")).method("GET").probability(0.12, 7))
-                .fault(FaultRule::new(FaultAction::Drop).method("GET").probability(0.05, 11))
-                .fault(FaultRule::new(FaultAction::TruncatedBody).method("GET").probability(0.03, 13))
+            b.fault(
+                FaultRule::new(FaultAction::status(500, "Generic SQL error."))
+                    .method("GET")
+                    .probability(0.12, 7),
+            )
+            .fault(
+                FaultRule::new(FaultAction::Drop)
+                    .method("GET")
+                    .probability(0.05, 11),
+            )
+            .fault(
+                FaultRule::new(FaultAction::TruncatedBody)
+                    .method("GET")
+                    .probability(0.03, 13),
+            )
         })
         .await;
         assert!(env.seeded.total() > 4_000, "a few thousand records");
-        let options = quick(LoadOptions { partitions: 8, concurrency: 4, ..LoadOptions::default() });
-        let report = Loader::new(env.bulk("solo"), options).run(&metas()).await.expect("load");
+        let options = quick(LoadOptions {
+            partitions: 8,
+            concurrency: 4,
+            ..LoadOptions::default()
+        });
+        let report = Loader::new(env.bulk("solo"), options)
+            .run(&metas())
+            .await
+            .expect("load");
         assert!(report.complete(), "{report:?}");
         assert_eq!(report.records(), env.seeded.total() as u64);
-        let faults = env.emulator().requests().iter().filter(|r| r.fault.is_some()).count();
+        let faults = env
+            .emulator()
+            .requests()
+            .iter()
+            .filter(|r| r.fault.is_some())
+            .count();
         assert!(faults > 10, "{}: faults fired: {faults}", env.local.label);
         assert_exact(&env).await;
         for p in partitions(env.db()).await {
             assert!(p.done && p.lease_owner.is_none(), "{p:?}");
             assert_eq!(p.claims, 1, "a partition was claimed twice: {p:?}");
         }
-        assert_eq!(pages_read_twice(&env.emulator().requests()), Vec::<String>::new());
+        assert_eq!(
+            pages_read_twice(&env.emulator().requests()),
+            Vec::<String>::new()
+        );
         // A second load finds everything done and reads nothing.
         env.emulator().reset_log();
-        let again = Loader::new(env.bulk("solo"), LoadOptions::default()).run(&metas()).await.expect("reload");
-        assert!(again.complete() && again.records() == 0 && again.entities.iter().all(|e| e.already_done));
+        let again = Loader::new(env.bulk("solo"), LoadOptions::default())
+            .run(&metas())
+            .await
+            .expect("reload");
+        assert!(
+            again.complete()
+                && again.records() == 0
+                && again.entities.iter().all(|e| e.already_done)
+        );
         assert_eq!(env.emulator().log().len(), 0);
     }
 }
@@ -68,7 +118,10 @@ struct StopAfter {
 
 impl Progress for StopAfter {
     fn advance(&self, p: &EntityProgress) {
-        if p.entity == self.entity && p.pages >= self.pages && !self.fired.swap(true, Ordering::SeqCst) {
+        if p.entity == self.entity
+            && p.pages >= self.pages
+            && !self.fired.swap(true, Ordering::SeqCst)
+        {
             self.stop.stop();
         }
     }
@@ -79,21 +132,61 @@ async fn cancelled_load_resumes_exactly() {
     for local in backends().await {
         let env = BulkEnv::new(local, 600, Clock::system(), |b| b).await;
         let stop = Stop::new();
-        let hook = std::sync::Arc::new(StopAfter { entity: "Contact", pages: 8, stop: stop.clone(), fired: AtomicBool::new(false) });
-        let options = LoadOptions { partitions: 6, concurrency: 3, pages_per_commit: 2, ..LoadOptions::default() };
-        let first = Loader::new(env.bulk("first").progress(hook).stop(stop), options.clone()).run(&metas()).await.expect("first run");
+        let hook = std::sync::Arc::new(StopAfter {
+            entity: "Contact",
+            pages: 4,
+            stop: stop.clone(),
+            fired: AtomicBool::new(false),
+        });
+        // One task, pages committed one by one: the stop lands inside the first contact
+        // partition (about ten pages long).
+        let options = LoadOptions {
+            partitions: 3,
+            concurrency: 1,
+            pages_per_commit: 1,
+            ..LoadOptions::default()
+        };
+        let first = Loader::new(env.bulk("first").progress(hook).stop(stop), options.clone())
+            .run(&metas())
+            .await
+            .expect("first run");
         assert!(first.stopped && !first.complete(), "{first:?}");
-        let contacts = first.entities.iter().find(|e| e.entity == "Contact").expect("contacts started");
-        assert!(contacts.records > 0 && contacts.records < env.seeded.contacts as u64, "{contacts:?}");
-        let parts = state::partitions(env.db(), Contact::CDMS.set).await.expect("partitions");
-        assert!(parts.iter().any(|p| !p.done && p.position.is_some()), "a partition stopped midway: {parts:?}");
-        assert!(parts.iter().all(|p| p.lease_owner.is_none()), "leases released on stop: {parts:?}");
-        let second = Loader::new(env.bulk("second"), options).run(&metas()).await.expect("second run");
+        let contacts = first
+            .entities
+            .iter()
+            .find(|e| e.entity == "Contact")
+            .expect("contacts started");
+        assert!(
+            contacts.records > 0 && contacts.records < env.seeded.contacts as u64,
+            "{contacts:?}"
+        );
+        let parts = state::partitions(env.db(), Contact::CDMS.set)
+            .await
+            .expect("partitions");
+        assert!(
+            parts.iter().any(|p| !p.done && p.position.is_some()),
+            "a partition stopped midway: {parts:?}"
+        );
+        assert!(
+            parts.iter().all(|p| p.lease_owner.is_none()),
+            "leases released on stop: {parts:?}"
+        );
+        let second = Loader::new(env.bulk("second"), options)
+            .run(&metas())
+            .await
+            .expect("second run");
         assert!(second.complete(), "{second:?}");
-        assert_eq!(first.records() + second.records(), env.seeded.total() as u64, "each record applied once");
+        assert_eq!(
+            first.records() + second.records(),
+            env.seeded.total() as u64,
+            "each record applied once"
+        );
         assert_exact(&env).await;
         // Every page fetched in the first run was committed, so no page was read twice.
-        assert_eq!(pages_read_twice(&env.emulator().requests()), Vec::<String>::new());
+        assert_eq!(
+            pages_read_twice(&env.emulator().requests()),
+            Vec::<String>::new()
+        );
     }
 }
 
@@ -104,8 +197,16 @@ async fn page_budget_stops_and_resumes() {
     let mut total = 0;
     loop {
         runs += 1;
-        let options = LoadOptions { max_pages: Some(3), concurrency: 2, pages_per_commit: 1, ..LoadOptions::default() };
-        let report = Loader::new(env.bulk(&format!("run{runs}")), options).run(&metas()).await.expect("load");
+        let options = LoadOptions {
+            max_pages: Some(3),
+            concurrency: 2,
+            pages_per_commit: 1,
+            ..LoadOptions::default()
+        };
+        let report = Loader::new(env.bulk(&format!("run{runs}")), options)
+            .run(&metas())
+            .await
+            .expect("load");
         total += report.records();
         if report.complete() {
             break;
@@ -117,43 +218,94 @@ async fn page_budget_stops_and_resumes() {
     assert_exact(&env).await;
 }
 
-fn load_command(env: &BulkEnv, worker: &str, partitions: usize) -> std::process::Command {
+fn load_command(
+    env: &BulkEnv,
+    worker: &str,
+    partitions: usize,
+    lease_secs: u64,
+) -> std::process::Command {
     let mut cmd = cdms_sync();
-    cmd.args(["load", "--database-url", &env.database_url(), "--cdms-url", &env.emu.base_url()]);
-    cmd.args(["--worker-id", worker, "--lease-secs", "2", "--concurrency", "2", "--pages-per-commit", "1"]);
+    cmd.args([
+        "load",
+        "--database-url",
+        &env.database_url(),
+        "--cdms-url",
+        &env.emu.base_url(),
+    ]);
+    cmd.args([
+        "--worker-id",
+        worker,
+        "--concurrency",
+        "2",
+        "--pages-per-commit",
+        "1",
+    ]);
     cmd.arg("--partitions").arg(partitions.to_string());
+    cmd.arg("--lease-secs").arg(lease_secs.to_string());
     cmd
 }
 
 async fn kill_midway_then_resume(local: LocalDb) {
-    let env = BulkEnv::new(local, 600, Clock::system(), |b| b.latency(Latency::Fixed(Duration::from_millis(25)))).await;
-    let mut doomed = Spawned::new(load_command(&env, "doomed", 6));
+    let env = BulkEnv::new(local, 600, Clock::system(), |b| {
+        b.latency(Latency::Fixed(Duration::from_millis(25)))
+    })
+    .await;
+    let mut doomed = Spawned::new(load_command(&env, "doomed", 6, 2));
     // Wait until contacts are partly committed, then kill -9.
     let started = Instant::now();
     loop {
-        let parts = state::partitions(env.db(), Contact::CDMS.set).await.unwrap_or_default();
+        let parts = state::partitions(env.db(), Contact::CDMS.set)
+            .await
+            .unwrap_or_default();
         if parts.iter().map(|p| p.pages).sum::<i64>() >= 4 {
             break;
         }
         if let Some(status) = doomed.child.try_wait().expect("wait") {
-            panic!("{}: the load ended before it could be killed: {status}\n{}", env.local.label, doomed.stderr());
+            panic!(
+                "{}: the load ended before it could be killed: {status}\n{}",
+                env.local.label,
+                doomed.stderr()
+            );
         }
         assert!(started.elapsed() < Duration::from_secs(120), "no progress");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     doomed.child.kill().expect("kill -9");
     let _ = doomed.wait(Duration::from_secs(10)).await;
-    let parts = state::partitions(env.db(), Contact::CDMS.set).await.expect("partitions");
-    let orphaned: Vec<i64> = parts.iter().filter(|p| !p.done && p.lease_owner.as_deref() == Some("doomed")).map(|p| p.id).collect();
-    assert!(!orphaned.is_empty(), "{}: the killed worker held leases: {parts:?}", env.local.label);
-    assert!(local_rows(env.db()).await < env.seeded.total(), "killed midway");
+    let parts = state::partitions(env.db(), Contact::CDMS.set)
+        .await
+        .expect("partitions");
+    let orphaned: Vec<i64> = parts
+        .iter()
+        .filter(|p| !p.done && p.lease_owner.as_deref() == Some("doomed"))
+        .map(|p| p.id)
+        .collect();
+    assert!(
+        !orphaned.is_empty(),
+        "{}: the killed worker held leases: {parts:?}",
+        env.local.label
+    );
+    assert!(
+        local_rows(env.db()).await < env.seeded.total(),
+        "killed midway"
+    );
 
-    let mut rerun = Spawned::new(load_command(&env, "survivor", 6));
+    let mut rerun = Spawned::new(load_command(&env, "survivor", 6, 2));
     let status = rerun.wait(Duration::from_secs(180)).await;
-    assert!(status.success(), "{}: the resumed load failed: {status}\n{}", env.local.label, rerun.stderr());
-    let parts = state::partitions(env.db(), Contact::CDMS.set).await.expect("partitions");
+    assert!(
+        status.success(),
+        "{}: the resumed load failed: {status}\n{}",
+        env.local.label,
+        rerun.stderr()
+    );
+    let parts = state::partitions(env.db(), Contact::CDMS.set)
+        .await
+        .expect("partitions");
     for p in parts.iter().filter(|p| orphaned.contains(&p.id)) {
-        assert!(p.done && p.claims >= 2, "taken over after the lease expired: {p:?}");
+        assert!(
+            p.done && p.claims >= 2,
+            "taken over after the lease expired: {p:?}"
+        );
     }
     assert_exact(&env).await;
 }
@@ -179,15 +331,24 @@ async fn three_workers_on_postgres_load_exactly_once() {
         return;
     };
     let env = BulkEnv::new(postgres(&url).await, 900, Clock::system(), |b| {
-        b.latency(Latency::Jitter { min: Duration::from_millis(2), max: Duration::from_millis(10) })
+        b.latency(Latency::Jitter {
+            min: Duration::from_millis(2),
+            max: Duration::from_millis(10),
+        })
     })
     .await;
-    let mut workers: Vec<Spawned> = (1..=3).map(|i| Spawned::new(load_command(&env, &format!("worker{i}"), 12))).collect();
+    let mut workers: Vec<Spawned> = (1..=3)
+        .map(|i| Spawned::new(load_command(&env, &format!("worker{i}"), 12, 30)))
+        .collect();
     let mut claimed = std::collections::HashMap::<String, u64>::new();
     for worker in workers.iter_mut() {
         let status = worker.wait(Duration::from_secs(240)).await;
         let out = worker.stdout();
-        assert!(status.success(), "a worker failed: {status}\n{out}\n{}", worker.stderr());
+        assert!(
+            status.success(),
+            "a worker failed: {status}\n{out}\n{}",
+            worker.stderr()
+        );
         // Lines: `<entity> <records> <pages> <claimed>/<partitions> <seconds> <rate>`.
         for line in out.lines() {
             let cols: Vec<&str> = line.split_whitespace().collect();
@@ -207,8 +368,16 @@ async fn three_workers_on_postgres_load_exactly_once() {
     }
     for meta in metas() {
         let n = parts.iter().filter(|p| p.entity == meta.set).count() as u64;
-        assert_eq!(claimed.get(meta.entity.name).copied().unwrap_or(0), n, "{}: claims across workers", meta.entity.name);
+        assert_eq!(
+            claimed.get(meta.entity.name).copied().unwrap_or(0),
+            n,
+            "{}: claims across workers",
+            meta.entity.name
+        );
     }
-    assert_eq!(pages_read_twice(&env.emulator().requests()), Vec::<String>::new());
+    assert_eq!(
+        pages_read_twice(&env.emulator().requests()),
+        Vec::<String>::new()
+    );
     assert_exact(&env).await;
 }

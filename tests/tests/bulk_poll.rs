@@ -23,7 +23,10 @@ fn start() -> DateTime<Utc> {
 
 async fn loaded(local: LocalDb, organisations: usize) -> BulkEnv {
     let env = BulkEnv::new(local, organisations, Clock::manual(start()), |b| b).await;
-    let report = Loader::new(env.bulk("loader"), LoadOptions::default()).run(&metas()).await.expect("load");
+    let report = Loader::new(env.bulk("loader"), LoadOptions::default())
+        .run(&metas())
+        .await
+        .expect("load");
     assert!(report.complete());
     env
 }
@@ -33,21 +36,36 @@ fn poller(env: &BulkEnv, options: PollOptions) -> Poller {
 }
 
 fn every_poll() -> PollOptions {
-    PollOptions { reconcile_every: Some(Duration::ZERO), ..PollOptions::default() }
+    PollOptions {
+        reconcile_every: Some(Duration::ZERO),
+        ..PollOptions::default()
+    }
 }
 
 fn entity<'r>(report: &'r PollReport, name: &str) -> &'r cdms_runtime::cdms::bulk::EntityPoll {
-    report.entities.iter().find(|e| e.entity == name).expect("entity in report")
+    report
+        .entities
+        .iter()
+        .find(|e| e.entity == name)
+        .expect("entity in report")
 }
 
 async fn assert_exact(env: &BulkEnv) {
     if let Err(problems) = compare_all(env.db(), env.emulator()).await {
-        panic!("{}: local store differs from CDMS:\n{}", env.local.label, problems.join("\n"));
+        panic!(
+            "{}: local store differs from CDMS:\n{}",
+            env.local.label,
+            problems.join("\n")
+        );
     }
 }
 
 async fn local_org(env: &BulkEnv, id: Uuid) -> Organisation {
-    Organisation::objects(env.db()).filter(Organisation::fields().cdms_id.eq(id)).get().await.expect("organisation")
+    Organisation::objects(env.db())
+        .filter(Organisation::fields().cdms_id.eq(id))
+        .get()
+        .await
+        .expect("organisation")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,7 +74,12 @@ async fn poll_picks_up_creates_edits_and_deletes() {
         let env = loaded(local, 80).await;
         let emu = env.emulator();
         env.clock.advance(Duration::from_secs(5));
-        let new_org = emu.insert(Organisation::CDMS.set, json!({ "Name": "Quayside Robotics Ltd", "DoNotEMail": false })).expect("create");
+        let new_org = emu
+            .insert(
+                Organisation::CDMS.set,
+                json!({ "Name": "Quayside Robotics Ltd", "DoNotEMail": false }),
+            )
+            .expect("create");
         let new_contact = emu
             .insert(
                 Contact::CDMS.set,
@@ -65,30 +88,80 @@ async fn poll_picks_up_creates_edits_and_deletes() {
             )
             .expect("create");
         env.clock.advance(Duration::from_secs(1));
-        emu.update(Organisation::CDMS.set, organisation_id(3), json!({ "Name": "Renamed in CDMS" })).expect("edit");
+        emu.update(
+            Organisation::CDMS.set,
+            organisation_id(3),
+            json!({ "Name": "Renamed in CDMS" }),
+        )
+        .expect("edit");
         let gone = contact_id(7);
-        let gone_pk = Contact::objects(env.db()).filter(Contact::fields().cdms_id.eq(gone)).get().await.expect("contact").id;
+        let gone_pk = Contact::objects(env.db())
+            .filter(Contact::fields().cdms_id.eq(gone))
+            .get()
+            .await
+            .expect("contact")
+            .id;
         emu.delete(Contact::CDMS.set, gone).expect("delete");
 
-        let report = poller(&env, every_poll()).once(&metas()).await.expect("poll");
+        let report = poller(&env, every_poll())
+            .once(&metas())
+            .await
+            .expect("poll");
         let orgs = entity(&report, "Organisation");
-        assert_eq!((orgs.inserted, orgs.updated, orgs.deleted), (1, 1, 0), "{orgs:?}");
+        assert_eq!(
+            (orgs.inserted, orgs.updated, orgs.deleted),
+            (1, 1, 0),
+            "{orgs:?}"
+        );
         let contacts = entity(&report, "Contact");
-        assert_eq!((contacts.inserted, contacts.updated, contacts.deleted), (1, 0, 1), "{contacts:?}");
+        assert_eq!(
+            (contacts.inserted, contacts.updated, contacts.deleted),
+            (1, 0, 1),
+            "{contacts:?}"
+        );
         assert!(report.entities.iter().all(|e| e.reconciled));
         assert_exact(&env).await;
-        assert_eq!(local_org(&env, organisation_id(3)).await.name, "Renamed in CDMS");
-        let ada = Contact::objects(env.db()).filter(Contact::fields().cdms_id.eq(new_contact)).get().await.expect("new contact");
-        assert_eq!(ada.organisation.map(|r| r.pk()), Some(local_org(&env, new_org).await.id));
-        let versions = cdms_runtime::store::history::versions(env.db(), <Contact as cdms_runtime::Entity>::META, gone_pk).await.expect("history");
-        assert_eq!(versions.last().map(|v| v.kind), Some(VersionKind::RemoteDelete), "{versions:?}");
-        assert_eq!(versions.last().and_then(|v| v.actor.clone()).as_deref(), Some("poller"));
+        assert_eq!(
+            local_org(&env, organisation_id(3)).await.name,
+            "Renamed in CDMS"
+        );
+        let ada = Contact::objects(env.db())
+            .filter(Contact::fields().cdms_id.eq(new_contact))
+            .get()
+            .await
+            .expect("new contact");
+        assert_eq!(
+            ada.organisation.map(|r| r.pk()),
+            Some(local_org(&env, new_org).await.id)
+        );
+        let versions = cdms_runtime::store::history::versions(
+            env.db(),
+            <Contact as cdms_runtime::Entity>::META,
+            gone_pk,
+        )
+        .await
+        .expect("history");
+        assert_eq!(
+            versions.last().map(|v| v.kind),
+            Some(VersionKind::RemoteDelete),
+            "{versions:?}"
+        );
+        assert_eq!(
+            versions.last().and_then(|v| v.actor.clone()).as_deref(),
+            Some("poller")
+        );
 
         // Nothing changed since: a second poll changes nothing and writes no version.
         let history = cdms_tests::bulk_support::refresh_versions(env.db()).await;
-        let again = poller(&env, every_poll()).once(&metas()).await.expect("poll again");
+        let again = poller(&env, every_poll())
+            .once(&metas())
+            .await
+            .expect("poll again");
         assert_eq!(again.changes(), 0, "{again:?}");
-        assert_eq!(cdms_tests::bulk_support::refresh_versions(env.db()).await, history);
+        assert_eq!(
+            cdms_tests::bulk_support::refresh_versions(env.db()).await,
+            history
+        );
     }
 }
 
@@ -100,30 +173,59 @@ async fn two_edits_in_the_same_second_are_both_seen() {
         let id = organisation_id(0);
         let other = organisation_id(1);
         // No overlap: the same-second case must not depend on it.
-        let options = PollOptions { overlap: Duration::ZERO, reconcile_every: None, ..PollOptions::default() };
+        let options = PollOptions {
+            overlap: Duration::ZERO,
+            reconcile_every: None,
+            ..PollOptions::default()
+        };
         env.clock.set(start() + chrono::Duration::seconds(10));
-        emu.update(Organisation::CDMS.set, id, json!({ "Name": "First edit" })).expect("edit");
-        let first = poller(&env, options.clone()).once(&metas()).await.expect("poll");
+        emu.update(Organisation::CDMS.set, id, json!({ "Name": "First edit" }))
+            .expect("edit");
+        let first = poller(&env, options.clone())
+            .once(&metas())
+            .await
+            .expect("poll");
         assert_eq!(entity(&first, "Organisation").updated, 1);
         assert_eq!(local_org(&env, id).await.name, "First edit");
         // Within the same second: the same ModifiedOn as the row now has.
         env.clock.advance(Duration::from_millis(400));
-        emu.update(Organisation::CDMS.set, id, json!({ "Name": "Second edit" })).expect("edit");
-        emu.update(Organisation::CDMS.set, other, json!({ "Telephone1": "0161 496 0000" })).expect("edit");
-        let second = poller(&env, options.clone()).once(&metas()).await.expect("poll");
+        emu.update(Organisation::CDMS.set, id, json!({ "Name": "Second edit" }))
+            .expect("edit");
+        emu.update(
+            Organisation::CDMS.set,
+            other,
+            json!({ "Telephone1": "0161 496 0000" }),
+        )
+        .expect("edit");
+        let second = poller(&env, options.clone())
+            .once(&metas())
+            .await
+            .expect("poll");
         let orgs = entity(&second, "Organisation");
         assert_eq!((orgs.updated, orgs.same_second), (2, 1), "{orgs:?}");
         let org = local_org(&env, id).await;
         assert_eq!(org.name, "Second edit");
-        assert_eq!(local_org(&env, other).await.telephone.as_deref(), Some("0161 496 0000"));
+        assert_eq!(
+            local_org(&env, other).await.telephone.as_deref(),
+            Some("0161 496 0000")
+        );
         let names: Vec<String> = org
             .versions(env.db())
             .await
             .expect("versions")
             .iter()
-            .filter_map(|v| v.snapshot.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+            .filter_map(|v| {
+                v.snapshot
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .map(str::to_owned)
+            })
             .collect();
-        assert_eq!(names[names.len() - 2..], ["First edit".to_owned(), "Second edit".to_owned()], "{names:?}");
+        assert_eq!(
+            names[names.len() - 2..],
+            ["First edit".to_owned(), "Second edit".to_owned()],
+            "{names:?}"
+        );
         assert_exact(&env).await;
         let third = poller(&env, options).once(&metas()).await.expect("poll");
         assert_eq!(third.changes(), 0, "{third:?}");
@@ -134,22 +236,39 @@ async fn two_edits_in_the_same_second_are_both_seen() {
 async fn watermark_advances_only_with_committed_batches() {
     let env = loaded(sqlite().await, 10).await;
     let emu = env.emulator();
-    let options = PollOptions { pages_per_commit: 1, reconcile_every: None, ..PollOptions::default() };
+    let options = PollOptions {
+        pages_per_commit: 1,
+        reconcile_every: None,
+        ..PollOptions::default()
+    };
     // Records already loaded that the overlap window reads again, ahead of the new ones.
-    let loaded_watermark = state::entity_state(env.db(), Organisation::CDMS.set).await.expect("state").and_then(|s| s.watermark).expect("watermark");
+    let loaded_watermark = state::entity_state(env.db(), Organisation::CDMS.set)
+        .await
+        .expect("state")
+        .and_then(|s| s.watermark)
+        .expect("watermark");
     let from = loaded_watermark - chrono::Duration::from_std(options.overlap).expect("overlap");
     let reread = emu
         .ids(Organisation::CDMS.set)
         .into_iter()
         .filter(|id| {
             let record = emu.get(Organisation::CDMS.set, *id).expect("record");
-            record["ModifiedOn"].as_str().and_then(cdms_runtime::cdms::wire::parse_date).is_some_and(|m| m >= from)
+            record["ModifiedOn"]
+                .as_str()
+                .and_then(cdms_runtime::cdms::wire::parse_date)
+                .is_some_and(|m| m >= from)
         })
         .count();
     let mut created = Vec::new();
     for i in 0..230 {
         env.clock.advance(Duration::from_secs(1));
-        created.push(emu.insert(Organisation::CDMS.set, json!({ "Name": format!("Batch {i:03} Ltd"), "DoNotEMail": false })).expect("create"));
+        created.push(
+            emu.insert(
+                Organisation::CDMS.set,
+                json!({ "Name": format!("Batch {i:03} Ltd"), "DoNotEMail": false }),
+            )
+            .expect("create"),
+        );
     }
     // The third page of changes fails for good (400 is not retried).
     let fault = emu.faults().add(
@@ -162,16 +281,36 @@ async fn watermark_advances_only_with_committed_batches() {
     let failed = poller(&env, options.clone()).once(&metas()).await;
     assert!(failed.is_err(), "the poll fails on the third page");
     assert_eq!(emu.faults().fired(fault), 1);
-    let st = state::entity_state(env.db(), Organisation::CDMS.set).await.expect("state").expect("row");
-    let hundredth = emu.get(Organisation::CDMS.set, created[99 - reread]).expect("record");
-    let hundredth_modified = hundredth["ModifiedOn"].as_str().and_then(cdms_runtime::cdms::wire::parse_date);
-    assert_eq!(st.watermark, hundredth_modified, "the watermark is that of the last committed page");
-    let synced = Organisation::objects(env.db()).filter(Organisation::fields().name.startswith("Batch ")).count().await.expect("count");
+    let st = state::entity_state(env.db(), Organisation::CDMS.set)
+        .await
+        .expect("state")
+        .expect("row");
+    let hundredth = emu
+        .get(Organisation::CDMS.set, created[99 - reread])
+        .expect("record");
+    let hundredth_modified = hundredth["ModifiedOn"]
+        .as_str()
+        .and_then(cdms_runtime::cdms::wire::parse_date);
+    assert_eq!(
+        st.watermark, hundredth_modified,
+        "the watermark is that of the last committed page"
+    );
+    let synced = Organisation::objects(env.db())
+        .filter(Organisation::fields().name.startswith("Batch "))
+        .count()
+        .await
+        .expect("count");
     assert_eq!(synced as usize, 100 - reread, "two pages committed");
-    assert!(st.lease_owner.is_none(), "the poll lease is released after a failure");
+    assert!(
+        st.lease_owner.is_none(),
+        "the poll lease is released after a failure"
+    );
     emu.faults().remove(fault);
     let report = poller(&env, options).once(&metas()).await.expect("poll");
-    assert_eq!(entity(&report, "Organisation").inserted, 130);
+    assert_eq!(
+        entity(&report, "Organisation").inserted as usize,
+        230 - (100 - reread)
+    );
     assert_exact(&env).await;
 }
 
@@ -182,17 +321,26 @@ async fn a_deleted_record_still_referenced_locally_waits_for_its_referrers() {
     // An organisation with contacts, deleted in CDMS (the emulator does not cascade).
     let org = (0..40).map(organisation_id).find(|id| {
         emu.ids(Contact::CDMS.set).iter().any(|c| {
-            emu.get(Contact::CDMS.set, *c).and_then(|r| r.get("ParentCustomerId").and_then(|p| p.get("Id")).cloned()) == Some(json!(id.to_string()))
+            emu.get(Contact::CDMS.set, *c)
+                .and_then(|r| r.get("ParentCustomerId").and_then(|p| p.get("Id")).cloned())
+                == Some(json!(id.to_string()))
         })
     });
     let org = org.expect("an organisation with contacts");
     let referrers: Vec<Uuid> = emu
         .ids(Contact::CDMS.set)
         .into_iter()
-        .filter(|c| emu.get(Contact::CDMS.set, *c).and_then(|r| r.get("ParentCustomerId").and_then(|p| p.get("Id")).cloned()) == Some(json!(org.to_string())))
+        .filter(|c| {
+            emu.get(Contact::CDMS.set, *c)
+                .and_then(|r| r.get("ParentCustomerId").and_then(|p| p.get("Id")).cloned())
+                == Some(json!(org.to_string()))
+        })
         .collect();
     emu.delete(Organisation::CDMS.set, org).expect("delete");
-    let report = poller(&env, every_poll()).once(&metas()).await.expect("poll");
+    let report = poller(&env, every_poll())
+        .once(&metas())
+        .await
+        .expect("poll");
     let orgs = entity(&report, "Organisation");
     assert_eq!((orgs.deleted, orgs.delete_refused), (0, 1), "{orgs:?}");
     local_org(&env, org).await;
@@ -200,7 +348,10 @@ async fn a_deleted_record_still_referenced_locally_waits_for_its_referrers() {
     for c in &referrers {
         emu.delete(Contact::CDMS.set, *c).expect("delete contact");
     }
-    let report = poller(&env, every_poll()).once(&metas()).await.expect("poll");
+    let report = poller(&env, every_poll())
+        .once(&metas())
+        .await
+        .expect("poll");
     assert_eq!(entity(&report, "Contact").deleted, referrers.len() as u64);
     assert_eq!(entity(&report, "Organisation").deleted, 1);
     assert_exact(&env).await;
@@ -209,7 +360,57 @@ async fn a_deleted_record_still_referenced_locally_waits_for_its_referrers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poll_refuses_sets_that_were_never_loaded() {
     let env = BulkEnv::new(sqlite().await, 5, Clock::manual(start()), |b| b).await;
-    let report = poller(&env, every_poll()).once(&metas()).await.expect("poll");
-    assert!(report.entities.iter().all(|e| e.skipped.as_deref().is_some_and(|s| s.contains("load"))), "{report:?}");
+    let report = poller(&env, every_poll())
+        .once(&metas())
+        .await
+        .expect("poll");
+    assert!(
+        report
+            .entities
+            .iter()
+            .all(|e| e.skipped.as_deref().is_some_and(|s| s.contains("load"))),
+        "{report:?}"
+    );
     assert_eq!(report.changes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn continuous_polling_follows_changes_until_stopped() {
+    let env = loaded(sqlite().await, 10).await;
+    let bulk = env.bulk("poller");
+    let stop = bulk.stop_signal().clone();
+    let poller = Poller::new(
+        bulk,
+        PollOptions {
+            reconcile_every: None,
+            ..PollOptions::default()
+        },
+    );
+    let emu = env.emulator().clone();
+    let clock = env.clock.clone();
+    let mut seen = Vec::new();
+    let polls = poller
+        .run(&metas(), Duration::from_millis(50), |report| {
+            seen.push(report.changes());
+            // Another CDMS user changes something between polls; stop after the fourth poll.
+            clock.advance(Duration::from_secs(1));
+            let name = format!("Edited {} times", seen.len());
+            emu.update(
+                Organisation::CDMS.set,
+                organisation_id(0),
+                json!({ "Name": name }),
+            )
+            .expect("edit");
+            if seen.len() == 4 {
+                stop.stop();
+            }
+        })
+        .await
+        .expect("run");
+    assert_eq!(polls, 4);
+    assert_eq!(seen, vec![0, 1, 1, 1]);
+    assert_eq!(
+        local_org(&env, organisation_id(0)).await.name,
+        "Edited 3 times"
+    );
 }

@@ -60,21 +60,39 @@ pub struct CdmsArgs {
     #[arg(long, env = "CDMS_LOGIN_PATH", value_name = "PATH")]
     pub cdms_login_path: Option<String>,
     /// Time limit of one CDMS request, in seconds.
-    #[arg(long, env = "CDMS_TIMEOUT_SECS", value_name = "SECS", default_value_t = 120)]
+    #[arg(
+        long,
+        env = "CDMS_TIMEOUT_SECS",
+        value_name = "SECS",
+        default_value_t = 120
+    )]
     pub cdms_timeout_secs: u64,
 }
 
 impl CdmsArgs {
     fn auth(&self) -> Result<Auth, CliError> {
         match (&self.cdms_token, &self.cdms_user, &self.cdms_password) {
-            (Some(_), Some(_), _) => Err(CliError::usage("give either CDMS_TOKEN or CDMS_USER/CDMS_PASSWORD, not both")),
+            (Some(_), Some(_), _) => Err(CliError::usage(
+                "give either CDMS_TOKEN or CDMS_USER/CDMS_PASSWORD, not both",
+            )),
             (Some(token), None, _) => Ok(Auth::Bearer(token.clone())),
             (None, Some(user), Some(password)) => Ok(match &self.cdms_login_path {
-                Some(path) => Auth::CookieSession { login_path: path.clone(), user: user.clone(), password: password.clone() },
-                None => Auth::Basic { user: user.clone(), password: password.clone() },
+                Some(path) => Auth::CookieSession {
+                    login_path: path.clone(),
+                    user: user.clone(),
+                    password: password.clone(),
+                },
+                None => Auth::Basic {
+                    user: user.clone(),
+                    password: password.clone(),
+                },
             }),
-            (None, Some(_), None) => Err(CliError::usage("CDMS_USER is set but CDMS_PASSWORD is not")),
-            (None, None, Some(_)) => Err(CliError::usage("CDMS_PASSWORD is set but CDMS_USER is not")),
+            (None, Some(_), None) => {
+                Err(CliError::usage("CDMS_USER is set but CDMS_PASSWORD is not"))
+            }
+            (None, None, Some(_)) => {
+                Err(CliError::usage("CDMS_PASSWORD is set but CDMS_USER is not"))
+            }
             (None, None, None) => Ok(Auth::None),
         }
     }
@@ -89,7 +107,10 @@ impl CdmsArgs {
 
     /// The sync remote.
     pub fn remote(&self) -> Result<Arc<CdmsRemote>, CliError> {
-        Ok(Arc::new(CdmsRemote::new(self.client()?, SyncConfig::default())))
+        Ok(Arc::new(CdmsRemote::new(
+            self.client()?,
+            SyncConfig::default(),
+        )))
     }
 }
 
@@ -104,7 +125,10 @@ pub struct EntityArgs {
 }
 
 fn names(meta: &EntityMeta) -> Vec<String> {
-    let mut out = vec![meta.name.to_ascii_lowercase(), meta.table.to_ascii_lowercase()];
+    let mut out = vec![
+        meta.name.to_ascii_lowercase(),
+        meta.table.to_ascii_lowercase(),
+    ];
     if let Some(cdms) = CdmsMeta::of(meta) {
         out.push(cdms.service.to_ascii_lowercase());
         out.push(cdms.set.to_ascii_lowercase());
@@ -121,11 +145,18 @@ impl EntityArgs {
             let w = wanted.trim().to_ascii_lowercase();
             if !all.iter().any(|m| names(m).contains(&w)) {
                 let known: Vec<&str> = all.iter().map(|m| m.table).collect();
-                return Err(CliError::usage(format!("unknown entity {wanted:?}; known: {}", known.join(", "))));
+                return Err(CliError::usage(format!(
+                    "unknown entity {wanted:?}; known: {}",
+                    known.join(", ")
+                )));
             }
         }
         let chosen = all.iter().filter(|m| {
-            self.entities.is_empty() || self.entities.iter().any(|w| names(m).contains(&w.trim().to_ascii_lowercase()))
+            self.entities.is_empty()
+                || self
+                    .entities
+                    .iter()
+                    .any(|w| names(m).contains(&w.trim().to_ascii_lowercase()))
         });
         Ok(chosen.filter_map(|m| CdmsMeta::of(m)).collect())
     }

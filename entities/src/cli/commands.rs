@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use cdms_runtime::cdms::bulk::{self, Bulk, LoadOptions, LoadReport, Loader, PollOptions, PollReport, Poller, Stop};
+use cdms_runtime::cdms::bulk::{
+    self, Bulk, LoadOptions, LoadReport, Loader, PollOptions, PollReport, Poller, Stop,
+};
 use cdms_runtime::cdms::{CdmsMeta, MetricsSnapshot, Verb};
 use cdms_runtime::Db;
 use clap::Args;
@@ -21,7 +23,9 @@ pub async fn migrate(db: &Db) -> Result<(), CliError> {
 pub fn stop_on_ctrl_c(stop: Stop) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::warn!("interrupted: finishing the current batch (Ctrl-C again to quit at once)");
+            tracing::warn!(
+                "interrupted: finishing the current batch (Ctrl-C again to quit at once)"
+            );
             stop.stop();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
@@ -37,7 +41,11 @@ pub fn requests_by_verb(m: &MetricsSnapshot) -> String {
         .filter(|v| m.requests(*v) > 0)
         .map(|v| format!("{v} {}", m.requests(v)))
         .collect();
-    let mut text = if parts.is_empty() { "none".to_owned() } else { parts.join(", ") };
+    let mut text = if parts.is_empty() {
+        "none".to_owned()
+    } else {
+        parts.join(", ")
+    };
     if m.retries > 0 {
         text.push_str(&format!(" ({} retries)", m.retries));
     }
@@ -74,9 +82,16 @@ pub struct LoadArgs {
 }
 
 fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
-    println!("{:<14} {:>9} {:>7} {:>11} {:>9} {:>10}", "entity", "records", "pages", "partitions", "seconds", "records/s");
+    println!(
+        "{:<14} {:>9} {:>7} {:>11} {:>9} {:>10}",
+        "entity", "records", "pages", "partitions", "seconds", "records/s"
+    );
     for e in &report.entities {
-        let rate = if e.elapsed.as_secs_f64() > 0.0 { e.records as f64 / e.elapsed.as_secs_f64() } else { 0.0 };
+        let rate = if e.elapsed.as_secs_f64() > 0.0 {
+            e.records as f64 / e.elapsed.as_secs_f64()
+        } else {
+            0.0
+        };
         let note = match (e.already_done, e.complete) {
             (true, _) => "  (already loaded)",
             (false, true) => "",
@@ -93,8 +108,16 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
         );
     }
     let secs = report.elapsed.as_secs_f64();
-    let rate = if secs > 0.0 { report.records() as f64 / secs } else { 0.0 };
-    println!("{} records in {secs:.1}s ({rate:.0}/s); CDMS requests: {}", report.records(), requests_by_verb(metrics));
+    let rate = if secs > 0.0 {
+        report.records() as f64 / secs
+    } else {
+        0.0
+    };
+    println!(
+        "{} records in {secs:.1}s ({rate:.0}/s); CDMS requests: {}",
+        report.records(),
+        requests_by_verb(metrics)
+    );
 }
 
 /// `load`.
@@ -103,7 +126,10 @@ pub async fn load(args: &LoadArgs, reporter: &Reporter) -> Result<Outcome, CliEr
     let db = args.db.connect().await?;
     migrate(&db).await?;
     let remote = args.cdms.remote()?;
-    let bulk = args.worker.apply(Bulk::new(&db.as_actor("cdms-sync load"), remote.clone()).progress(reporter.progress.clone()));
+    let bulk = args.worker.apply(
+        Bulk::new(&db.as_actor("cdms-sync load"), remote.clone())
+            .progress(reporter.progress.clone()),
+    );
     if args.restart {
         for meta in &entities {
             bulk::state::reset(&db, meta.set, false).await?;
@@ -118,7 +144,11 @@ pub async fn load(args: &LoadArgs, reporter: &Reporter) -> Result<Outcome, CliEr
         max_pages: args.max_pages,
         ..LoadOptions::default()
     };
-    tracing::info!(worker = bulk.worker_id(), cdms = remote.client().service_url(), "loading");
+    tracing::info!(
+        worker = bulk.worker_id(),
+        cdms = remote.client().service_url(),
+        "loading"
+    );
     let report = Loader::new(bulk, options).run(&entities).await?;
     print_load(&report, &remote.client().metrics().snapshot());
     db.close().await;
@@ -165,7 +195,10 @@ fn print_poll(report: &PollReport) {
             println!("{:<14} skipped: {why}", e.entity);
             continue;
         }
-        let watermark = e.watermark.map_or_else(|| "-".to_owned(), |w| cdms_runtime::types::format_datetime(&w));
+        let watermark = e.watermark.map_or_else(
+            || "-".to_owned(),
+            |w| cdms_runtime::types::format_datetime(&w),
+        );
         println!(
             "{:<14} read {:>6}, new {:>5}, updated {:>5} ({} same-second), deleted {:>4}{}{}  watermark {watermark}",
             e.entity,
@@ -186,7 +219,9 @@ pub async fn poll(args: &PollArgs, reporter: &Reporter) -> Result<Outcome, CliEr
     let db = args.db.connect().await?;
     migrate(&db).await?;
     let remote = args.cdms.remote()?;
-    let bulk = args.worker.apply(Bulk::new(&db.as_actor("cdms-sync poll"), remote).progress(reporter.progress.clone()));
+    let bulk = args.worker.apply(
+        Bulk::new(&db.as_actor("cdms-sync poll"), remote).progress(reporter.progress.clone()),
+    );
     stop_on_ctrl_c(bulk.stop_signal().clone());
     let options = PollOptions {
         overlap: Duration::from_secs(args.overlap),
@@ -236,7 +271,11 @@ pub async fn status(args: &StatusArgs, reporter: &Reporter) -> Result<Outcome, C
     let report = bulk::status(&bulk, &entities, args.sample).await?;
     print!("{report}");
     db.close().await;
-    Ok(if report.drift() { Outcome::Drift } else { Outcome::Ok })
+    Ok(if report.drift() {
+        Outcome::Drift
+    } else {
+        Outcome::Ok
+    })
 }
 
 /// Options of `emulate`.
@@ -257,13 +296,28 @@ pub async fn emulate(args: &EmulateArgs) -> Result<Outcome, CliError> {
     let emulator = demo_data::emulator_builder().build()?;
     if let Some(n) = args.seed {
         let seeded = demo_data::seed(&emulator, DemoScale::organisations(n))?;
-        tracing::info!(records = seeded.total(), organisations = seeded.organisations, contacts = seeded.contacts, "seeded in {:.1}s", started.elapsed().as_secs_f64());
+        tracing::info!(
+            records = seeded.total(),
+            organisations = seeded.organisations,
+            contacts = seeded.contacts,
+            "seeded in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let running = emulator.serve(args.listen.as_str()).await?;
-    println!("CDMS emulator: {}  (entity sets: {})", running.base_url(), emulator.set_names().join(", "));
-    println!("use it with: CDMS_URL={} cdms-sync load", running.base_url());
+    println!(
+        "CDMS emulator: {}  (entity sets: {})",
+        running.base_url(),
+        emulator.set_names().join(", ")
+    );
+    println!(
+        "use it with: CDMS_URL={} cdms-sync load",
+        running.base_url()
+    );
     let _ = std::io::Write::flush(&mut std::io::stdout());
-    tokio::signal::ctrl_c().await.map_err(|e| CliError::Other(format!("waiting for Ctrl-C: {e}")))?;
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| CliError::Other(format!("waiting for Ctrl-C: {e}")))?;
     running.shutdown().await?;
     println!("stopped after {} requests", emulator.log().len());
     Ok(Outcome::Ok)

@@ -59,7 +59,11 @@ fn remove_sqlite_files(path: &str) -> Result<(), CliError> {
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(CliError::Other(format!("cannot remove the old demo database {file}: {e}"))),
+            Err(e) => {
+                return Err(CliError::Other(format!(
+                    "cannot remove the old demo database {file}: {e}"
+                )))
+            }
         }
     }
     Ok(())
@@ -84,8 +88,32 @@ async fn open_database(args: &DemoArgs) -> Result<Db, CliError> {
     Ok(db)
 }
 
+/// What changed between two history snapshots, for display (`name = "…"`, …).
+fn changes(
+    before: Option<&serde_json::Map<String, serde_json::Value>>,
+    after: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let Some(before) = before else {
+        let name = after.get("name").map(|n| n.to_string()).unwrap_or_default();
+        return format!("first copy: name = {name}");
+    };
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| !matches!(k.as_str(), "modified_on" | "id") && before.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    if changed.is_empty() {
+        "no field changed".to_owned()
+    } else {
+        changed.join(", ")
+    }
+}
+
 fn metas() -> Vec<&'static CdmsMeta> {
-    crate::all_entities().iter().filter_map(|m| CdmsMeta::of(m)).collect()
+    crate::all_entities()
+        .iter()
+        .filter_map(|m| CdmsMeta::of(m))
+        .collect()
 }
 
 /// Runs the demo.
@@ -104,7 +132,10 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
     section("2. The local database");
     let db = open_database(args).await?;
     match &args.database_url {
-        Some(_) => println!("{} database given with --database-url; tables created", db.backend().name()),
+        Some(_) => println!(
+            "{} database given with --database-url; tables created",
+            db.backend().name()
+        ),
         None => println!("SQLite file ./{DEFAULT_DEMO_DATABASE} (recreated); tables created"),
     }
 
@@ -112,8 +143,12 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
     let client = CdmsClient::builder(server.base_url()).build()?;
     let remote = Arc::new(CdmsRemote::new(client.clone(), SyncConfig::default()));
     let metas = metas();
-    let bulk = Bulk::new(&db.as_actor("cdms-sync load"), remote.clone()).progress(reporter.progress.clone());
-    let options = LoadOptions { concurrency: args.concurrency.max(1), ..LoadOptions::default() };
+    let bulk = Bulk::new(&db.as_actor("cdms-sync load"), remote.clone())
+        .progress(reporter.progress.clone());
+    let options = LoadOptions {
+        concurrency: args.concurrency.max(1),
+        ..LoadOptions::default()
+    };
     let load = Loader::new(bulk, options).run(&metas).await?;
     let load_secs = load.elapsed.as_secs_f64().max(1e-9);
     println!(
@@ -130,12 +165,23 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
 
     section("4. Edits made in CDMS arrive locally");
     let first_id = demo_data::organisation_id(0);
-    let before = Organisation::objects(&db).skip_cdms().filter(f.cdms_id.eq(first_id)).get().await?;
+    let before = Organisation::objects(&db)
+        .skip_cdms()
+        .filter(f.cdms_id.eq(first_id))
+        .get()
+        .await?;
     let renamed = format!("{} (renamed in CDMS)", before.name);
-    emulator.update(Organisation::CDMS.set, first_id, json!({ "Name": renamed, "NumberOfEmployees": 1234 }))?;
+    emulator.update(
+        Organisation::CDMS.set,
+        first_id,
+        json!({ "Name": renamed, "NumberOfEmployees": 1234 }),
+    )?;
     println!("in CDMS, a user renames {:?} → {renamed:?}", before.name);
     let gets_before = emulator.request_count("GET", Organisation::CDMS.set);
-    let read = Organisation::objects(&alice).filter(f.cdms_id.eq(first_id)).get().await?;
+    let read = Organisation::objects(&alice)
+        .filter(f.cdms_id.eq(first_id))
+        .get()
+        .await?;
     println!(
         "a local read refreshes it on the way ({} CDMS request): name {:?}, employees {:?}",
         emulator.request_count("GET", Organisation::CDMS.set) - gets_before,
@@ -143,7 +189,11 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
         read.number_of_employees
     );
     let second_id = demo_data::organisation_id(1);
-    emulator.update(Organisation::CDMS.set, second_id, json!({ "Telephone1": "020 7215 5000" }))?;
+    emulator.update(
+        Organisation::CDMS.set,
+        second_id,
+        json!({ "Telephone1": "020 7215 5000" }),
+    )?;
     let new_contact = emulator.insert(
         Contact::CDMS.set,
         json!({
@@ -154,11 +204,19 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
     )?;
     let gone_id = demo_data::contact_id(0);
     emulator.delete(Contact::CDMS.set, gone_id)?;
-    println!("in CDMS: another organisation gets a new phone number, a contact is added, one is deleted");
+    println!(
+        "in CDMS: another organisation gets a new phone number, a contact is added, one is deleted"
+    );
     let poll_bulk = Bulk::new(&db.as_actor("cdms-sync poll"), remote.clone());
-    let poll = Poller::new(poll_bulk, PollOptions { reconcile_every: Some(Duration::ZERO), ..PollOptions::default() })
-        .once(&metas)
-        .await?;
+    let poll = Poller::new(
+        poll_bulk,
+        PollOptions {
+            reconcile_every: Some(Duration::ZERO),
+            ..PollOptions::default()
+        },
+    )
+    .once(&metas)
+    .await?;
     for e in poll.entities.iter().filter(|e| e.changes() > 0) {
         println!(
             "poll: {:<13} {} new, {} updated, {} deleted (ids reconciled: {})",
@@ -170,16 +228,38 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
         );
     }
     let cf = Contact::fields();
-    let ada = Contact::objects(&db).skip_cdms().filter(cf.cdms_id.eq(new_contact)).get().await?;
-    let still_there = Contact::objects(&db).skip_cdms().filter(cf.cdms_id.eq(gone_id)).exists().await?;
-    println!("locally: {} {} is here (organisation {:?}); the deleted contact is gone: {}", ada.first_name.as_deref().unwrap_or(""), ada.last_name, ada.organisation.map(|r| r.pk()), !still_there);
+    let ada = Contact::objects(&db)
+        .skip_cdms()
+        .filter(cf.cdms_id.eq(new_contact))
+        .get()
+        .await?;
+    let still_there = Contact::objects(&db)
+        .skip_cdms()
+        .filter(cf.cdms_id.eq(gone_id))
+        .exists()
+        .await?;
+    println!(
+        "locally: {} {} is here (organisation {:?}); the deleted contact is gone: {}",
+        ada.first_name.as_deref().unwrap_or(""),
+        ada.last_name,
+        ada.organisation.map(|r| r.pk()),
+        !still_there
+    );
 
     section("5. Local writes reach CDMS");
-    let mut org = Organisation::objects(&alice).filter(f.cdms_id.eq(first_id)).get().await?;
+    let mut org = Organisation::objects(&alice)
+        .filter(f.cdms_id.eq(first_id))
+        .get()
+        .await?;
     org.website = Some("www.example-renamed.co.uk".to_owned());
     org.save(&alice).await?;
-    let in_cdms = emulator.get(Organisation::CDMS.set, first_id).and_then(|r| r.get("WebSiteURL").cloned());
-    println!("alice sets the web site locally; CDMS now has {}", in_cdms.unwrap_or_default());
+    let in_cdms = emulator
+        .get(Organisation::CDMS.set, first_id)
+        .and_then(|r| r.get("WebSiteURL").cloned());
+    println!(
+        "alice sets the web site locally; CDMS now has {}",
+        in_cdms.unwrap_or_default()
+    );
     let mut grace = Contact {
         id: 0,
         cdms_id: None,
@@ -197,7 +277,9 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
         gender: None,
     };
     grace.save(&alice).await?;
-    let grace_id = grace.cdms_id.ok_or_else(|| CliError::Other("the new contact got no CDMS id".to_owned()))?;
+    let grace_id = grace
+        .cdms_id
+        .ok_or_else(|| CliError::Other("the new contact got no CDMS id".to_owned()))?;
     println!(
         "alice creates a contact locally: CDMS id {grace_id}, in CDMS: {}",
         emulator.get(Contact::CDMS.set, grace_id).is_some()
@@ -205,30 +287,52 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
 
     section("6. CDMS fails: the local write is rolled back");
     let fault = emulator.faults().add(
-        FaultRule::new(FaultAction::status(500, "Generic SQL error.")).method("MERGE").set(Organisation::CDMS.set),
+        FaultRule::new(FaultAction::status(500, "Generic SQL error."))
+            .method("MERGE")
+            .set(Organisation::CDMS.set),
     );
     let mut doomed = org.clone();
     doomed.name = "This name never sticks".to_owned();
     let failed = doomed.save(&alice).await;
     emulator.faults().remove(fault);
     match failed {
-        Ok(()) => return Err(CliError::Other("the write succeeded despite the injected CDMS failure".to_owned())),
-        Err(e) => println!("the update fails (CDMS answered HTTP 500 {} times): {e}", emulator.faults().fired(fault)),
+        Ok(()) => {
+            return Err(CliError::Other(
+                "the write succeeded despite the injected CDMS failure".to_owned(),
+            ))
+        }
+        Err(e) => println!(
+            "the update fails (CDMS answered HTTP 500 {} times): {e}",
+            emulator.faults().fired(fault)
+        ),
     }
-    let local = Organisation::objects(&db).skip_cdms().filter(f.cdms_id.eq(first_id)).get().await?;
-    let cdms_name = emulator.get(Organisation::CDMS.set, first_id).and_then(|r| r.get("Name").cloned());
-    println!("local name is still {:?}; CDMS has {}; local row unchanged: {}", local.name, cdms_name.unwrap_or_default(), local == org);
+    let local = Organisation::objects(&db)
+        .skip_cdms()
+        .filter(f.cdms_id.eq(first_id))
+        .get()
+        .await?;
+    let cdms_name = emulator
+        .get(Organisation::CDMS.set, first_id)
+        .and_then(|r| r.get("Name").cloned());
+    println!(
+        "local name is still {:?}; CDMS has {}; local row unchanged: {}",
+        local.name,
+        cdms_name.unwrap_or_default(),
+        local == org
+    );
 
     section("7. History of the organisation");
+    let mut previous: Option<serde_json::Map<String, serde_json::Value>> = None;
     for v in org.versions(&db).await? {
-        let name = v.snapshot.get("name").and_then(|n| n.as_str()).unwrap_or("");
         println!(
-            "  #{:<6} {:<15} {:<22} {}  {name:?}",
+            "  #{:<6} {:<15} {:<20} {}  {}",
             v.id,
             v.kind.as_str(),
             v.actor.as_deref().unwrap_or("-"),
-            format_datetime(&v.at)
+            format_datetime(&v.at),
+            changes(previous.as_ref(), &v.snapshot)
         );
+        previous = Some(v.snapshot);
     }
 
     section("8. Drift report");
@@ -237,13 +341,35 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
 
     section("Summary");
     for meta in &metas {
-        let local = cdms_runtime::store::rows::count(&db, meta.entity, &cdms_runtime::store::ReadSpec::all(meta.entity)).await?;
-        println!("  {:<14} {:>7} local rows, {:>7} in CDMS", meta.entity.name, local, emulator.count(meta.set));
+        let local = cdms_runtime::store::rows::count(
+            &db,
+            meta.entity,
+            &cdms_runtime::store::ReadSpec::all(meta.entity),
+        )
+        .await?;
+        println!(
+            "  {:<14} {:>7} local rows, {:>7} in CDMS",
+            meta.entity.name,
+            local,
+            emulator.count(meta.set)
+        );
     }
     let metrics = client.metrics().snapshot();
-    println!("  CDMS requests: {} (emulator saw {})", requests_by_verb(&metrics), emulator.log().len());
-    println!("  total time {:.1}s (initial load {:.1}s)", started.elapsed().as_secs_f64(), load_secs);
+    println!(
+        "  CDMS requests: {} (emulator saw {})",
+        requests_by_verb(&metrics),
+        emulator.log().len()
+    );
+    println!(
+        "  total time {:.1}s (initial load {:.1}s)",
+        started.elapsed().as_secs_f64(),
+        load_secs
+    );
     db.close().await;
     server.shutdown().await?;
-    Ok(if status.drift() { Outcome::Drift } else { Outcome::Ok })
+    Ok(if status.drift() {
+        Outcome::Drift
+    } else {
+        Outcome::Ok
+    })
 }

@@ -37,7 +37,13 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// How to show progress.
-    #[arg(long, value_enum, global = true, default_value = "auto", value_name = "MODE")]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "MODE"
+    )]
     pub progress: ProgressMode,
     /// What to do.
     #[command(subcommand)]
@@ -145,7 +151,10 @@ pub fn main() -> ExitCode {
     if let Some(bars) = &reporter.bars {
         writer.attach(bars.multi());
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -19,18 +19,24 @@ pub struct BarProgress {
     bars: Mutex<HashMap<&'static str, ProgressBar>>,
 }
 
-const SPINNER: &str = "{spinner:.cyan} {prefix:<14.bold} {pos:>8} records  {per_sec:>12}  {elapsed:>4}  {msg}";
-const BAR: &str = "{spinner:.cyan} {prefix:<14.bold} [{bar:30.cyan/blue}] {pos:>8}/~{len:<8} {per_sec:>12}  ETA {eta:>4}  {msg}";
+const SPINNER: &str = "{spinner:.cyan} {prefix:<14.bold} {pos:>8} records  {elapsed:>4}  {msg}";
+const BAR: &str =
+    "{spinner:.cyan} {prefix:<14.bold} [{bar:30.cyan/blue}] {pos:>8}/~{len:<8} ETA {eta:>4}  {msg}";
 const DONE: &str = "  {prefix:<14.bold} {msg}";
 
 fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 impl BarProgress {
     /// Bars drawn on stderr.
     pub fn new() -> Self {
-        BarProgress { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8)), bars: Mutex::new(HashMap::new()) }
+        BarProgress {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8)),
+            bars: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The shared multi-bar (log lines are printed through it).
@@ -64,9 +70,22 @@ impl BarProgress {
             _ => {}
         }
         bar.set_position(done);
-        let partitions = if p.partitions > 0 { format!("{}/{} partitions", p.partitions_done, p.partitions) } else { String::new() };
-        let phase = if p.phase == Phase::Loading { String::new() } else { format!("{} ", p.phase.as_str()) };
-        bar.set_message(format!("{phase}{partitions}"));
+        let partitions = if p.partitions > 0 {
+            format!("{}/{} partitions", p.partitions_done, p.partitions)
+        } else {
+            String::new()
+        };
+        let phase = if p.phase == Phase::Loading {
+            String::new()
+        } else {
+            format!("{} ", p.phase.as_str())
+        };
+        let rate = if p.records > 0 {
+            format!("{:>6.0}/s  ", p.rate())
+        } else {
+            String::new()
+        };
+        bar.set_message(format!("{rate}{phase}{partitions}"));
     }
 }
 
@@ -88,7 +107,11 @@ impl Progress for BarProgress {
     fn finish(&self, p: &EntityProgress) {
         let bar = self.bar(p);
         bar.set_style(style(DONE));
-        let rate = if p.records > 0 { format!(" ({:.0}/s)", p.rate()) } else { String::new() };
+        let rate = if p.records > 0 {
+            format!(" ({:.0}/s)", p.rate())
+        } else {
+            String::new()
+        };
         bar.finish_with_message(format!(
             "✔ {} records in {:.1}s{rate}",
             p.records + p.records_before,
@@ -118,11 +141,20 @@ pub fn reporter(mode: ProgressMode) -> Reporter {
     };
     if bars {
         let b = Arc::new(BarProgress::new());
-        Reporter { progress: b.clone(), bars: Some(b) }
+        Reporter {
+            progress: b.clone(),
+            bars: Some(b),
+        }
     } else if mode == ProgressMode::None {
-        Reporter { progress: Arc::new(NoProgress), bars: None }
+        Reporter {
+            progress: Arc::new(NoProgress),
+            bars: None,
+        }
     } else {
-        Reporter { progress: Arc::new(LogProgress::every(Duration::from_secs(2))), bars: None }
+        Reporter {
+            progress: Arc::new(LogProgress::every(Duration::from_secs(2))),
+            bars: None,
+        }
     }
 }
 
@@ -134,7 +166,9 @@ pub struct LogWriter {
 
 impl LogWriter {
     fn new() -> Self {
-        LogWriter { multi: Arc::new(Mutex::new(None)) }
+        LogWriter {
+            multi: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// Prints log lines above `multi` from now on.
@@ -182,7 +216,10 @@ impl<'a> MakeWriter<'a> for LogWriter {
     type Writer = Line;
 
     fn make_writer(&'a self) -> Line {
-        Line { buf: Vec::new(), multi: self.multi.lock().unwrap_or_else(|e| e.into_inner()).clone() }
+        Line {
+            buf: Vec::new(),
+            multi: self.multi.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        }
     }
 }
 
@@ -195,8 +232,11 @@ pub fn init_logging(verbose: u8, quiet: bool) -> LogWriter {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("warn,cdms_runtime={level},cdms_entities={level},cdms_sync={level}")));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "warn,cdms_runtime={level},cdms_entities={level},cdms_sync={level}"
+        ))
+    });
     let writer = LogWriter::new();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

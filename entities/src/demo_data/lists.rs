@@ -81,44 +81,20 @@ pub(crate) const COUNTRIES: &[CountryRow] = countries![
 ];
 
 /// Export and investment sectors as UKTI's CDMS listed them.
+#[rustfmt::skip]
 pub(crate) const SECTORS: &[&str] = &[
-    "Advanced Engineering",
-    "Aerospace",
-    "Agriculture, Horticulture and Fisheries",
-    "Airports",
-    "Automotive",
-    "Biotechnology and Pharmaceuticals",
-    "Business and Consumer Services",
-    "Chemicals",
-    "Clothing, Footwear and Fashion",
-    "Communications",
-    "Construction",
-    "Creative and Media",
-    "Defence and Security",
-    "Education and Training",
-    "Electronics and IT Hardware",
-    "Environment",
-    "Financial Services (including Professional Services)",
-    "Food and Drink",
-    "Giftware, Jewellery and Tableware",
-    "Healthcare and Medical",
-    "Household Goods, Furniture and Furnishings",
-    "ICT",
-    "Leisure and Tourism",
-    "Life Sciences",
-    "Marine",
-    "Mechanical Electrical and Process Engineering",
-    "Metals, Minerals and Materials",
-    "Mining",
-    "Oil and Gas",
-    "Ports and Logistics",
-    "Power",
-    "Railways",
-    "Renewable Energy",
-    "Retail",
-    "Software and Computer Services Business to Business (B2B)",
-    "Textiles, Interior Textiles and Carpets",
-    "Water",
+    "Advanced Engineering", "Aerospace", "Agriculture, Horticulture and Fisheries", "Airports",
+    "Automotive", "Biotechnology and Pharmaceuticals", "Business and Consumer Services",
+    "Chemicals", "Clothing, Footwear and Fashion", "Communications", "Construction",
+    "Creative and Media", "Defence and Security", "Education and Training",
+    "Electronics and IT Hardware", "Environment",
+    "Financial Services (including Professional Services)", "Food and Drink",
+    "Giftware, Jewellery and Tableware", "Healthcare and Medical",
+    "Household Goods, Furniture and Furnishings", "ICT", "Leisure and Tourism", "Life Sciences",
+    "Marine", "Mechanical Electrical and Process Engineering", "Metals, Minerals and Materials",
+    "Mining", "Oil and Gas", "Ports and Logistics", "Power", "Railways", "Renewable Energy",
+    "Retail", "Software and Computer Services Business to Business (B2B)",
+    "Textiles, Interior Textiles and Carpets", "Water",
 ];
 
 /// UK regions: display name and code.
@@ -140,15 +116,10 @@ pub(crate) const UK_REGIONS: &[(&str, &str)] = &[
 ];
 
 /// Kinds of business; the index decides the company-name suffix.
+#[rustfmt::skip]
 pub(crate) const BUSINESS_TYPES: &[&str] = &[
-    "Private limited company",
-    "Public limited company",
-    "Limited liability partnership",
-    "Partnership",
-    "Sole trader",
-    "Charity",
-    "Government department",
-    "Other",
+    "Private limited company", "Public limited company", "Limited liability partnership",
+    "Partnership", "Sole trader", "Charity", "Government department", "Other",
 ];
 
 /// A UK town: name, postcode district prefixes, index into [`UK_REGIONS`], latitude, STD code.
@@ -168,14 +139,41 @@ macro_rules! towns {
 
 /// London is listed several times so that it gets its real share of organisations.
 pub(crate) const TOWNS: &[Town] = towns![
-    ("London", ["EC1A", "EC2M", "EC3V", "EC4R", "WC1B", "WC2N", "SW1A", "SW1P", "SE1", "N1", "E14", "W1J"], 0, 51.5074, "020"),
-    ("London", ["EC1V", "EC2A", "WC2H", "SE11", "NW1", "E1", "W2", "SW6"], 0, 51.5155, "020"),
-    ("London", ["E16", "N7", "SE10", "SW19", "W6", "NW3"], 0, 51.4975, "020"),
+    (
+        "London",
+        [
+            "EC1A", "EC2M", "EC3V", "EC4R", "WC1B", "WC2N", "SW1A", "SW1P", "SE1", "N1", "E14",
+            "W1J"
+        ],
+        0,
+        51.5074,
+        "020"
+    ),
+    (
+        "London",
+        ["EC1V", "EC2A", "WC2H", "SE11", "NW1", "E1", "W2", "SW6"],
+        0,
+        51.5155,
+        "020"
+    ),
+    (
+        "London",
+        ["E16", "N7", "SE10", "SW19", "W6", "NW3"],
+        0,
+        51.4975,
+        "020"
+    ),
     ("Reading", ["RG1", "RG2", "RG30"], 1, 51.4543, "0118"),
     ("Oxford", ["OX1", "OX2", "OX4"], 1, 51.7520, "01865"),
     ("Southampton", ["SO14", "SO15", "SO16"], 1, 50.9097, "023"),
     ("Brighton", ["BN1", "BN2", "BN3"], 1, 50.8225, "01273"),
-    ("Milton Keynes", ["MK9", "MK10", "MK14"], 1, 52.0406, "01908"),
+    (
+        "Milton Keynes",
+        ["MK9", "MK10", "MK14"],
+        1,
+        52.0406,
+        "01908"
+    ),
     ("Guildford", ["GU1", "GU2"], 1, 51.2362, "01483"),
     ("Bristol", ["BS1", "BS2", "BS8", "BS16"], 2, 51.4545, "0117"),
     ("Exeter", ["EX1", "EX2", "EX4"], 2, 50.7184, "01392"),
@@ -187,22 +185,46 @@ pub(crate) const TOWNS: &[Town] = towns![
     ("Nottingham", ["NG1", "NG2", "NG7"], 4, 52.9548, "0115"),
     ("Leicester", ["LE1", "LE2", "LE4"], 4, 52.6369, "0116"),
     ("Derby", ["DE1", "DE21", "DE24"], 4, 52.9225, "01332"),
-    ("Birmingham", ["B1", "B2", "B3", "B4", "B15"], 5, 52.4862, "0121"),
+    (
+        "Birmingham",
+        ["B1", "B2", "B3", "B4", "B15"],
+        5,
+        52.4862,
+        "0121"
+    ),
     ("Coventry", ["CV1", "CV3", "CV4"], 5, 52.4068, "024"),
     ("Wolverhampton", ["WV1", "WV2", "WV10"], 5, 52.5870, "01902"),
     ("Leeds", ["LS1", "LS2", "LS11"], 6, 53.8008, "0113"),
     ("Sheffield", ["S1", "S2", "S9"], 6, 53.3811, "0114"),
     ("York", ["YO1", "YO10", "YO31"], 6, 53.9600, "01904"),
     ("Hull", ["HU1", "HU2", "HU9"], 6, 53.7676, "01482"),
-    ("Newcastle upon Tyne", ["NE1", "NE4", "NE6"], 7, 54.9783, "0191"),
+    (
+        "Newcastle upon Tyne",
+        ["NE1", "NE4", "NE6"],
+        7,
+        54.9783,
+        "0191"
+    ),
     ("Sunderland", ["SR1", "SR2", "SR5"], 7, 54.9069, "0191"),
     ("Middlesbrough", ["TS1", "TS2", "TS3"], 7, 54.5742, "01642"),
-    ("Manchester", ["M1", "M2", "M3", "M4", "M15"], 8, 53.4808, "0161"),
+    (
+        "Manchester",
+        ["M1", "M2", "M3", "M4", "M15"],
+        8,
+        53.4808,
+        "0161"
+    ),
     ("Liverpool", ["L1", "L2", "L3", "L24"], 8, 53.4084, "0151"),
     ("Preston", ["PR1", "PR2"], 8, 53.7632, "01772"),
     ("Warrington", ["WA1", "WA2", "WA5"], 8, 53.3900, "01925"),
     ("Glasgow", ["G1", "G2", "G3", "G51"], 9, 55.8642, "0141"),
-    ("Edinburgh", ["EH1", "EH2", "EH3", "EH12"], 9, 55.9533, "0131"),
+    (
+        "Edinburgh",
+        ["EH1", "EH2", "EH3", "EH12"],
+        9,
+        55.9533,
+        "0131"
+    ),
     ("Aberdeen", ["AB10", "AB11", "AB25"], 9, 57.1497, "01224"),
     ("Dundee", ["DD1", "DD2", "DD4"], 9, 56.4620, "01382"),
     ("Cardiff", ["CF10", "CF11", "CF24"], 10, 51.4816, "029"),
@@ -215,63 +237,73 @@ pub(crate) const TOWNS: &[Town] = towns![
 ];
 
 /// The first word of a company name: places, landscape words and surnames.
+#[rustfmt::skip]
 pub(crate) const NAME_STEMS: &[&str] = &[
-    "Albion", "Ashford", "Avon", "Beacon", "Bedford", "Birch", "Blackwood", "Bramley", "Bridgewater",
-    "Brunel", "Caledonian", "Cambrian", "Carlton", "Castle", "Cavendish", "Chiltern", "Clyde",
-    "Cotswold", "Crown", "Dalton", "Derwent", "Downland", "Eden", "Elgin", "Fairfax", "Fenwick",
-    "Forth", "Foxley", "Galloway", "Grafton", "Granite", "Hadley", "Halcyon", "Hamilton", "Harbour",
-    "Harrow", "Hawthorn", "Heather", "Highland", "Holloway", "Kestrel", "Kingsley", "Lakeland",
-    "Langley", "Lomond", "Marlow", "Meridian", "Mersey", "Millbrook", "Moorgate", "Northgate",
-    "Oakridge", "Orchard", "Pennine", "Pembroke", "Portland", "Quayside", "Ravenscroft", "Redwood",
-    "Ribble", "Riverside", "Rowan", "Severn", "Sheldon", "Solent", "Sterling", "Stratton", "Summit",
-    "Tamar", "Thames", "Thornbury", "Trent", "Tweed", "Tyne", "Vale", "Wessex", "Westbury",
-    "Whitfield", "Willow", "Windsor", "Wolds", "Wycombe", "Yarrow", "Yorkshire",
+    "Albion", "Ashford", "Avon", "Beacon", "Bedford", "Birch", "Blackwood", "Bramley",
+    "Bridgewater", "Brunel", "Caledonian", "Cambrian", "Carlton", "Castle", "Cavendish", "Chiltern",
+    "Clyde", "Cotswold", "Crown", "Dalton", "Derwent", "Downland", "Eden", "Elgin", "Fairfax",
+    "Fenwick", "Forth", "Foxley", "Galloway", "Grafton", "Granite", "Hadley", "Halcyon", "Hamilton",
+    "Harbour", "Harrow", "Hawthorn", "Heather", "Highland", "Holloway", "Kestrel", "Kingsley",
+    "Lakeland", "Langley", "Lomond", "Marlow", "Meridian", "Mersey", "Millbrook", "Moorgate",
+    "Northgate", "Oakridge", "Orchard", "Pennine", "Pembroke", "Portland", "Quayside",
+    "Ravenscroft", "Redwood", "Ribble", "Riverside", "Rowan", "Severn", "Sheldon", "Solent",
+    "Sterling", "Stratton", "Summit", "Tamar", "Thames", "Thornbury", "Trent", "Tweed", "Tyne",
+    "Vale", "Wessex", "Westbury", "Whitfield", "Willow", "Windsor", "Wolds", "Wycombe", "Yarrow",
+    "Yorkshire",
 ];
 
 /// The activity word(s) of a company name.
+#[rustfmt::skip]
 pub(crate) const NAME_CORES: &[&str] = &[
     "Precision Engineering", "Aerospace Components", "Analytics", "Architecture", "Bakeries",
     "Biosciences", "Brewing", "Building Services", "Ceramics", "Chemicals", "Cloud Systems",
-    "Composites", "Consulting", "Data", "Design", "Digital", "Distillers", "Electronics",
-    "Energy", "Environmental", "Fabrications", "Fashion", "Financial Services", "Fisheries",
-    "Foods", "Furniture", "Games", "Garden Products", "Glass", "Healthcare", "Holdings",
-    "Hydraulics", "Instruments", "Insurance Brokers", "Interiors", "Logistics", "Machine Tools",
-    "Marine", "Media", "Medical Devices", "Metals", "Motorsport", "Optics", "Packaging",
-    "Pharmaceuticals", "Plastics", "Power Systems", "Print", "Rail Services", "Recruitment",
-    "Renewables", "Robotics", "Security", "Software", "Surveying", "Technologies", "Textiles",
-    "Tooling", "Trading", "Travel", "Ventures", "Water Solutions", "Wind Power", "Woollens",
+    "Composites", "Consulting", "Data", "Design", "Digital", "Distillers", "Electronics", "Energy",
+    "Environmental", "Fabrications", "Fashion", "Financial Services", "Fisheries", "Foods",
+    "Furniture", "Games", "Garden Products", "Glass", "Healthcare", "Holdings", "Hydraulics",
+    "Instruments", "Insurance Brokers", "Interiors", "Logistics", "Machine Tools", "Marine",
+    "Media", "Medical Devices", "Metals", "Motorsport", "Optics", "Packaging", "Pharmaceuticals",
+    "Plastics", "Power Systems", "Print", "Rail Services", "Recruitment", "Renewables", "Robotics",
+    "Security", "Software", "Surveying", "Technologies", "Textiles", "Tooling", "Trading", "Travel",
+    "Ventures", "Water Solutions", "Wind Power", "Woollens",
 ];
 
 /// Common UK given names (female, then male: the index parity decides the gender code).
+#[rustfmt::skip]
 pub(crate) const FIRST_NAMES_FEMALE: &[&str] = &[
     "Olivia", "Amelia", "Isla", "Emily", "Ava", "Jessica", "Sophie", "Grace", "Lucy", "Charlotte",
     "Hannah", "Ellie", "Chloe", "Megan", "Sarah", "Rebecca", "Laura", "Claire", "Rachel", "Helen",
-    "Joanne", "Nicola", "Emma", "Katherine", "Victoria", "Fiona", "Aisha", "Priya", "Siobhan", "Mairi",
+    "Joanne", "Nicola", "Emma", "Katherine", "Victoria", "Fiona", "Aisha", "Priya", "Siobhan",
+    "Mairi",
 ];
 
 /// Common UK given names (male).
+#[rustfmt::skip]
 pub(crate) const FIRST_NAMES_MALE: &[&str] = &[
     "Oliver", "George", "Harry", "Jack", "Jacob", "Noah", "Charlie", "Thomas", "William", "James",
     "Daniel", "Matthew", "Andrew", "David", "Richard", "Paul", "Mark", "Stephen", "Christopher",
-    "Michael", "Peter", "Robert", "Simon", "Gareth", "Rhys", "Callum", "Ewan", "Mohammed", "Raj", "Liam",
+    "Michael", "Peter", "Robert", "Simon", "Gareth", "Rhys", "Callum", "Ewan", "Mohammed", "Raj",
+    "Liam",
 ];
 
 /// Common UK family names.
+#[rustfmt::skip]
 pub(crate) const LAST_NAMES: &[&str] = &[
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson",
-    "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White", "Edwards", "Hughes", "Green",
-    "Hall", "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood", "Turner", "Martin", "Cooper",
-    "Hill", "Ward", "Morris", "Moore", "Clark", "Lee", "King", "Baker", "Harrison", "Morgan", "Allen",
-    "James", "Scott", "Phillips", "Watson", "Davis", "Parker", "Price", "Bennett", "Young", "Griffiths",
-    "Mitchell", "Kelly", "Cook", "Carter", "Richardson", "Bailey", "Collins", "Bell", "Shaw", "Murphy",
-    "Miller", "Cox", "Richards", "Khan", "Marshall", "Anderson", "Simpson", "Ellis", "Adams", "Singh",
-    "Begum", "Wilkinson", "Foster", "Chapman", "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali",
-    "Hunt", "Hussain", "Campbell", "Matthews", "Owen", "Palmer", "Holmes", "Mills", "Barnes", "Knight",
-    "Lloyd", "Butler", "Russell", "Barker", "Fisher", "Stevens", "Jenkins", "MacDonald", "Dixon",
-    "O'Brien", "O'Neill", "McKenzie", "Fraser", "Reid", "Stewart", "Murray",
+    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas",
+    "Johnson", "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White", "Edwards", "Hughes",
+    "Green", "Hall", "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood", "Turner", "Martin",
+    "Cooper", "Hill", "Ward", "Morris", "Moore", "Clark", "Lee", "King", "Baker", "Harrison",
+    "Morgan", "Allen", "James", "Scott", "Phillips", "Watson", "Davis", "Parker", "Price",
+    "Bennett", "Young", "Griffiths", "Mitchell", "Kelly", "Cook", "Carter", "Richardson", "Bailey",
+    "Collins", "Bell", "Shaw", "Murphy", "Miller", "Cox", "Richards", "Khan", "Marshall",
+    "Anderson", "Simpson", "Ellis", "Adams", "Singh", "Begum", "Wilkinson", "Foster", "Chapman",
+    "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali", "Hunt", "Hussain", "Campbell", "Matthews",
+    "Owen", "Palmer", "Holmes", "Mills", "Barnes", "Knight", "Lloyd", "Butler", "Russell", "Barker",
+    "Fisher", "Stevens", "Jenkins", "MacDonald", "Dixon", "O'Brien", "O'Neill", "McKenzie",
+    "Fraser", "Reid", "Stewart", "Murray",
 ];
 
 /// Job titles as they appear on CDMS contacts.
+#[rustfmt::skip]
 pub(crate) const JOB_TITLES: &[&str] = &[
     "Managing Director", "Chief Executive Officer", "Finance Director", "Chief Financial Officer",
     "Operations Director", "Sales Director", "Export Manager", "Export Sales Manager",
@@ -283,4 +315,7 @@ pub(crate) const JOB_TITLES: &[&str] = &[
 ];
 
 /// Mail hosts of people who give a personal address.
-pub(crate) const MAIL_HOSTS: &[&str] = &["gmail.com", "hotmail.co.uk", "btinternet.com", "outlook.com", "yahoo.co.uk"];
+#[rustfmt::skip]
+pub(crate) const MAIL_HOSTS: &[&str] = &[
+    "gmail.com", "hotmail.co.uk", "btinternet.com", "outlook.com", "yahoo.co.uk",
+];

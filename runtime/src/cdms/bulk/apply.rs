@@ -48,7 +48,13 @@ pub(crate) struct BatchStats {
 
 fn by_id(meta: &CdmsMeta, ids: impl IntoIterator<Item = Uuid>) -> ReadSpec {
     let ids: Vec<Value> = ids.into_iter().map(Value::Uuid).collect();
-    ReadSpec::filtered(meta.entity, Expr::Cond(Cond { field: meta.id_field, lookup: Lookup::In(ids) }))
+    ReadSpec::filtered(
+        meta.entity,
+        Expr::Cond(Cond {
+            field: meta.id_field,
+            lookup: Lookup::In(ids),
+        }),
+    )
 }
 
 fn uuid_of(v: &Value) -> Option<Uuid> {
@@ -59,9 +65,21 @@ fn uuid_of(v: &Value) -> Option<Uuid> {
 }
 
 /// The CDMS ids of rows `pks` of `target` (a synced entity).
-async fn cdms_ids(tx: &mut Tx, target: &'static EntityMeta, pks: Vec<i64>) -> Result<HashMap<i64, Option<Uuid>>> {
-    let Some(cdms) = CdmsMeta::of(target) else { return Ok(HashMap::new()) };
-    let spec = ReadSpec::filtered(target, Expr::Cond(Cond { field: target.pk, lookup: Lookup::In(pks.into_iter().map(Value::Int).collect()) }));
+async fn cdms_ids(
+    tx: &mut Tx,
+    target: &'static EntityMeta,
+    pks: Vec<i64>,
+) -> Result<HashMap<i64, Option<Uuid>>> {
+    let Some(cdms) = CdmsMeta::of(target) else {
+        return Ok(HashMap::new());
+    };
+    let spec = ReadSpec::filtered(
+        target,
+        Expr::Cond(Cond {
+            field: target.pk,
+            lookup: Lookup::In(pks.into_iter().map(Value::Int).collect()),
+        }),
+    );
     let found = rows::select_columns(&mut *tx, target, &spec, &[target.pk, cdms.id_field]).await?;
     Ok(found
         .into_iter()
@@ -74,9 +92,15 @@ async fn cdms_ids(tx: &mut Tx, target: &'static EntityMeta, pks: Vec<i64>) -> Re
 
 /// Sets `modified` back on the local rows whose record has the same `ModifiedOn` but different
 /// mapped values; returns how many.
-async fn stale_same_second(tx: &mut Tx, cdms: &'static CdmsMeta, records: &[RemoteRecord]) -> Result<usize> {
+async fn stale_same_second(
+    tx: &mut Tx,
+    cdms: &'static CdmsMeta,
+    records: &[RemoteRecord],
+) -> Result<usize> {
     let meta = cdms.entity;
-    let Some(modified) = meta.modified else { return Ok(0) };
+    let Some(modified) = meta.modified else {
+        return Ok(0);
+    };
     if records.is_empty() {
         return Ok(0);
     }
@@ -89,7 +113,9 @@ async fn stale_same_second(tx: &mut Tx, cdms: &'static CdmsMeta, records: &[Remo
     let same: Vec<(&RemoteRecord, &Row)> = records
         .iter()
         .filter_map(|r| local.get(&r.id).map(|row| (r, row)))
-        .filter(|(r, row)| row.get(modified) == Some(&Value::DateTime(crate::store::truncate_micros(r.modified))))
+        .filter(|(r, row)| {
+            row.get(modified) == Some(&Value::DateTime(crate::store::truncate_micros(r.modified)))
+        })
         .collect();
     if same.is_empty() {
         return Ok(0);
@@ -98,10 +124,16 @@ async fn stale_same_second(tx: &mut Tx, cdms: &'static CdmsMeta, records: &[Remo
     let mut wanted: HashMap<&'static str, (&'static EntityMeta, Vec<i64>)> = HashMap::new();
     for (_, row) in &same {
         for f in cdms.fields {
-            let Some(target) = meta.fields.get(f.field).and_then(|m| m.references) else { continue };
+            let Some(target) = meta.fields.get(f.field).and_then(|m| m.references) else {
+                continue;
+            };
             if let Some(Value::Int(pk)) = row.get(f.field) {
                 let target = target();
-                wanted.entry(target.table).or_insert_with(|| (target, Vec::new())).1.push(*pk);
+                wanted
+                    .entry(target.table)
+                    .or_insert_with(|| (target, Vec::new()))
+                    .1
+                    .push(*pk);
             }
         }
     }
@@ -112,11 +144,21 @@ async fn stale_same_second(tx: &mut Tx, cdms: &'static CdmsMeta, records: &[Remo
     let mut stale = Vec::new();
     for (record, row) in same {
         let differs = record.values.iter().any(|(field, value)| {
-            let Some(local) = row.get(*field) else { return false };
-            let target = meta.fields.get(*field).and_then(|m| m.references).map(|t| t().table);
+            let Some(local) = row.get(*field) else {
+                return false;
+            };
+            let target = meta
+                .fields
+                .get(*field)
+                .and_then(|m| m.references)
+                .map(|t| t().table);
             match (target, local) {
                 (Some(table), Value::Int(pk)) => {
-                    let local_id = targets.get(table).and_then(|m| m.get(pk)).copied().flatten();
+                    let local_id = targets
+                        .get(table)
+                        .and_then(|m| m.get(pk))
+                        .copied()
+                        .flatten();
                     local_id != uuid_of(value)
                 }
                 (Some(_), Value::Null) => !value.is_null(),
@@ -139,8 +181,17 @@ async fn stale_same_second(tx: &mut Tx, cdms: &'static CdmsMeta, records: &[Remo
 impl Bulk {
     /// Decodes `records` of `cdms`'s set and applies them inside `tx` through the sync layer
     /// (with the same-second check when `same_second`).
-    pub(crate) async fn apply_page(&self, tx: &mut Tx, cdms: &'static CdmsMeta, records: &[J], same_second: bool) -> Result<BatchStats> {
-        let decoded = records.iter().map(|r| codec::decode(cdms, r)).collect::<Result<Vec<_>, CdmsError>>()?;
+    pub(crate) async fn apply_page(
+        &self,
+        tx: &mut Tx,
+        cdms: &'static CdmsMeta,
+        records: &[J],
+        same_second: bool,
+    ) -> Result<BatchStats> {
+        let decoded = records
+            .iter()
+            .map(|r| codec::decode(cdms, r))
+            .collect::<Result<Vec<_>, CdmsError>>()?;
         let mut stats = BatchStats {
             records: decoded.len(),
             newest: decoded.iter().map(|r| r.modified).max(),

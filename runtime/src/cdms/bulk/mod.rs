@@ -1,5 +1,5 @@
 //! Bulk engines on top of the sync protocol: the initial load ([`load`]), the incremental poller
-//! ([`poll`]) and the drift report ([`status`]).
+//! ([`poll`]) and the drift report ([`mod@status`]).
 //!
 //! Per-request sync keeps the rows an application touches fresh; these engines keep whole entity
 //! sets in step with CDMS: [`Loader`] copies every record once (partitioned, concurrent,
@@ -26,6 +26,7 @@
 //! (the tasks of one process cooperate; the database has a single writer).
 
 mod apply;
+mod lease;
 pub mod load;
 mod plan;
 pub mod poll;
@@ -34,6 +35,7 @@ mod scan;
 pub mod state;
 pub mod status;
 mod stop;
+mod worker;
 
 use std::sync::Arc;
 
@@ -62,13 +64,20 @@ pub struct Bulk {
 
 impl std::fmt::Debug for Bulk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bulk").field("db", &self.db).field("client", &self.client).field("worker", &self.worker).finish_non_exhaustive()
+        f.debug_struct("Bulk")
+            .field("db", &self.db)
+            .field("client", &self.client)
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
     }
 }
 
 /// A worker id unique to this process: `host:pid:random`.
 pub fn default_worker_id() -> String {
-    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "worker".to_owned());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned());
     format!("{host}:{}:{:04x}", std::process::id(), fastrand::u16(..))
 }
 

@@ -22,7 +22,10 @@ use super::state::Partition;
 
 /// The `CreatedOn` property of `meta`, when mapped.
 pub(crate) fn created_property(meta: &CdmsMeta) -> Option<&'static str> {
-    meta.entity.created.and_then(|i| meta.by_field(i)).map(|f| f.property)
+    meta.entity
+        .created
+        .and_then(|i| meta.by_field(i))
+        .map(|f| f.property)
 }
 
 /// The `ModifiedOn` property of `meta` (mapped by every synced entity; the CDMS name otherwise).
@@ -41,7 +44,11 @@ pub(crate) fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Reads the datetime property `prop` of a record.
-pub(crate) fn record_time(meta: &CdmsMeta, record: &J, prop: &str) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn record_time(
+    meta: &CdmsMeta,
+    record: &J,
+    prop: &str,
+) -> Result<Option<DateTime<Utc>>> {
     match record.get(prop) {
         None | Some(J::Null) => Ok(None),
         Some(J::String(s)) => wire::parse_date(s).map(Some).ok_or_else(|| {
@@ -64,7 +71,12 @@ pub(crate) fn record_time(meta: &CdmsMeta, record: &J, prop: &str) -> Result<Opt
 }
 
 /// The newest (`desc`) or oldest value of datetime property `prop` in `meta`'s set.
-pub(crate) async fn extreme(client: &CdmsClient, meta: &CdmsMeta, prop: &str, desc: bool) -> Result<Option<DateTime<Utc>>> {
+pub(crate) async fn extreme(
+    client: &CdmsClient,
+    meta: &CdmsMeta,
+    prop: &str,
+    desc: bool,
+) -> Result<Option<DateTime<Utc>>> {
     let opts = ListOptions {
         filter: Some(format!("{prop} ne null")),
         select: vec![prop.to_owned()],
@@ -72,7 +84,9 @@ pub(crate) async fn extreme(client: &CdmsClient, meta: &CdmsMeta, prop: &str, de
         top: Some(1),
     };
     let mut pager = client.pager(meta.set, &opts)?;
-    let Some(page) = pager.next_page().await? else { return Ok(None) };
+    let Some(page) = pager.next_page().await? else {
+        return Ok(None);
+    };
     match page.first() {
         Some(record) => record_time(meta, record, prop),
         None => Ok(None),
@@ -88,7 +102,11 @@ pub(crate) struct Plan {
 }
 
 /// Windows `[lo, hi)` cutting `[min, max]` (whole seconds) into at most `n` equal parts.
-pub(crate) fn windows(min: DateTime<Utc>, max: DateTime<Utc>, n: usize) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+pub(crate) fn windows(
+    min: DateTime<Utc>,
+    max: DateTime<Utc>,
+    n: usize,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let lo = floor_second(min);
     let hi = floor_second(max) + Duration::seconds(1);
     let span = (hi - lo).num_seconds().max(1);
@@ -117,18 +135,52 @@ async fn is_small(client: &CdmsClient, meta: &CdmsMeta) -> Result<bool> {
     Ok(pager.next_page().await?.is_none_or(|page| page.is_empty()))
 }
 
+/// Partition numbers for `n` consecutive windows such that claiming in number order visits the
+/// span evenly (first, middle, quarters, ...: the windows sorted by the bit-reversal of their
+/// index), so the first partitions loaded sample the whole time range and the size estimate
+/// is sound early. Returns the number of each window.
+pub(crate) fn spread(n: usize) -> Vec<usize> {
+    let bits = usize::BITS - n.saturating_sub(1).leading_zeros();
+    let reverse = |i: usize| {
+        if bits == 0 {
+            0
+        } else {
+            i.reverse_bits() >> (usize::BITS - bits)
+        }
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| reverse(i));
+    let mut numbers = vec![0; n];
+    for (number, window) in order.into_iter().enumerate() {
+        numbers[window] = number;
+    }
+    numbers
+}
+
 /// Plans the partitions of `meta`'s set (about `n` of them).
 pub(crate) async fn plan(client: &CdmsClient, meta: &'static CdmsMeta, n: usize) -> Result<Plan> {
     let watermark = extreme(client, meta, modified_property(meta), true).await?;
     let created = match created_property(meta) {
         Some(c) if n > 1 && !is_small(client, meta).await? => c,
-        _ => return Ok(Plan { partitions: vec![Partition::planned(meta.set, 0, None, None, None)], watermark }),
+        _ => {
+            return Ok(Plan {
+                partitions: vec![Partition::planned(meta.set, 0, None, None, None)],
+                watermark,
+            })
+        }
     };
-    let (Some(min), Some(max)) = (extreme(client, meta, created, false).await?, extreme(client, meta, created, true).await?) else {
-        return Ok(Plan { partitions: vec![Partition::planned(meta.set, 0, None, None, None)], watermark });
+    let (Some(min), Some(max)) = (
+        extreme(client, meta, created, false).await?,
+        extreme(client, meta, created, true).await?,
+    ) else {
+        return Ok(Plan {
+            partitions: vec![Partition::planned(meta.set, 0, None, None, None)],
+            watermark,
+        });
     };
     let windows = windows(min, max, n);
     let last = windows.len().saturating_sub(1);
+    let numbers = spread(windows.len());
     let mut partitions = Vec::with_capacity(windows.len() + 1);
     for (k, (lo, hi)) in windows.into_iter().enumerate() {
         let lower = (k > 0).then(|| format!("{created} ge {}", datetime_literal(lo)));
@@ -140,11 +192,26 @@ pub(crate) async fn plan(client: &CdmsClient, meta: &'static CdmsMeta, n: usize)
             // A single window: everything with a CreatedOn.
             (None, None) => format!("{created} ne null"),
         };
-        partitions.push(Partition::planned(meta.set, k as i64, Some(filter), Some(lo), Some(hi)));
+        partitions.push(Partition::planned(
+            meta.set,
+            numbers[k] as i64,
+            Some(filter),
+            Some(lo),
+            Some(hi),
+        ));
     }
     let k = partitions.len() as i64;
-    partitions.push(Partition::planned(meta.set, k, Some(format!("{created} eq null")), None, None));
-    Ok(Plan { partitions, watermark })
+    partitions.push(Partition::planned(
+        meta.set,
+        k,
+        Some(format!("{created} eq null")),
+        None,
+        None,
+    ));
+    Ok(Plan {
+        partitions,
+        watermark,
+    })
 }
 
 #[cfg(test)]
@@ -171,6 +238,17 @@ mod tests {
         // Fractions round outwards.
         let frac = t(5) + Duration::milliseconds(400);
         assert_eq!(windows(frac, frac, 3), vec![(t(5), t(6))]);
+    }
+
+    #[test]
+    fn numbers_spread_over_the_span() {
+        assert_eq!(spread(0), Vec::<usize>::new());
+        assert_eq!(spread(1), vec![0]);
+        // Windows 0..8 are claimed in the order 0, 4, 2, 6, 1, 5, 3, 7.
+        assert_eq!(spread(8), vec![0, 4, 2, 6, 1, 5, 3, 7]);
+        let mut five = spread(5);
+        five.sort_unstable();
+        assert_eq!(five, vec![0, 1, 2, 3, 4], "a permutation");
     }
 
     #[test]

@@ -41,6 +41,7 @@ use crate::cdms::meta::CdmsMeta;
 use crate::cdms::sync::{remove_deleted, SyncError};
 use crate::error::Result;
 
+use super::lease;
 use super::plan::{datetime_literal, floor_second, modified_property};
 use super::progress::{EntityProgress, Phase};
 use super::scan::{local_keys, remote_keys};
@@ -130,6 +131,9 @@ pub struct Poller {
     options: PollOptions,
 }
 
+/// A set whose poll lease this worker holds, and the task renewing it.
+type Held = (&'static CdmsMeta, EntityState, tokio::task::JoinHandle<()>);
+
 /// Ids fetched per request when recovering missing records (a short `or` chain).
 const IDS_PER_REQUEST: usize = 15;
 
@@ -144,31 +148,45 @@ impl Poller {
         let started = Instant::now();
         state::migrate(&self.bulk.db).await?;
         let mut reports: Vec<EntityPoll> = Vec::with_capacity(entities.len());
-        let mut held: Vec<(&'static CdmsMeta, EntityState)> = Vec::new();
+        let mut held: Vec<Held> = Vec::new();
         let result = self.poll_all(entities, &mut reports, &mut held).await;
-        for (meta, _) in &held {
-            if let Err(e) = state::release_entity(&self.bulk.db, meta.set, &self.bulk.worker).await {
+        for (meta, _, heartbeat) in &held {
+            heartbeat.abort();
+            if let Err(e) = lease::release_entity(&self.bulk.db, meta.set, &self.bulk.worker).await
+            {
                 tracing::warn!(set = meta.set, error = %e, "could not release a poll lease");
             }
         }
         result?;
-        Ok(PollReport { entities: reports, elapsed: started.elapsed() })
+        Ok(PollReport {
+            entities: reports,
+            elapsed: started.elapsed(),
+        })
     }
 
-    async fn poll_all(&self, entities: &[&'static CdmsMeta], reports: &mut Vec<EntityPoll>, held: &mut Vec<(&'static CdmsMeta, EntityState)>) -> Result<()> {
+    async fn poll_all(
+        &self,
+        entities: &[&'static CdmsMeta],
+        reports: &mut Vec<EntityPoll>,
+        held: &mut Vec<Held>,
+    ) -> Result<()> {
         let bulk = &self.bulk;
         for &meta in entities {
-            let mut report = EntityPoll { entity: meta.entity.name, set: meta.set, ..EntityPoll::default() };
-            match state::claim_entity(&bulk.db, meta.set, &bulk.worker, self.options.lease).await? {
+            let mut report = EntityPoll {
+                entity: meta.entity.name,
+                set: meta.set,
+                ..EntityPoll::default()
+            };
+            match lease::claim_entity(&bulk.db, meta.set, &bulk.worker, self.options.lease).await? {
                 None => report.skipped = Some("another worker is polling it".to_owned()),
                 Some(st) if st.load_done_at.is_none() => {
-                    state::release_entity(&bulk.db, meta.set, &bulk.worker).await?;
+                    lease::release_entity(&bulk.db, meta.set, &bulk.worker).await?;
                     report.skipped = Some("not loaded yet: run `load` first".to_owned());
                 }
                 Some(st) => {
                     // Held from now on: released by `once` whatever happens next.
-                    held.push((meta, st));
-                    if let Some((_, st)) = held.last_mut() {
+                    held.push((meta, st, self.heartbeat(meta.set)));
+                    if let Some((_, st, _)) = held.last_mut() {
                         if !bulk.stop.is_stopped() {
                             self.changes(meta, st, &mut report).await?;
                         }
@@ -177,15 +195,19 @@ impl Poller {
                 }
             }
             if let Some(why) = &report.skipped {
-                bulk.progress.note(meta.entity.name, &format!("{} skipped: {why}", meta.set));
+                bulk.progress
+                    .note(meta.entity.name, &format!("{} skipped: {why}", meta.set));
             }
             reports.push(report);
         }
-        for (meta, st) in held.iter_mut().rev() {
+        for (meta, st, _) in held.iter_mut().rev() {
             let due = match (self.options.reconcile_every, st.reconciled_at) {
                 (None, _) => false,
                 (Some(_), None) => true,
-                (Some(every), Some(at)) => crate::store::now() - at >= chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX),
+                (Some(every), Some(at)) => {
+                    crate::store::now() - at
+                        >= chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX)
+                }
             };
             if due && !bulk.stop.is_stopped() {
                 if let Some(report) = reports.iter_mut().find(|r| r.set == meta.set) {
@@ -198,7 +220,12 @@ impl Poller {
 
     /// Polls until the stop signal fires, one poll every `interval` (measured from the start of
     /// each poll); `each` sees every report. Returns the number of polls.
-    pub async fn run(&self, entities: &[&'static CdmsMeta], interval: Duration, mut each: impl FnMut(&PollReport)) -> Result<u64> {
+    pub async fn run(
+        &self,
+        entities: &[&'static CdmsMeta],
+        interval: Duration,
+        mut each: impl FnMut(&PollReport),
+    ) -> Result<u64> {
         let mut polls = 0;
         loop {
             let started = Instant::now();
@@ -212,8 +239,31 @@ impl Poller {
         }
     }
 
+    /// Renews the poll lease of `set` every third of its duration until aborted.
+    fn heartbeat(&self, set: &'static str) -> tokio::task::JoinHandle<()> {
+        let db = self.bulk.db.clone();
+        let worker = self.bulk.worker.clone();
+        let lease = self.options.lease;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep((lease / 3).max(Duration::from_millis(100))).await;
+                match lease::renew_entity(&db, set, &worker, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!(set, error = %e, "could not renew a poll lease"),
+                }
+            }
+        })
+    }
+
     /// Locks the set's state, checks the lease, stores `watermark`; false if the lease was lost.
-    async fn commit_batch(&self, meta: &'static CdmsMeta, batch: &[J], st: &mut EntityState, report: &mut EntityPoll) -> Result<bool> {
+    async fn commit_batch(
+        &self,
+        meta: &'static CdmsMeta,
+        batch: &[J],
+        st: &mut EntityState,
+        report: &mut EntityPoll,
+    ) -> Result<bool> {
         let bulk = &self.bulk;
         let mut tx = bulk.db.begin().await?;
         let mut locked = state::lock_entity(&mut tx, meta.set).await?;
@@ -225,7 +275,8 @@ impl Poller {
         if stats.newest > locked.watermark {
             locked.watermark = stats.newest;
         }
-        let lease = chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(60));
+        let lease =
+            chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(60));
         locked.lease_until = Some(crate::store::now() + lease);
         state::save_entity(&mut tx, &mut locked).await?;
         tx.commit().await?;
@@ -237,14 +288,25 @@ impl Poller {
         Ok(true)
     }
 
-    async fn changes(&self, meta: &'static CdmsMeta, st: &mut EntityState, report: &mut EntityPoll) -> Result<()> {
+    async fn changes(
+        &self,
+        meta: &'static CdmsMeta,
+        st: &mut EntityState,
+        report: &mut EntityPoll,
+    ) -> Result<()> {
         let bulk = &self.bulk;
         let started = Instant::now();
         let mut snapshot = EntityProgress::new(meta.entity.name, meta.set, Phase::Polling);
         bulk.progress.phase(&snapshot);
         let modified = modified_property(meta);
-        let overlap = chrono::Duration::from_std(self.options.overlap).unwrap_or(chrono::Duration::zero());
-        let filter = st.watermark.map(|w| format!("{modified} ge {}", datetime_literal(floor_second(w - overlap))));
+        let overlap =
+            chrono::Duration::from_std(self.options.overlap).unwrap_or(chrono::Duration::zero());
+        let filter = st.watermark.map(|w| {
+            format!(
+                "{modified} ge {}",
+                datetime_literal(floor_second(w - overlap))
+            )
+        });
         let opts = ListOptions {
             filter,
             select: codec::select(meta, None),
@@ -256,7 +318,9 @@ impl Poller {
             let mut batch = Vec::new();
             let mut pages = 0;
             while pages < self.options.pages_per_commit.max(1) {
-                let Some(page) = pager.next_page().await? else { break };
+                let Some(page) = pager.next_page().await? else {
+                    break;
+                };
                 pages += 1;
                 batch.extend(page);
                 if pager.is_done() || bulk.stop.is_stopped() {
@@ -280,9 +344,18 @@ impl Poller {
         Ok(())
     }
 
-    async fn reconcile(&self, meta: &'static CdmsMeta, st: &mut EntityState, report: &mut EntityPoll) -> Result<()> {
+    async fn reconcile(
+        &self,
+        meta: &'static CdmsMeta,
+        st: &mut EntityState,
+        report: &mut EntityPoll,
+    ) -> Result<()> {
         let bulk = &self.bulk;
-        bulk.progress.phase(&EntityProgress::new(meta.entity.name, meta.set, Phase::Reconciling));
+        bulk.progress.phase(&EntityProgress::new(
+            meta.entity.name,
+            meta.set,
+            Phase::Reconciling,
+        ));
         let scan_started = crate::store::now();
         let mut remote: HashSet<Uuid> = HashSet::new();
         if !remote_keys(&bulk.client, meta, false, &bulk.stop, |k| {
@@ -306,8 +379,16 @@ impl Poller {
         }
         let missing: Vec<Uuid> = remote.into_iter().collect();
         for chunk in missing.chunks(IDS_PER_REQUEST) {
-            let filter = chunk.iter().map(|id| format!("{} eq guid'{}'", meta.id_property, id.hyphenated())).collect::<Vec<_>>().join(" or ");
-            let opts = ListOptions { filter: Some(filter), select: codec::select(meta, None), ..ListOptions::default() };
+            let filter = chunk
+                .iter()
+                .map(|id| format!("{} eq guid'{}'", meta.id_property, id.hyphenated()))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let opts = ListOptions {
+                filter: Some(filter),
+                select: codec::select(meta, None),
+                ..ListOptions::default()
+            };
             let records = bulk.client.list(meta.set, &opts).await?;
             if records.is_empty() {
                 continue;
@@ -338,13 +419,21 @@ impl Poller {
     }
 
     /// Confirms with a GET that record `id` is gone from CDMS, then removes its row `pk`.
-    async fn check_deleted(&self, meta: &'static CdmsMeta, pk: i64, id: Uuid, report: &mut EntityPoll) -> Result<()> {
+    async fn check_deleted(
+        &self,
+        meta: &'static CdmsMeta,
+        pk: i64,
+        id: Uuid,
+        report: &mut EntityPoll,
+    ) -> Result<()> {
         let bulk = &self.bulk;
         match bulk.client.get(meta.set, id).await {
             Ok(record) => {
                 // Created after the id scan passed its place: apply it like any change.
                 let mut tx = bulk.db.begin().await?;
-                let stats = bulk.apply_page(&mut tx, meta, &[J::Object(record)], true).await?;
+                let stats = bulk
+                    .apply_page(&mut tx, meta, &[J::Object(record)], true)
+                    .await?;
                 tx.commit().await?;
                 report.updated += stats.updated as u64;
                 Ok(())
@@ -357,7 +446,9 @@ impl Poller {
                         report.deleted += 1;
                         Ok(())
                     }
-                    Err(e) if matches!(SyncError::of(&e), Some(SyncError::RemoteDeleted { .. })) => {
+                    Err(e)
+                        if matches!(SyncError::of(&e), Some(SyncError::RemoteDeleted { .. })) =>
+                    {
                         tx.rollback().await?;
                         tracing::warn!(entity = meta.entity.name, pk, cdms_id = %id, error = %e, "deleted in CDMS, kept locally");
                         report.delete_refused += 1;

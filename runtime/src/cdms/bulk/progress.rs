@@ -143,7 +143,10 @@ pub struct LogProgress {
 impl LogProgress {
     /// Count lines at most every `interval` per entity.
     pub fn every(interval: Duration) -> Self {
-        LogProgress { interval, last: Mutex::new(Vec::new()) }
+        LogProgress {
+            interval,
+            last: Mutex::new(Vec::new()),
+        }
     }
 
     fn due(&self, entity: &'static str) -> bool {
@@ -180,7 +183,13 @@ fn estimate(p: &EntityProgress) -> String {
 
 impl Progress for LogProgress {
     fn phase(&self, p: &EntityProgress) {
-        tracing::info!(entity = p.entity, set = p.set, partitions = p.partitions, "{}", p.phase.as_str());
+        tracing::info!(
+            entity = p.entity,
+            set = p.set,
+            partitions = p.partitions,
+            "{}",
+            p.phase.as_str()
+        );
     }
 
     fn advance(&self, p: &EntityProgress) {

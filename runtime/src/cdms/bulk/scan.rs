@@ -27,13 +27,22 @@ pub(crate) struct RemoteKey {
 
 /// Calls `f` for every record of `meta`'s set (default key order), fetching only the id (and
 /// `ModifiedOn` when `modified`). Returns false if `stop` fired before the end.
-pub(crate) async fn remote_keys(client: &CdmsClient, meta: &'static CdmsMeta, modified: bool, stop: &Stop, mut f: impl FnMut(RemoteKey)) -> Result<bool> {
+pub(crate) async fn remote_keys(
+    client: &CdmsClient,
+    meta: &'static CdmsMeta,
+    modified: bool,
+    stop: &Stop,
+    mut f: impl FnMut(RemoteKey),
+) -> Result<bool> {
     let modified_prop = modified_property(meta);
     let mut select = vec![meta.id_property.to_owned()];
     if modified {
         select.push(modified_prop.to_owned());
     }
-    let opts = ListOptions { select, ..ListOptions::default() };
+    let opts = ListOptions {
+        select,
+        ..ListOptions::default()
+    };
     let mut pager = client.pager(meta.set, &opts)?;
     while let Some(page) = pager.next_page().await? {
         for record in &page {
@@ -47,7 +56,11 @@ pub(crate) async fn remote_keys(client: &CdmsClient, meta: &'static CdmsMeta, mo
                     value: crate::cdms::excerpt(&record.to_string(), 100),
                     reason: "the record has no id".to_owned(),
                 })?;
-            let modified = if modified { record_time(meta, record, modified_prop)? } else { None };
+            let modified = if modified {
+                record_time(meta, record, modified_prop)?
+            } else {
+                None
+            };
             f(RemoteKey { id, modified });
         }
         if stop.is_stopped() {
@@ -70,24 +83,49 @@ fn decode_local(meta: &'static CdmsMeta, row: Vec<Value>) -> Result<LocalKey> {
     let mut it = row.into_iter();
     let pk = match it.next() {
         Some(Value::Int(pk)) => pk,
-        other => return Err(Error::decode(entity.name, entity.pk_field().name, &other.unwrap_or(Value::Null), "expected an integer")),
+        other => {
+            return Err(Error::decode(
+                entity.name,
+                entity.pk_field().name,
+                &other.unwrap_or(Value::Null),
+                "expected an integer",
+            ))
+        }
     };
-    let id_name = entity.fields.get(meta.id_field).map_or("cdms_id", |f| f.name);
+    let id_name = entity
+        .fields
+        .get(meta.id_field)
+        .map_or("cdms_id", |f| f.name);
     let cdms_id = match it.next() {
         Some(Value::Uuid(u)) => Some(u),
         Some(Value::Null) | None => None,
-        Some(other) => return Err(Error::decode(entity.name, id_name, &other, "expected a UUID")),
+        Some(other) => {
+            return Err(Error::decode(
+                entity.name,
+                id_name,
+                &other,
+                "expected a UUID",
+            ))
+        }
     };
     let modified = match it.next() {
         Some(Value::DateTime(t)) => Some(t),
         _ => None,
     };
-    Ok(LocalKey { pk, cdms_id, modified })
+    Ok(LocalKey {
+        pk,
+        cdms_id,
+        modified,
+    })
 }
 
 /// Calls `f` for every local row of `meta`'s entity, in primary-key order, reading
 /// [`LOCAL_CHUNK`] rows per statement.
-pub(crate) async fn local_keys(db: &Db, meta: &'static CdmsMeta, mut f: impl FnMut(LocalKey)) -> Result<()> {
+pub(crate) async fn local_keys(
+    db: &Db,
+    meta: &'static CdmsMeta,
+    mut f: impl FnMut(LocalKey),
+) -> Result<()> {
     let entity = meta.entity;
     let mut fields = vec![entity.pk, meta.id_field];
     if let Some(m) = entity.modified {
@@ -95,9 +133,15 @@ pub(crate) async fn local_keys(db: &Db, meta: &'static CdmsMeta, mut f: impl FnM
     }
     let mut after = i64::MIN;
     loop {
-        let expr = Expr::Cond(Cond { field: entity.pk, lookup: Lookup::Compare(Cmp::Gt, Value::Int(after)) });
+        let expr = Expr::Cond(Cond {
+            field: entity.pk,
+            lookup: Lookup::Compare(Cmp::Gt, Value::Int(after)),
+        });
         let spec = ReadSpec {
-            order: vec![OrderKey { field: entity.pk, desc: false }],
+            order: vec![OrderKey {
+                field: entity.pk,
+                desc: false,
+            }],
             limit: Some(LOCAL_CHUNK),
             ..ReadSpec::filtered(entity, expr)
         };

@@ -7,8 +7,6 @@
 //! checks that the caller still holds the lease, so a worker whose lease was taken over can never
 //! commit a page (fencing).
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
 use crate::entity::{EntityMeta, FieldMeta, Role, Row};
@@ -18,8 +16,23 @@ use crate::store::sql::{ddl, quote_ident, Sql};
 use crate::store::{rows, Backend, Conn, Db, ReadSpec, Tx};
 use crate::value::{Kind, Value};
 
-const fn col(name: &'static str, kind: Kind, nullable: bool, role: Role, unique: bool) -> FieldMeta {
-    FieldMeta { name, column: name, kind, nullable, role, references: None, unique, option_set: false }
+const fn col(
+    name: &'static str,
+    kind: Kind,
+    nullable: bool,
+    role: Role,
+    unique: bool,
+) -> FieldMeta {
+    FieldMeta {
+        name,
+        column: name,
+        kind,
+        nullable,
+        role,
+        references: None,
+        unique,
+        option_set: false,
+    }
 }
 
 static ENTITY_FIELDS: [FieldMeta; 10] = [
@@ -85,7 +98,9 @@ const MIGRATE_LOCK: i64 = 0x6364_6d73_7379_6e63;
 async fn lock_migrations(tx: &mut Tx) -> Result<()> {
     if tx.backend() == Backend::Postgres {
         let sql = format!("SELECT pg_advisory_xact_lock({MIGRATE_LOCK})");
-        Conn::Tx(tx).execute_plain(&sql, ENTITY_STATE.name, "migrate").await?;
+        Conn::Tx(tx)
+            .execute_plain(&sql, ENTITY_STATE.name, "migrate")
+            .await?;
     }
     Ok(())
 }
@@ -116,7 +131,9 @@ async fn create(tx: &mut Tx) -> Result<()> {
     let backend = tx.backend();
     for meta in [&ENTITY_STATE, &CHECKPOINT] {
         let create = ddl::create_table(backend, meta);
-        Conn::Tx(tx).execute_plain(&create, meta.name, "migrate").await?;
+        Conn::Tx(tx)
+            .execute_plain(&create, meta.name, "migrate")
+            .await?;
     }
     let unique = format!(
         "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({}, {})",
@@ -125,7 +142,9 @@ async fn create(tx: &mut Tx) -> Result<()> {
         quote_ident("entity"),
         quote_ident("part"),
     );
-    Conn::Tx(tx).execute_plain(&unique, CHECKPOINT.name, "migrate").await
+    Conn::Tx(tx)
+        .execute_plain(&unique, CHECKPOINT.name, "migrate")
+        .await
 }
 
 fn bad(meta: &EntityMeta, field: usize, v: &Value, what: &str) -> Error {
@@ -257,7 +276,13 @@ pub struct Partition {
 
 impl Partition {
     /// A new, unclaimed partition.
-    pub(crate) fn planned(entity: &str, part: i64, filter: Option<String>, lo: Option<DateTime<Utc>>, hi: Option<DateTime<Utc>>) -> Self {
+    pub(crate) fn planned(
+        entity: &str,
+        part: i64,
+        filter: Option<String>,
+        lo: Option<DateTime<Utc>>,
+        hi: Option<DateTime<Utc>>,
+    ) -> Self {
         Partition {
             id: 0,
             entity: entity.to_owned(),
@@ -276,7 +301,7 @@ impl Partition {
         }
     }
 
-    fn from_row(mut row: Row) -> Result<Self> {
+    pub(super) fn from_row(mut row: Row) -> Result<Self> {
         let m = &CHECKPOINT;
         let done = match &row[7] {
             Value::Bool(b) => *b,
@@ -301,7 +326,7 @@ impl Partition {
         })
     }
 
-    fn to_row(&self) -> Row {
+    pub(super) fn to_row(&self) -> Row {
         vec![
             Value::Int(self.id),
             Value::Text(self.entity.clone()),
@@ -327,37 +352,58 @@ impl Partition {
 
     /// Whether another worker holds a live lease on it at `now`.
     pub fn leased_by_other(&self, worker: &str, now: DateTime<Utc>) -> bool {
-        self.lease_owner.as_deref().is_some_and(|o| o != worker) && self.lease_until.is_some_and(|t| t > now)
+        self.lease_owner.as_deref().is_some_and(|o| o != worker)
+            && self.lease_until.is_some_and(|t| t > now)
     }
 }
 
-fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60))
-}
-
 fn by_entity(field: usize, set: &str) -> Expr {
-    Expr::Cond(Cond { field, lookup: Lookup::Exact(Value::Text(set.to_owned())) })
+    Expr::Cond(Cond {
+        field,
+        lookup: Lookup::Exact(Value::Text(set.to_owned())),
+    })
 }
 
 /// The state row of `set`, if any.
 pub async fn entity_state<'c>(conn: impl Into<Conn<'c>>, set: &str) -> Result<Option<EntityState>> {
     let spec = ReadSpec::filtered(&ENTITY_STATE, by_entity(E_ENTITY, set));
-    rows::select(conn, &ENTITY_STATE, &spec).await?.into_iter().next().map(EntityState::from_row).transpose()
+    rows::select(conn, &ENTITY_STATE, &spec)
+        .await?
+        .into_iter()
+        .next()
+        .map(EntityState::from_row)
+        .transpose()
 }
 
 /// The state row of `set`, created if missing, locked until `tx` ends.
 pub(crate) async fn lock_entity(tx: &mut Tx, set: &str) -> Result<EntityState> {
     let mut sql = Sql::new(tx.backend(), ENTITY_STATE.name);
-    sql.push("INSERT INTO ").ident(ENTITY_STATE.table).push(" (");
-    sql.ident("entity").push(", ").ident("partitions").push(", ").ident("updated_at").push(") VALUES (");
-    sql.param(Value::Text(set.to_owned()), Kind::Text).push(", ");
+    sql.push("INSERT INTO ")
+        .ident(ENTITY_STATE.table)
+        .push(" (");
+    sql.ident("entity")
+        .push(", ")
+        .ident("partitions")
+        .push(", ")
+        .ident("updated_at")
+        .push(") VALUES (");
+    sql.param(Value::Text(set.to_owned()), Kind::Text)
+        .push(", ");
     sql.param(Value::Int(0), Kind::Int64).push(", ");
     sql.param(Value::DateTime(crate::store::now()), Kind::DateTime);
-    sql.push(") ON CONFLICT (").ident("entity").push(") DO NOTHING");
+    sql.push(") ON CONFLICT (")
+        .ident("entity")
+        .push(") DO NOTHING");
     Conn::Tx(tx).execute(&sql, "insert").await?;
     let spec = ReadSpec::filtered(&ENTITY_STATE, by_entity(E_ENTITY, set));
-    let row = rows::select_for_update(tx, &ENTITY_STATE, &spec).await?.into_iter().next();
-    let row = row.ok_or_else(|| Error::NotFound { entity: ENTITY_STATE.name, query: format!("entity = {set:?}") })?;
+    let row = rows::select_for_update(tx, &ENTITY_STATE, &spec)
+        .await?
+        .into_iter()
+        .next();
+    let row = row.ok_or_else(|| Error::NotFound {
+        entity: ENTITY_STATE.name,
+        query: format!("entity = {set:?}"),
+    })?;
     EntityState::from_row(row)
 }
 
@@ -381,112 +427,17 @@ pub(crate) async fn insert_partitions(tx: &mut Tx, parts: &[Partition]) -> Resul
 /// Every partition of `set`, in partition order.
 pub async fn partitions<'c>(conn: impl Into<Conn<'c>>, set: &str) -> Result<Vec<Partition>> {
     let spec = ReadSpec {
-        order: vec![OrderKey { field: P_PART, desc: false }],
+        order: vec![OrderKey {
+            field: P_PART,
+            desc: false,
+        }],
         ..ReadSpec::filtered(&CHECKPOINT, by_entity(P_ENTITY, set))
     };
-    rows::select(conn, &CHECKPOINT, &spec).await?.into_iter().map(Partition::from_row).collect()
-}
-
-fn select_all(sql: &mut Sql, meta: &EntityMeta) {
-    sql.push("SELECT ");
-    sql.join(meta.fields.iter(), ", ", |sql, f| {
-        sql.ident(f.column);
-    });
-    sql.push(" FROM ").ident(meta.table);
-}
-
-/// Claims the first unfinished partition of `set` that nobody holds (or whose lease expired, or
-/// that `worker` itself holds, e.g. from before a crash), other than those in `exclude` (running
-/// in this process): sets the lease to `now + lease` and counts the claim. Locked rows are
-/// skipped on PostgreSQL (`FOR UPDATE SKIP LOCKED`), so concurrent workers never wait for or
-/// claim the same partition.
-pub(crate) async fn claim(db: &Db, set: &str, worker: &str, lease: Duration, exclude: &[i64]) -> Result<Option<Partition>> {
-    let mut tx = db.begin().await?;
-    let now = crate::store::now();
-    let mut sql = Sql::new(db.backend(), CHECKPOINT.name);
-    select_all(&mut sql, &CHECKPOINT);
-    sql.push(" WHERE ").ident("entity").push(" = ").param(Value::Text(set.to_owned()), Kind::Text);
-    sql.push(" AND ").ident("done").push(" = ").param(Value::Bool(false), Kind::Bool);
-    sql.push(" AND (").ident("lease_owner").push(" IS NULL OR ").ident("lease_owner").push(" = ");
-    sql.param(Value::Text(worker.to_owned()), Kind::Text);
-    sql.push(" OR ").ident("lease_until").push(" IS NULL OR ").ident("lease_until").push(" < ");
-    sql.param(Value::DateTime(now), Kind::DateTime);
-    sql.push(")");
-    for id in exclude {
-        sql.push(" AND ").ident("id").push(" <> ").param(Value::Int(*id), Kind::Int64);
-    }
-    sql.push(" ORDER BY ").ident("part").push(" LIMIT 1");
-    if db.backend() == Backend::Postgres {
-        sql.push(" FOR UPDATE SKIP LOCKED");
-    }
-    let Some(row) = rows::select_sql(&mut tx, &CHECKPOINT, &sql).await?.into_iter().next() else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
-    let mut part = Partition::from_row(row)?;
-    if let Some(previous) = part.lease_owner.as_deref().filter(|o| *o != worker) {
-        tracing::info!(set, part = part.part, previous, worker, "taking over a partition whose lease expired");
-    }
-    part.lease_owner = Some(worker.to_owned());
-    part.lease_until = Some(lease_end(now, lease));
-    part.claims += 1;
-    part.updated_at = now;
-    rows::update(&mut tx, &CHECKPOINT, &mut part.to_row()).await?;
-    tx.commit().await?;
-    Ok(Some(part))
-}
-
-/// Locks partition `id` inside `tx` and checks that `worker` still holds its lease; returns the
-/// locked row, or `None` when the lease was lost (expired and taken over, or released).
-pub(crate) async fn lock_leased(tx: &mut Tx, id: i64, worker: &str) -> Result<Option<Partition>> {
-    let Some(row) = rows::get_for_update(tx, &CHECKPOINT, id).await? else { return Ok(None) };
-    let part = Partition::from_row(row)?;
-    let now = crate::store::now();
-    Ok((part.leased_by(worker, now) && !part.done).then_some(part))
-}
-
-/// Records a committed page inside `tx` (after [`lock_leased`]): the next position (or done),
-/// the counts, and a renewed lease.
-pub(crate) async fn advance(tx: &mut Tx, part: &mut Partition, next: Option<String>, records: usize, lease: Duration) -> Result<()> {
-    let now = crate::store::now();
-    part.done = next.is_none();
-    part.position = next;
-    part.records += records as i64;
-    part.pages += 1;
-    part.lease_until = if part.done { None } else { Some(lease_end(now, lease)) };
-    if part.done {
-        part.lease_owner = None;
-    }
-    part.updated_at = now;
-    rows::update(tx, &CHECKPOINT, &mut part.to_row()).await?;
-    Ok(())
-}
-
-/// Extends `worker`'s lease on partition `id`; false when it no longer holds it.
-pub(crate) async fn renew(db: &Db, id: i64, worker: &str, lease: Duration) -> Result<bool> {
-    let mut tx = db.begin().await?;
-    let Some(mut part) = lock_leased(&mut tx, id, worker).await? else {
-        tx.rollback().await?;
-        return Ok(false);
-    };
-    let now = crate::store::now();
-    part.lease_until = Some(lease_end(now, lease));
-    part.updated_at = now;
-    rows::update(&mut tx, &CHECKPOINT, &mut part.to_row()).await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
-/// Gives up `worker`'s lease on partition `id` (its checkpoint stays).
-pub(crate) async fn release(db: &Db, id: i64, worker: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
-    if let Some(mut part) = lock_leased(&mut tx, id, worker).await? {
-        part.lease_owner = None;
-        part.lease_until = None;
-        part.updated_at = crate::store::now();
-        rows::update(&mut tx, &CHECKPOINT, &mut part.to_row()).await?;
-    }
-    tx.commit().await
+    rows::select(conn, &CHECKPOINT, &spec)
+        .await?
+        .into_iter()
+        .map(Partition::from_row)
+        .collect()
 }
 
 /// Forgets the initial load of `set` (its partitions and plan), so the next load starts over.
@@ -495,7 +446,11 @@ pub async fn reset(db: &Db, set: &str, watermark: bool) -> Result<()> {
     let mut tx = db.begin().await?;
     let mut state = lock_entity(&mut tx, set).await?;
     let mut sql = Sql::new(db.backend(), CHECKPOINT.name);
-    sql.push("DELETE FROM ").ident(CHECKPOINT.table).push(" WHERE ").ident("entity").push(" = ");
+    sql.push("DELETE FROM ")
+        .ident(CHECKPOINT.table)
+        .push(" WHERE ")
+        .ident("entity")
+        .push(" = ");
     sql.param(Value::Text(set.to_owned()), Kind::Text);
     Conn::Tx(&mut tx).execute(&sql, "delete").await?;
     state.planned_at = None;
@@ -506,35 +461,5 @@ pub async fn reset(db: &Db, set: &str, watermark: bool) -> Result<()> {
         state.reconciled_at = None;
     }
     save_entity(&mut tx, &mut state).await?;
-    tx.commit().await
-}
-
-/// Claims the poll lease of `set` for `worker` (free, expired, or already `worker`'s) and
-/// returns the state; `None` when another worker holds a live lease.
-pub(crate) async fn claim_entity(db: &Db, set: &str, worker: &str, lease: Duration) -> Result<Option<EntityState>> {
-    let mut tx = db.begin().await?;
-    let mut state = lock_entity(&mut tx, set).await?;
-    let now = crate::store::now();
-    let held_by_other = state.lease_owner.as_deref().is_some_and(|o| o != worker) && state.lease_until.is_some_and(|t| t > now);
-    if held_by_other {
-        tx.rollback().await?;
-        return Ok(None);
-    }
-    state.lease_owner = Some(worker.to_owned());
-    state.lease_until = Some(lease_end(now, lease));
-    save_entity(&mut tx, &mut state).await?;
-    tx.commit().await?;
-    Ok(Some(state))
-}
-
-/// Releases `worker`'s poll lease of `set`.
-pub(crate) async fn release_entity(db: &Db, set: &str, worker: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
-    let mut state = lock_entity(&mut tx, set).await?;
-    if state.lease_owner.as_deref() == Some(worker) {
-        state.lease_owner = None;
-        state.lease_until = None;
-        save_entity(&mut tx, &mut state).await?;
-    }
     tx.commit().await
 }

@@ -115,12 +115,28 @@ impl fmt::Display for StatusReport {
             writeln!(
                 f,
                 "{:<14} {:>9} {:>9} {:>10} {:>10} {:>10}  {state}",
-                e.entity, e.cdms_count, e.local_count, e.missing_locally, e.missing_in_cdms, e.modified_differs
+                e.entity,
+                e.cdms_count,
+                e.local_count,
+                e.missing_locally,
+                e.missing_in_cdms,
+                e.modified_differs
             )?;
         }
         writeln!(f, "(missing↓: in CDMS, not local; missing↑: local, not in CDMS; modified≠: ModifiedOn differs)")?;
-        for e in self.entities.iter().filter(|e| e.drift() || e.unpublished > 0) {
-            writeln!(f, "\n{} ({}): loaded {}, watermark {}", e.entity, e.set, when(e.loaded_at), when(e.watermark))?;
+        for e in self
+            .entities
+            .iter()
+            .filter(|e| e.drift() || e.unpublished > 0)
+        {
+            writeln!(
+                f,
+                "\n{} ({}): loaded {}, watermark {}",
+                e.entity,
+                e.set,
+                when(e.loaded_at),
+                when(e.watermark)
+            )?;
             for id in &e.sample_missing_locally {
                 writeln!(f, "  missing locally:  CDMS id {id}")?;
             }
@@ -128,10 +144,21 @@ impl fmt::Display for StatusReport {
                 writeln!(f, "  missing in CDMS:  pk {pk}, CDMS id {id}")?;
             }
             for d in &e.sample_modified_differs {
-                writeln!(f, "  modified differs: pk {}, CDMS id {}: local {}, CDMS {}", d.pk, d.cdms_id, when(d.local), when(d.cdms))?;
+                writeln!(
+                    f,
+                    "  modified differs: pk {}, CDMS id {}: local {}, CDMS {}",
+                    d.pk,
+                    d.cdms_id,
+                    when(d.local),
+                    when(d.cdms)
+                )?;
             }
             if e.unpublished > 0 {
-                writeln!(f, "  {} local rows have no CDMS id yet (not drift)", e.unpublished)?;
+                writeln!(
+                    f,
+                    "  {} local rows have no CDMS id yet (not drift)",
+                    e.unpublished
+                )?;
             }
         }
         Ok(())
@@ -139,7 +166,11 @@ impl fmt::Display for StatusReport {
 }
 
 /// Compares the sets of `entities`, keeping up to `sample` examples of each kind of drift.
-pub async fn status(bulk: &Bulk, entities: &[&'static CdmsMeta], sample: usize) -> Result<StatusReport> {
+pub async fn status(
+    bulk: &Bulk,
+    entities: &[&'static CdmsMeta],
+    sample: usize,
+) -> Result<StatusReport> {
     let started = Instant::now();
     state::migrate(&bulk.db).await?;
     let mut out = Vec::with_capacity(entities.len());
@@ -149,10 +180,17 @@ pub async fn status(bulk: &Bulk, entities: &[&'static CdmsMeta], sample: usize) 
         }
         out.push(entity_status(bulk, meta, sample).await?);
     }
-    Ok(StatusReport { entities: out, elapsed: started.elapsed() })
+    Ok(StatusReport {
+        entities: out,
+        elapsed: started.elapsed(),
+    })
 }
 
-async fn entity_status(bulk: &Bulk, meta: &'static CdmsMeta, sample: usize) -> Result<EntityStatus> {
+async fn entity_status(
+    bulk: &Bulk,
+    meta: &'static CdmsMeta,
+    sample: usize,
+) -> Result<EntityStatus> {
     let started = Instant::now();
     let mut snapshot = EntityProgress::new(meta.entity.name, meta.set, Phase::Reconciling);
     bulk.progress.phase(&snapshot);
@@ -193,7 +231,12 @@ async fn entity_status(bulk: &Bulk, meta: &'static CdmsMeta, sample: usize) -> R
             Some(cdms) if cdms != k.modified => {
                 s.modified_differs += 1;
                 if s.sample_modified_differs.len() < sample {
-                    s.sample_modified_differs.push(ModifiedDiff { pk: k.pk, cdms_id: id, local: k.modified, cdms });
+                    s.sample_modified_differs.push(ModifiedDiff {
+                        pk: k.pk,
+                        cdms_id: id,
+                        local: k.modified,
+                        cdms,
+                    });
                 }
             }
             Some(_) => {}

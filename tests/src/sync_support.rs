@@ -106,14 +106,26 @@ impl SyncEnv {
     }
 
     /// An environment on `local` with `config`, the emulator customised by `customize`.
-    pub async fn with(local: TestDb, config: SyncConfig, customize: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder) -> SyncEnv {
+    pub async fn with(
+        local: TestDb,
+        config: SyncConfig,
+        customize: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder,
+    ) -> SyncEnv {
         local.db.migrate(&entities()).await.expect("migrate");
         let clock = Clock::manual(start_instant());
-        let emulator = customize(emulator_builder(&clock)).build().expect("emulator");
+        let emulator = customize(emulator_builder(&clock))
+            .build()
+            .expect("emulator");
         let emu = emulator.serve("127.0.0.1:0").await.expect("serve");
         let remote = CdmsRemote::new(client(&emu), config);
         let db = remote.attach(&local.db).as_actor("tester");
-        SyncEnv { local, emu, clock, remote, db }
+        SyncEnv {
+            local,
+            emu,
+            clock,
+            remote,
+            db,
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -151,7 +163,10 @@ impl SyncEnv {
 
     /// A country in CDMS.
     pub fn seed_country(&self, name: &str, iso2: &str) -> Uuid {
-        self.seed("optevia_countrySet", json!({"optevia_Country": name, "optevia_ISOCountry2": iso2}))
+        self.seed(
+            "optevia_countrySet",
+            json!({"optevia_Country": name, "optevia_ISOCountry2": iso2}),
+        )
     }
 
     /// An account in CDMS with `name` and extra properties.
@@ -169,7 +184,10 @@ impl SyncEnv {
             Some(id) => json!({"Id": id.to_string(), "LogicalName": "account"}),
             None => json!({"Id": null, "LogicalName": null, "Name": null}),
         };
-        self.seed("ContactSet", json!({"LastName": last_name, "DoNotPhone": false, "ParentCustomerId": parent}))
+        self.seed(
+            "ContactSet",
+            json!({"LastName": last_name, "DoNotPhone": false, "ParentCustomerId": parent}),
+        )
     }
 
     /// Forgets the request log.
@@ -196,8 +214,16 @@ impl SyncEnv {
     pub fn gets(&self, set: &str) -> (usize, usize) {
         let reqs = self.requests();
         let of_set = |r: &&RequestRecord| r.method == "GET" && r.set.as_deref() == Some(set);
-        let keyed = reqs.iter().filter(of_set).filter(|r| r.path.contains("(guid")).count();
-        let lists = reqs.iter().filter(of_set).filter(|r| !r.path.contains("(guid")).count();
+        let keyed = reqs
+            .iter()
+            .filter(of_set)
+            .filter(|r| r.path.contains("(guid"))
+            .count();
+        let lists = reqs
+            .iter()
+            .filter(of_set)
+            .filter(|r| !r.path.contains("(guid"))
+            .count();
         (keyed, lists)
     }
 
@@ -206,9 +232,15 @@ impl SyncEnv {
     pub async fn snapshot(&self) -> Snapshot {
         let mut tables = Vec::new();
         for meta in entities() {
-            tables.push(rows::select(&self.local.db, meta, &ReadSpec::all(meta)).await.expect("select"));
+            tables.push(
+                rows::select(&self.local.db, meta, &ReadSpec::all(meta))
+                    .await
+                    .expect("select"),
+            );
         }
-        let history = rows::select(&self.local.db, &HISTORY, &ReadSpec::all(&HISTORY)).await.expect("history");
+        let history = rows::select(&self.local.db, &HISTORY, &ReadSpec::all(&HISTORY))
+            .await
+            .expect("history");
         Snapshot { tables, history }
     }
 
@@ -237,7 +269,10 @@ pub async fn envs() -> Vec<SyncEnv> {
 }
 
 /// [`envs`] with `config` and an emulator customisation.
-pub async fn envs_with(config: SyncConfig, customize: impl Fn(EmulatorBuilder) -> EmulatorBuilder) -> Vec<SyncEnv> {
+pub async fn envs_with(
+    config: SyncConfig,
+    customize: impl Fn(EmulatorBuilder) -> EmulatorBuilder,
+) -> Vec<SyncEnv> {
     let mut out = Vec::new();
     for local in backends().await {
         out.push(SyncEnv::with(local, config.clone(), &customize).await);
@@ -318,5 +353,12 @@ pub fn new_contact(last_name: &str, org: Option<&Organisation>) -> Contact {
 
 /// A new (unsaved) node.
 pub fn new_node(name: &str, parent: Option<&Node>) -> Node {
-    Node { id: 0, cdms_id: None, modified_on: DateTime::<Utc>::UNIX_EPOCH, created_on: None, name: name.to_owned(), parent: parent.map(|p| Ref::new(p.id)) }
+    Node {
+        id: 0,
+        cdms_id: None,
+        modified_on: DateTime::<Utc>::UNIX_EPOCH,
+        created_on: None,
+        name: name.to_owned(),
+        parent: parent.map(|p| Ref::new(p.id)),
+    }
 }

@@ -11,15 +11,17 @@ fn dec(s: &str) -> Decimal {
 }
 
 /// name, note, qty, price, at, day, weight
-const DATA: &[(
-    &str,
-    Option<&str>,
+type Seed = (
+    &'static str,
+    Option<&'static str>,
     i32,
-    Option<&str>,
-    Option<&str>,
-    Option<&str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
     Option<f64>,
-)] = &[
+);
+
+const DATA: &[Seed] = &[
     (
         "Acme",
         Some("first"),

@@ -12,7 +12,15 @@ fn dec(s: &str) -> Decimal {
 }
 
 /// (name, qty, price, at, weight)
-const DATA: &[(&str, i32, Option<&str>, Option<&str>, Option<f64>)] = &[
+type Seed = (
+    &'static str,
+    i32,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<f64>,
+);
+
+const DATA: &[Seed] = &[
     (
         "a",
         3,

@@ -19,20 +19,35 @@ async fn the_request_budget() {
         let mut measured = Vec::new();
 
         env.reset_log();
-        let mut org = Organisation::objects(&env.db).create(new_org("Budget")).await.unwrap();
+        let mut org = Organisation::objects(&env.db)
+            .create(new_org("Budget"))
+            .await
+            .unwrap();
         measured.push(("create", env.total()));
         let id = org.cdms_id.unwrap();
 
         env.reset_log();
-        Organisation::objects(&env.db).filter(f.id.eq(org.id)).get().await.unwrap();
+        Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
         measured.push(("get by local key", env.total()));
 
         env.reset_log();
-        Organisation::objects(&env.db).filter(f.cdms_id.eq(id)).get().await.unwrap();
+        Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
         measured.push(("get by CDMS id", env.total()));
 
         env.reset_log();
-        Organisation::objects(&env.db).filter(f.name.eq("Budget")).get().await.unwrap();
+        Organisation::objects(&env.db)
+            .filter(f.name.eq("Budget"))
+            .get()
+            .await
+            .unwrap();
         measured.push(("get by another filter", env.total()));
 
         env.tick();
@@ -70,20 +85,43 @@ async fn the_request_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn identical_concurrent_gets_share_one_request() {
     for env in envs().await {
-        let org = Organisation::objects(&env.db).create(new_org("Popular")).await.unwrap();
-        env.emulator().set_latency(Latency::Fixed(Duration::from_millis(150)));
-        env.edit("AccountSet", org.cdms_id.unwrap(), json!({"Name": "Popular (edited)"}));
+        let org = Organisation::objects(&env.db)
+            .create(new_org("Popular"))
+            .await
+            .unwrap();
+        env.emulator()
+            .set_latency(Latency::Fixed(Duration::from_millis(150)));
+        env.edit(
+            "AccountSet",
+            org.cdms_id.unwrap(),
+            json!({"Name": "Popular (edited)"}),
+        );
         env.reset_log();
         let mut tasks = Vec::new();
         for _ in 0..10 {
             let db = env.db.clone();
             let pk = org.id;
-            tasks.push(tokio::spawn(async move { Organisation::objects(&db).filter(Organisation::fields().id.eq(pk)).get().await }));
+            tasks.push(tokio::spawn(async move {
+                Organisation::objects(&db)
+                    .filter(Organisation::fields().id.eq(pk))
+                    .get()
+                    .await
+            }));
         }
         for t in tasks {
-            assert_eq!(t.await.unwrap().unwrap().name, "Popular (edited)", "[{}]", env.label());
+            assert_eq!(
+                t.await.unwrap().unwrap().name,
+                "Popular (edited)",
+                "[{}]",
+                env.label()
+            );
         }
-        assert_eq!(env.total(), 1, "[{}] ten concurrent gets, one request", env.label());
+        assert_eq!(
+            env.total(),
+            1,
+            "[{}] ten concurrent gets, one request",
+            env.label()
+        );
         let versions = org.versions(&env.db).await.unwrap();
         assert_eq!(versions.len(), 2, "one refresh version, not ten");
 
@@ -93,7 +131,12 @@ async fn identical_concurrent_gets_share_one_request() {
         let mut tasks = Vec::new();
         for _ in 0..10 {
             let db = env.db.clone();
-            tasks.push(tokio::spawn(async move { Organisation::objects(&db).filter(Organisation::fields().cdms_id.eq(id)).get().await }));
+            tasks.push(tokio::spawn(async move {
+                Organisation::objects(&db)
+                    .filter(Organisation::fields().cdms_id.eq(id))
+                    .get()
+                    .await
+            }));
         }
         let mut pks = Vec::new();
         for t in tasks {
@@ -101,7 +144,12 @@ async fn identical_concurrent_gets_share_one_request() {
         }
         assert!(pks.windows(2).all(|w| w[0] == w[1]));
         assert_eq!(env.total(), 1, "[{}]", env.label());
-        let created = Organisation::objects(&env.db).skip_cdms().filter(Organisation::fields().id.eq(pks[0])).get().await.unwrap();
+        let created = Organisation::objects(&env.db)
+            .skip_cdms()
+            .filter(Organisation::fields().id.eq(pks[0]))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(created.versions(&env.db).await.unwrap().len(), 1);
         env.emulator().set_latency(Latency::None);
     }
@@ -111,24 +159,60 @@ async fn identical_concurrent_gets_share_one_request() {
 async fn a_freshness_window_skips_recent_gets() {
     let config = SyncConfig::default().freshness::<Organisation>(Duration::from_secs(3600));
     for env in envs_with(config, |b| b).await {
-        let org = Organisation::objects(&env.db).create(new_org("Fresh")).await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .create(new_org("Fresh"))
+            .await
+            .unwrap();
         let f = Organisation::fields();
+        let by_pk = || Organisation::objects(&env.db).filter(f.id.eq(org.id));
+        let by_id = || Organisation::objects(&env.db).filter(f.cdms_id.eq(org.cdms_id.unwrap()));
         env.reset_log();
-        Organisation::objects(&env.db).filter(f.id.eq(org.id)).get().await.unwrap();
-        assert_eq!(env.total(), 0, "[{}] confirmed by the create", env.label());
-        // Writes always ask CDMS.
+        by_pk().get().await.unwrap();
+        assert_eq!(
+            env.total(),
+            1,
+            "[{}] a write does not confirm: its transaction could roll back",
+            env.label()
+        );
+        by_pk().get().await.unwrap();
+        by_id().get().await.unwrap();
+        assert_eq!(
+            env.total(),
+            1,
+            "confirmed by the read: no request within the window"
+        );
+        // A change in CDMS is not seen within the window (that is the trade-off).
+        env.edit(
+            "AccountSet",
+            org.cdms_id.unwrap(),
+            serde_json::json!({"Name": "Changed in CDMS"}),
+        );
+        assert_eq!(by_pk().get().await.unwrap().name, "Fresh");
+        // Writes always ask CDMS (and see the change).
         env.tick();
+        env.reset_log();
         let mut changed = org.clone();
-        changed.name = "Fresher".to_owned();
+        changed.telephone = Some("01".to_owned());
         changed.save(&env.db).await.unwrap();
         assert_eq!(env.total(), 3);
+        assert_eq!(changed.name, "Changed in CDMS");
+        // ...and forget the mark: the next get asks again.
+        by_pk().get().await.unwrap();
+        assert_eq!(env.total(), 4);
     }
     // Strict by default: every get asks.
     for env in envs().await {
-        let org = Organisation::objects(&env.db).create(new_org("Strict")).await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .create(new_org("Strict"))
+            .await
+            .unwrap();
         env.reset_log();
         for _ in 0..3 {
-            Organisation::objects(&env.db).filter(Organisation::fields().id.eq(org.id)).get().await.unwrap();
+            Organisation::objects(&env.db)
+                .filter(Organisation::fields().id.eq(org.id))
+                .get()
+                .await
+                .unwrap();
         }
         assert_eq!(env.total(), 3, "[{}]", env.label());
     }

@@ -6,7 +6,7 @@
 use cdms_entities::Organisation;
 use cdms_runtime::cdms::{SyncConfig, SyncError};
 use cdms_runtime::query::TimeTrunc;
-use cdms_runtime::{Q, Value};
+use cdms_runtime::{Value, Q};
 use cdms_tests::sync_support::{envs, envs_with, modified_on, new_org, sync_error, SyncEnv};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -24,10 +24,22 @@ fn at(s: &str) -> DateTime<Utc> {
 fn seed_four(env: &SyncEnv) -> [Uuid; 4] {
     let mut ids = [Uuid::nil(); 4];
     let rows = [
-        ("2015-06-01T08:30:15Z", json!({"Name": "Acme Ltd", "NumberOfEmployees": 10, "optevia_ukorganisation": true, "DoNotEMail": false})),
-        ("2016-03-14T17:45:59Z", json!({"Name": "ACME Holdings", "NumberOfEmployees": 250, "EMailAddress1": "info@acme.example", "DoNotEMail": false})),
-        ("2016-12-31T23:59:59Z", json!({"Name": "Zeta O'Hara", "optevia_ukorganisation": false, "DoNotEMail": true})),
-        ("2017-02-28T00:00:00Z", json!({"Name": "beta plc", "NumberOfEmployees": 5000, "DoNotEMail": false})),
+        (
+            "2015-06-01T08:30:15Z",
+            json!({"Name": "Acme Ltd", "NumberOfEmployees": 10, "optevia_ukorganisation": true, "DoNotEMail": false}),
+        ),
+        (
+            "2016-03-14T17:45:59Z",
+            json!({"Name": "ACME Holdings", "NumberOfEmployees": 250, "EMailAddress1": "info@acme.example", "DoNotEMail": false}),
+        ),
+        (
+            "2016-12-31T23:59:59Z",
+            json!({"Name": "Zeta O'Hara", "optevia_ukorganisation": false, "DoNotEMail": true}),
+        ),
+        (
+            "2017-02-28T00:00:00Z",
+            json!({"Name": "beta plc", "NumberOfEmployees": 5000, "DoNotEMail": false}),
+        ),
     ];
     for (i, (when, props)) in rows.into_iter().enumerate() {
         env.clock.set(at(when));
@@ -39,8 +51,19 @@ fn seed_four(env: &SyncEnv) -> [Uuid; 4] {
 
 async fn names(env: &SyncEnv, q: Q<Organisation>) -> Vec<String> {
     // Start from an empty local store: the read must bring in every matching record.
-    Organisation::objects(&env.db).skip_cdms().delete().await.expect("clear");
-    let mut names: Vec<String> = Organisation::objects(&env.db).filter(q).all().await.expect("filter").into_iter().map(|o| o.name).collect();
+    Organisation::objects(&env.db)
+        .skip_cdms()
+        .delete()
+        .await
+        .expect("clear");
+    let mut names: Vec<String> = Organisation::objects(&env.db)
+        .filter(q)
+        .all()
+        .await
+        .expect("filter")
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
     names.sort();
     names
 }
@@ -55,30 +78,83 @@ async fn every_lookup_of_the_seed_table() {
             ("exact is case-sensitive", f.name.eq("acme ltd"), &[]),
             ("iexact", f.name.iexact("acme LTD"), &["Acme Ltd"]),
             ("contains", f.name.contains("cme"), &["Acme Ltd"]),
-            ("icontains", f.name.icontains("acme"), &["ACME Holdings", "Acme Ltd"]),
-            ("in", f.name.is_in(["beta plc", "Zeta O'Hara"]), &["Zeta O'Hara", "beta plc"]),
-            ("gt", f.number_of_employees.gt(10), &["ACME Holdings", "beta plc"]),
-            ("gte", f.number_of_employees.gte(10), &["ACME Holdings", "Acme Ltd", "beta plc"]),
+            (
+                "icontains",
+                f.name.icontains("acme"),
+                &["ACME Holdings", "Acme Ltd"],
+            ),
+            (
+                "in",
+                f.name.is_in(["beta plc", "Zeta O'Hara"]),
+                &["Zeta O'Hara", "beta plc"],
+            ),
+            (
+                "gt",
+                f.number_of_employees.gt(10),
+                &["ACME Holdings", "beta plc"],
+            ),
+            (
+                "gte",
+                f.number_of_employees.gte(10),
+                &["ACME Holdings", "Acme Ltd", "beta plc"],
+            ),
             ("lt", f.number_of_employees.lt(250), &["Acme Ltd"]),
-            ("lte", f.number_of_employees.lte(250), &["ACME Holdings", "Acme Ltd"]),
+            (
+                "lte",
+                f.number_of_employees.lte(250),
+                &["ACME Holdings", "Acme Ltd"],
+            ),
             ("startswith", f.name.startswith("Acme"), &["Acme Ltd"]),
-            ("istartswith", f.name.istartswith("acme"), &["ACME Holdings", "Acme Ltd"]),
+            (
+                "istartswith",
+                f.name.istartswith("acme"),
+                &["ACME Holdings", "Acme Ltd"],
+            ),
             ("endswith", f.name.endswith("plc"), &["beta plc"]),
             ("iendswith", f.name.iendswith("LTD"), &["Acme Ltd"]),
-            ("range", f.number_of_employees.range(10, 250), &["ACME Holdings", "Acme Ltd"]),
-            ("year", f.created_on.year().eq(2016), &["ACME Holdings", "Zeta O'Hara"]),
+            (
+                "range",
+                f.number_of_employees.range(10, 250),
+                &["ACME Holdings", "Acme Ltd"],
+            ),
+            (
+                "year",
+                f.created_on.year().eq(2016),
+                &["ACME Holdings", "Zeta O'Hara"],
+            ),
             ("day", f.created_on.day().eq(31), &["Zeta O'Hara"]),
-            ("week_day", f.created_on.week_day().eq(2), &["ACME Holdings", "Acme Ltd"]),
+            (
+                "week_day",
+                f.created_on.week_day().eq(2),
+                &["ACME Holdings", "Acme Ltd"],
+            ),
             ("hour", f.created_on.hour().eq(17), &["ACME Holdings"]),
             ("minute", f.created_on.minute().eq(45), &["ACME Holdings"]),
-            ("second", f.created_on.second().eq(59), &["ACME Holdings", "Zeta O'Hara"]),
-            ("isnull true", f.email.isnull(true), &["Acme Ltd", "Zeta O'Hara", "beta plc"]),
+            (
+                "second",
+                f.created_on.second().eq(59),
+                &["ACME Holdings", "Zeta O'Hara"],
+            ),
+            (
+                "isnull true",
+                f.email.isnull(true),
+                &["Acme Ltd", "Zeta O'Hara", "beta plc"],
+            ),
             ("isnull false", f.email.isnull(false), &["ACME Holdings"]),
             ("regex", f.name.regex("^[A-Z]+ "), &["ACME Holdings"]),
-            ("iregex", f.name.iregex("^acme"), &["ACME Holdings", "Acme Ltd"]),
+            (
+                "iregex",
+                f.name.iregex("^acme"),
+                &["ACME Holdings", "Acme Ltd"],
+            ),
         ];
         for (what, q, expected) in cases {
-            assert_eq!(names(&env, q).await, expected.to_vec(), "[{}] {what}", env.label());
+            assert_eq!(
+                names(&env, q).await,
+                expected.to_vec(),
+                "[{}] {what}",
+                env.label()
+            );
         }
     }
 }
@@ -90,44 +166,113 @@ async fn every_combination_of_the_seed_table() {
         let f = Organisation::fields();
         let acme = || f.name.icontains("acme");
         let big = || f.number_of_employees.gte(250);
-        let cases: Vec<(&str, Box<dyn Fn() -> Q<Organisation>>, &[&str])> = vec![
+        type Case<'a> = (
+            &'a str,
+            Box<dyn Fn() -> Q<Organisation> + 'a>,
+            &'a [&'a str],
+        );
+        let cases: Vec<Case> = vec![
             ("and", Box::new(move || acme() & big()), &["ACME Holdings"]),
-            ("or", Box::new(move || acme() | big()), &["ACME Holdings", "Acme Ltd", "beta plc"]),
-            ("nested", Box::new(move || (acme() & big()) & f.do_not_email.eq(false)), &["ACME Holdings"]),
-            ("not", Box::new(move || !acme()), &["Zeta O'Hara", "beta plc"]),
-            ("not over null", Box::new(move || !f.uk_organisation.eq(true)), &["ACME Holdings", "Zeta O'Hara", "beta plc"]),
-            ("or with not", Box::new(move || big() | !f.do_not_email.eq(false)), &["ACME Holdings", "Zeta O'Hara", "beta plc"]),
+            (
+                "or",
+                Box::new(move || acme() | big()),
+                &["ACME Holdings", "Acme Ltd", "beta plc"],
+            ),
+            (
+                "nested",
+                Box::new(move || (acme() & big()) & f.do_not_email.eq(false)),
+                &["ACME Holdings"],
+            ),
+            (
+                "not",
+                Box::new(move || !acme()),
+                &["Zeta O'Hara", "beta plc"],
+            ),
+            (
+                "not over null",
+                Box::new(move || !f.uk_organisation.eq(true)),
+                &["ACME Holdings", "Zeta O'Hara", "beta plc"],
+            ),
+            (
+                "or with not",
+                Box::new(move || big() | !f.do_not_email.eq(false)),
+                &["ACME Holdings", "Zeta O'Hara", "beta plc"],
+            ),
         ];
         for (what, q, expected) in &cases {
-            assert_eq!(names(&env, q()).await, expected.to_vec(), "[{}] {what}", env.label());
+            assert_eq!(
+                names(&env, q()).await,
+                expected.to_vec(),
+                "[{}] {what}",
+                env.label()
+            );
         }
         // Chained filters and excludes.
         let chained = |qs: cdms_runtime::QuerySet<Organisation>| async move {
-            let mut n: Vec<String> = qs.all().await.unwrap().into_iter().map(|o| o.name).collect();
+            let mut n: Vec<String> = qs
+                .all()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| o.name)
+                .collect();
             n.sort();
             n
         };
-        Organisation::objects(&env.db).skip_cdms().delete().await.unwrap();
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .delete()
+            .await
+            .unwrap();
         let qs = Organisation::objects(&env.db).filter(acme()).filter(big());
         assert_eq!(chained(qs).await, ["ACME Holdings"]);
-        Organisation::objects(&env.db).skip_cdms().delete().await.unwrap();
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .delete()
+            .await
+            .unwrap();
         let qs = Organisation::objects(&env.db).exclude(acme());
         assert_eq!(chained(qs).await, ["Zeta O'Hara", "beta plc"]);
-        Organisation::objects(&env.db).skip_cdms().delete().await.unwrap();
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .delete()
+            .await
+            .unwrap();
         let qs = Organisation::objects(&env.db).exclude(acme() & big());
         assert_eq!(chained(qs).await, ["Acme Ltd", "Zeta O'Hara", "beta plc"]);
-        Organisation::objects(&env.db).skip_cdms().delete().await.unwrap();
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .delete()
+            .await
+            .unwrap();
         let qs = Organisation::objects(&env.db).exclude(acme() | big());
         assert_eq!(chained(qs).await, ["Zeta O'Hara"]);
-        Organisation::objects(&env.db).skip_cdms().delete().await.unwrap();
-        let qs = Organisation::objects(&env.db).exclude(acme()).exclude(big());
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .delete()
+            .await
+            .unwrap();
+        let qs = Organisation::objects(&env.db)
+            .exclude(acme())
+            .exclude(big());
         assert_eq!(chained(qs).await, ["Zeta O'Hara"]);
-        Organisation::objects(&env.db).skip_cdms().delete().await.unwrap();
-        let qs = Organisation::objects(&env.db).filter(acme() | big()).exclude(f.number_of_employees.eq(10) & f.uk_organisation.eq(true));
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .delete()
+            .await
+            .unwrap();
+        let qs = Organisation::objects(&env.db)
+            .filter(acme() | big())
+            .exclude(f.number_of_employees.eq(10) & f.uk_organisation.eq(true));
         assert_eq!(chained(qs).await, ["ACME Holdings", "beta plc"]);
         // none(): no request at all.
         env.reset_log();
-        assert!(Organisation::objects(&env.db).none().all().await.unwrap().is_empty());
+        assert!(Organisation::objects(&env.db)
+            .none()
+            .all()
+            .await
+            .unwrap()
+            .is_empty());
         assert_eq!(env.total(), 0);
     }
 }
@@ -138,24 +283,52 @@ async fn ordering_and_slices() {
         seed_four(&env);
         let f = Organisation::fields();
         let list = |qs: cdms_runtime::QuerySet<Organisation>| async move {
-            qs.all().await.unwrap().into_iter().map(|o| o.name).collect::<Vec<_>>()
+            qs.all()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| o.name)
+                .collect::<Vec<_>>()
         };
-        let by_size = Organisation::objects(&env.db).filter(f.number_of_employees.isnull(false)).order_by([f.number_of_employees.asc()]);
-        assert_eq!(list(by_size.clone()).await, ["Acme Ltd", "ACME Holdings", "beta plc"], "[{}]", env.label());
+        let by_size = Organisation::objects(&env.db)
+            .filter(f.number_of_employees.isnull(false))
+            .order_by([f.number_of_employees.asc()]);
+        assert_eq!(
+            list(by_size.clone()).await,
+            ["Acme Ltd", "ACME Holdings", "beta plc"],
+            "[{}]",
+            env.label()
+        );
         let desc = Organisation::objects(&env.db).order_by([f.number_of_employees.desc()]);
-        assert_eq!(list(desc).await, ["beta plc", "ACME Holdings", "Acme Ltd", "Zeta O'Hara"], "nulls last descending");
-        let two_keys = Organisation::objects(&env.db).order_by([f.do_not_email.asc(), f.created_on.desc()]);
-        assert_eq!(list(two_keys).await, ["beta plc", "ACME Holdings", "Acme Ltd", "Zeta O'Hara"]);
+        assert_eq!(
+            list(desc).await,
+            ["beta plc", "ACME Holdings", "Acme Ltd", "Zeta O'Hara"],
+            "nulls last descending"
+        );
+        let two_keys =
+            Organisation::objects(&env.db).order_by([f.do_not_email.asc(), f.created_on.desc()]);
+        assert_eq!(
+            list(two_keys).await,
+            ["beta plc", "ACME Holdings", "Acme Ltd", "Zeta O'Hara"]
+        );
 
         // An exact filter and order with a slice fetches just the window.
-        Organisation::objects(&env.db).skip_cdms().delete().await.unwrap();
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .delete()
+            .await
+            .unwrap();
         env.reset_log();
         let window = list(by_size.clone().slice(1..2)).await;
         assert_eq!(window, ["ACME Holdings"]);
         let listed = env.requests();
         assert_eq!(listed.len(), 1);
         assert!(listed[0].query.contains("$top=2"), "{}", listed[0].query);
-        assert!(listed[0].query.contains("$orderby=NumberOfEmployees%20asc"), "{}", listed[0].query);
+        assert!(
+            listed[0].query.contains("$orderby=NumberOfEmployees%20asc"),
+            "{}",
+            listed[0].query
+        );
         // Reversal and first/last.
         let last = by_size.clone().last().await.unwrap().unwrap();
         assert_eq!(last.name, "beta plc");
@@ -172,33 +345,73 @@ async fn read_terminals_refresh_before_answering() {
         let acme = Organisation::objects(&env.db).filter(f.name.icontains("acme"));
         assert_eq!(acme.count().await.unwrap(), 2, "[{}]", env.label());
         assert!(acme.exists().await.unwrap());
-        assert!(!Organisation::objects(&env.db).filter(f.name.eq("nobody")).exists().await.unwrap());
-        assert_eq!(acme.clone().earliest(f.created_on).await.unwrap().cdms_id, Some(a));
-        assert_eq!(acme.clone().latest(f.created_on).await.unwrap().cdms_id, Some(b));
-        let sizes = Organisation::objects(&env.db).aggregate(f.number_of_employees.sum()).await.unwrap();
+        assert!(!Organisation::objects(&env.db)
+            .filter(f.name.eq("nobody"))
+            .exists()
+            .await
+            .unwrap());
+        assert_eq!(
+            acme.clone().earliest(f.created_on).await.unwrap().cdms_id,
+            Some(a)
+        );
+        assert_eq!(
+            acme.clone().latest(f.created_on).await.unwrap().cdms_id,
+            Some(b)
+        );
+        let sizes = Organisation::objects(&env.db)
+            .aggregate(f.number_of_employees.sum())
+            .await
+            .unwrap();
         assert_eq!(sizes, Some(5260));
-        let names = Organisation::objects(&env.db).filter(f.number_of_employees.gte(250)).order_by([f.name.asc()]).values_list(f.name).await.unwrap();
+        let names = Organisation::objects(&env.db)
+            .filter(f.number_of_employees.gte(250))
+            .order_by([f.name.asc()])
+            .values_list(f.name)
+            .await
+            .unwrap();
         assert_eq!(names, ["ACME Holdings", "beta plc"]);
-        let values = acme.clone().order_by([f.name.asc()]).values((f.name, f.number_of_employees)).await.unwrap();
+        let values = acme
+            .clone()
+            .order_by([f.name.asc()])
+            .values((f.name, f.number_of_employees))
+            .await
+            .unwrap();
         assert_eq!(values[1].get("number_of_employees"), Some(&Value::Int(10)));
-        let years = Organisation::objects(&env.db).datetimes(f.created_on, TimeTrunc::Year).await.unwrap();
+        let years = Organisation::objects(&env.db)
+            .datetimes(f.created_on, TimeTrunc::Year)
+            .await
+            .unwrap();
         assert_eq!(years.len(), 3);
 
         // Someone edits in CDMS: every terminal sees it.
         env.edit("AccountSet", d, json!({"Name": "Acme Beta"}));
         assert_eq!(acme.count().await.unwrap(), 3);
         env.edit("AccountSet", d, json!({"NumberOfEmployees": 1}));
-        let sizes = Organisation::objects(&env.db).aggregate(f.number_of_employees.sum()).await.unwrap();
+        let sizes = Organisation::objects(&env.db)
+            .aggregate(f.number_of_employees.sum())
+            .await
+            .unwrap();
         assert_eq!(sizes, Some(261));
 
         // in_bulk by local keys: one request for all of them.
-        let all = Organisation::objects(&env.db).skip_cdms().all().await.unwrap();
+        let all = Organisation::objects(&env.db)
+            .skip_cdms()
+            .all()
+            .await
+            .unwrap();
         env.reset_log();
         let pks: Vec<i64> = all.iter().map(|o| o.id).collect();
-        let bulk = Organisation::objects(&env.db).in_bulk(pks.clone()).await.unwrap();
+        let bulk = Organisation::objects(&env.db)
+            .in_bulk(pks.clone())
+            .await
+            .unwrap();
         assert_eq!(bulk.len(), 4);
         assert_eq!(env.gets("AccountSet"), (0, 1));
-        assert!(env.requests()[0].query.contains("AccountId%20eq%20guid"), "{}", env.requests()[0].query);
+        assert!(
+            env.requests()[0].query.contains("AccountId%20eq%20guid"),
+            "{}",
+            env.requests()[0].query
+        );
     }
 }
 
@@ -213,7 +426,11 @@ async fn lists_follow_pages_up_to_the_cap() {
         env.reset_log();
         let all = Organisation::objects(&env.db).all().await.unwrap();
         assert_eq!(all.len(), 120, "[{}] the cap", env.label());
-        assert_eq!(env.gets("AccountSet"), (0, 3), "one request per page: 50 + 50 + 20");
+        assert_eq!(
+            env.gets("AccountSet"),
+            (0, 3),
+            "one request per page: 50 + 50 + 20"
+        );
         // The default order favours fresh records: the 10 oldest were left out.
         let first = env.requests()[0].clone();
         assert!(first.query.contains("ModifiedOn%20desc"), "{}", first.query);
@@ -221,17 +438,53 @@ async fn lists_follow_pages_up_to_the_cap() {
 
         // count cannot be answered faithfully from a capped list.
         let err = Organisation::objects(&env.db).count().await.unwrap_err();
-        assert!(matches!(sync_error(&err), Some(SyncError::Incomplete { op: "count", cap: 120, .. })), "{err}");
+        assert!(
+            matches!(
+                sync_error(&err),
+                Some(SyncError::Incomplete {
+                    op: "count",
+                    cap: 120,
+                    ..
+                })
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("skip_cdms"), "{err}");
-        let err = Organisation::objects(&env.db).aggregate(Organisation::fields().number_of_employees.max()).await.unwrap_err();
-        assert!(matches!(sync_error(&err), Some(SyncError::Incomplete { op: "aggregate", .. })), "{err}");
+        let err = Organisation::objects(&env.db)
+            .aggregate(Organisation::fields().number_of_employees.max())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                sync_error(&err),
+                Some(SyncError::Incomplete {
+                    op: "aggregate",
+                    ..
+                })
+            ),
+            "{err}"
+        );
         // exists is answered when a match is there.
         assert!(Organisation::objects(&env.db).exists().await.unwrap());
         // A narrower filter is complete.
         let f = Organisation::fields();
-        assert_eq!(Organisation::objects(&env.db).filter(f.number_of_employees.lt(30)).count().await.unwrap(), 30);
+        assert_eq!(
+            Organisation::objects(&env.db)
+                .filter(f.number_of_employees.lt(30))
+                .count()
+                .await
+                .unwrap(),
+            30
+        );
         // skip_cdms answers from the local store alone.
-        assert_eq!(Organisation::objects(&env.db).skip_cdms().count().await.unwrap(), 130);
+        assert_eq!(
+            Organisation::objects(&env.db)
+                .skip_cdms()
+                .count()
+                .await
+                .unwrap(),
+            130
+        );
     }
 }
 
@@ -247,14 +500,35 @@ async fn local_rows_cdms_no_longer_returns_are_rechecked() {
         env.emulator().delete("AccountSet", b).unwrap();
         env.reset_log();
         assert_eq!(acme.all().await.unwrap(), vec![], "stale matches are gone");
-        assert_eq!(env.gets("AccountSet"), (0, 2), "the list, then one by-id check");
-        let renamed = Organisation::objects(&env.db).skip_cdms().filter(f.cdms_id.eq(a)).get().await.unwrap();
+        assert_eq!(
+            env.gets("AccountSet"),
+            (0, 2),
+            "the list, then one by-id check"
+        );
+        let renamed = Organisation::objects(&env.db)
+            .skip_cdms()
+            .filter(f.cdms_id.eq(a))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(renamed.name, "Renamed");
-        assert_eq!(renamed.modified_on, modified_on(&env.record("AccountSet", a)));
-        assert!(Organisation::objects(&env.db).skip_cdms().filter(f.cdms_id.eq(b)).exists().await.unwrap() == false);
+        assert_eq!(
+            renamed.modified_on,
+            modified_on(&env.record("AccountSet", a))
+        );
+        assert!(!Organisation::objects(&env.db)
+            .skip_cdms()
+            .filter(f.cdms_id.eq(b))
+            .exists()
+            .await
+            .unwrap());
         // Nothing stale: the list alone.
         env.reset_log();
-        let zeta = Organisation::objects(&env.db).filter(f.name.startswith("Zeta")).all().await.unwrap();
+        let zeta = Organisation::objects(&env.db)
+            .filter(f.name.startswith("Zeta"))
+            .all()
+            .await
+            .unwrap();
         assert_eq!(zeta.len(), 1);
         assert_eq!(zeta[0].cdms_id, Some(c));
         assert_eq!(env.total(), 1);
@@ -266,8 +540,17 @@ async fn local_only_fields_survive_refreshes() {
     for env in envs().await {
         let id = env.seed_account("Keep notes", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db).filter(f.cdms_id.eq(id)).get().await.unwrap();
-        Organisation::objects(&env.db).skip_cdms().filter(f.id.eq(org.id)).update([f.notes.set(Some("met at the fair".to_owned()))]).await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
+        Organisation::objects(&env.db)
+            .skip_cdms()
+            .filter(f.id.eq(org.id))
+            .update([f.notes.set(Some("met at the fair".to_owned()))])
+            .await
+            .unwrap();
         env.edit("AccountSet", id, json!({"Name": "Kept notes"}));
         let all = Organisation::objects(&env.db).all().await.unwrap();
         assert_eq!(all.len(), 1, "[{}]", env.label());
@@ -275,7 +558,11 @@ async fn local_only_fields_survive_refreshes() {
         assert_eq!(all[0].notes.as_deref(), Some("met at the fair"));
         // And a row created from CDMS gets an empty local-only field.
         let other = env.seed_account("Fresh", json!({}));
-        let fresh = Organisation::objects(&env.db).filter(f.cdms_id.eq(other)).get().await.unwrap();
+        let fresh = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(other))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(fresh.notes, None);
         let _ = new_org("unused");
     }

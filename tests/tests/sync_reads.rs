@@ -13,16 +13,27 @@ use uuid::Uuid;
 #[tokio::test]
 async fn get_by_cdms_id_creates_the_local_row() {
     for env in envs().await {
-        let id = env.seed_account("Acme Ltd", json!({"NumberOfEmployees": 250, "Revenue": {"Value": "1000.5"}}));
+        let id = env.seed_account(
+            "Acme Ltd",
+            json!({"NumberOfEmployees": 250, "Revenue": {"Value": "1000.5"}}),
+        );
         let f = Organisation::fields();
         env.reset_log();
-        let org = Organisation::objects(&env.db).filter(f.cdms_id.eq(id)).get().await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(org.name, "Acme Ltd", "[{}]", env.label());
         assert_eq!(org.number_of_employees, Some(250));
         assert_eq!(org.revenue, Some("1000.5".parse().unwrap()));
         assert_eq!(org.cdms_id, Some(id));
         let record = env.record("AccountSet", id);
-        assert_eq!(org.modified_on, modified_on(&record), "local modified = CDMS ModifiedOn");
+        assert_eq!(
+            org.modified_on,
+            modified_on(&record),
+            "local modified = CDMS ModifiedOn"
+        );
         assert_eq!(env.gets("AccountSet"), (1, 0), "one keyed GET");
         assert_eq!(env.total(), 1);
 
@@ -30,7 +41,10 @@ async fn get_by_cdms_id_creates_the_local_row() {
         assert_eq!(versions.len(), 1);
         assert_eq!(versions[0].kind, VersionKind::RemoteRefresh);
         assert_eq!(versions[0].actor.as_deref(), Some("tester"));
-        assert_eq!(versions[0].remote_key.as_deref(), Some(id.to_string().as_str()));
+        assert_eq!(
+            versions[0].remote_key.as_deref(),
+            Some(id.to_string().as_str())
+        );
     }
 }
 
@@ -39,12 +53,20 @@ async fn get_by_pk_refreshes_newer_cdms_records_and_leaves_equal_ones() {
     for env in envs().await {
         let id = env.seed_account("Old name", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db).filter(f.cdms_id.eq(id)).get().await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
 
         // Equal ModifiedOn: untouched, no version.
         env.reset_log();
         let versions_before = org.versions(&env.db).await.unwrap().len();
-        let same = Organisation::objects(&env.db).filter(f.id.eq(org.id)).get().await.unwrap();
+        let same = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(same, org, "[{}]", env.label());
         assert_eq!(env.gets("AccountSet"), (1, 0));
         assert_eq!(env.total(), 1, "get by pk = one request");
@@ -52,10 +74,17 @@ async fn get_by_pk_refreshes_newer_cdms_records_and_leaves_equal_ones() {
 
         // Someone edits in CDMS: refreshed before returning, with a version.
         env.edit("AccountSet", id, json!({"Name": "New name"}));
-        let fresh = Organisation::objects(&env.db).filter(f.id.eq(org.id)).get().await.unwrap();
+        let fresh = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(fresh.name, "New name");
         assert_eq!(fresh.id, org.id);
-        assert_eq!(fresh.modified_on, modified_on(&env.record("AccountSet", id)));
+        assert_eq!(
+            fresh.modified_on,
+            modified_on(&env.record("AccountSet", id))
+        );
         assert!(fresh.modified_on > org.modified_on);
         let versions = org.versions(&env.db).await.unwrap();
         assert_eq!(versions.len(), versions_before + 1);
@@ -75,29 +104,63 @@ async fn local_newer_is_not_in_sync_and_changes_nothing() {
     for env in envs().await {
         let id = env.seed_account("Acme", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db).filter(f.cdms_id.eq(id)).get().await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
         // The local row claims a later ModifiedOn than CDMS has (written behind the sync layer).
         let later = org.modified_on + chrono::TimeDelta::hours(1);
         let mut row = org.to_row();
         row[Organisation::META.modified.unwrap()] = Value::DateTime(later);
         let mut tx = env.local.db.begin().await.unwrap();
-        rows::update(&mut tx, Organisation::META, &mut row).await.unwrap();
+        rows::update(&mut tx, Organisation::META, &mut row)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let before = env.snapshot().await;
-        let err = Organisation::objects(&env.db).filter(f.id.eq(org.id)).get().await.unwrap_err();
+        let err = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap_err();
         match sync_error(&err) {
-            Some(SyncError::NotInSync { pk, cdms_id, local, .. }) => {
-                assert_eq!((*pk, *cdms_id, *local), (org.id, id, later), "[{}]", env.label());
+            Some(SyncError::NotInSync {
+                pk, cdms_id, local, ..
+            }) => {
+                assert_eq!(
+                    (*pk, *cdms_id, *local),
+                    (org.id, id, later),
+                    "[{}]",
+                    env.label()
+                );
             }
-            other => panic!("[{}] expected NotInSync, got {other:?} ({err})", env.label()),
+            other => panic!(
+                "[{}] expected NotInSync, got {other:?} ({err})",
+                env.label()
+            ),
         }
         assert!(err.to_string().contains("not in sync"), "{err}");
         assert_eq!(env.snapshot().await, before, "nothing changed");
         // By CDMS id and by another filter: the same answer.
-        let err = Organisation::objects(&env.db).filter(f.cdms_id.eq(id)).get().await.unwrap_err();
-        assert!(sync_error(&err).is_some_and(SyncError::is_not_in_sync), "{err}");
-        let err = Organisation::objects(&env.db).filter(f.name.eq("Acme")).all().await.unwrap_err();
-        assert!(sync_error(&err).is_some_and(SyncError::is_not_in_sync), "{err}");
+        let err = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap_err();
+        assert!(
+            sync_error(&err).is_some_and(SyncError::is_not_in_sync),
+            "{err}"
+        );
+        let err = Organisation::objects(&env.db)
+            .filter(f.name.eq("Acme"))
+            .all()
+            .await
+            .unwrap_err();
+        assert!(
+            sync_error(&err).is_some_and(SyncError::is_not_in_sync),
+            "{err}"
+        );
         assert_eq!(env.snapshot().await, before, "nothing changed");
     }
 }
@@ -108,15 +171,27 @@ async fn neither_side_has_it() {
         let f = Organisation::fields();
         let before = env.snapshot().await;
         env.reset_log();
-        let err = Organisation::objects(&env.db).filter(f.cdms_id.eq(Uuid::new_v4())).get().await.unwrap_err();
+        let err = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(Uuid::new_v4()))
+            .get()
+            .await
+            .unwrap_err();
         assert!(err.is_not_found(), "[{}] {err}", env.label());
         assert_eq!(env.gets("AccountSet"), (1, 0));
         // By local key: nothing local, so nothing to ask CDMS.
-        let err = Organisation::objects(&env.db).filter(f.id.eq(4242)).get().await.unwrap_err();
+        let err = Organisation::objects(&env.db)
+            .filter(f.id.eq(4242))
+            .get()
+            .await
+            .unwrap_err();
         assert!(err.is_not_found());
         assert_eq!(env.total(), 1, "a missing local key costs no request");
         // By another filter: one list request, nothing found.
-        let err = Organisation::objects(&env.db).filter(f.name.eq("Nobody")).get().await.unwrap_err();
+        let err = Organisation::objects(&env.db)
+            .filter(f.name.eq("Nobody"))
+            .get()
+            .await
+            .unwrap_err();
         assert!(err.is_not_found());
         assert_eq!(env.gets("AccountSet"), (1, 1));
         assert_eq!(env.snapshot().await, before, "no local change");
@@ -130,14 +205,27 @@ async fn get_by_other_filter_lists_and_refreshes() {
         env.seed_account("Someone else", json!({}));
         let f = Organisation::fields();
         env.reset_log();
-        let org = Organisation::objects(&env.db).filter(f.name.eq("O'Brien & Sons")).get().await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .filter(f.name.eq("O'Brien & Sons"))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(org.cdms_id, Some(id), "[{}]", env.label());
         assert_eq!(env.gets("AccountSet"), (0, 1), "one list request");
         let list = &env.requests()[0];
-        assert!(list.query.contains("$filter=Name%20eq%20%27O%27%27Brien%20%26%20Sons%27"), "{}", list.query);
+        assert!(
+            list.query
+                .contains("$filter=Name%20eq%20%27O%27%27Brien%20%26%20Sons%27"),
+            "{}",
+            list.query
+        );
 
         env.edit("AccountSet", id, json!({"NumberOfEmployees": 13}));
-        let org = Organisation::objects(&env.db).filter(f.name.eq("O'Brien & Sons")).get().await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .filter(f.name.eq("O'Brien & Sons"))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(org.number_of_employees, Some(13));
     }
 }
@@ -147,17 +235,37 @@ async fn deleted_in_cdms_removes_the_local_row_with_a_restorable_version() {
     for env in envs().await {
         let id = env.seed_account("Doomed", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db).filter(f.cdms_id.eq(id)).get().await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
         env.emulator().delete("AccountSet", id).unwrap();
 
-        let err = Organisation::objects(&env.db).filter(f.id.eq(org.id)).get().await.unwrap_err();
+        let err = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap_err();
         assert!(err.is_not_found(), "[{}] {err}", env.label());
-        assert_eq!(Organisation::objects(&env.db).skip_cdms().count().await.unwrap(), 0, "local row removed");
+        assert_eq!(
+            Organisation::objects(&env.db)
+                .skip_cdms()
+                .count()
+                .await
+                .unwrap(),
+            0,
+            "local row removed"
+        );
         let versions = org.versions(&env.db).await.unwrap();
         let last = versions.last().unwrap();
         assert_eq!(last.kind, VersionKind::RemoteDelete);
         assert_eq!(last.actor.as_deref(), Some("tester"));
-        assert_eq!(last.object::<Organisation>().unwrap(), org, "the version holds the last state");
+        assert_eq!(
+            last.object::<Organisation>().unwrap(),
+            org,
+            "the version holds the last state"
+        );
 
         // Restoring re-creates the record in CDMS under the same id.
         env.reset_log();
@@ -165,9 +273,21 @@ async fn deleted_in_cdms_removes_the_local_row_with_a_restorable_version() {
         assert_eq!(restored.cdms_id, Some(id));
         assert_eq!(restored.name, "Doomed");
         assert_eq!(env.count("POST", "AccountSet"), 1);
-        assert_eq!(env.record("AccountSet", id).get("Name"), Some(&json!("Doomed")));
-        assert_eq!(restored.modified_on, modified_on(&env.record("AccountSet", id)));
-        let kinds: Vec<VersionKind> = org.versions(&env.db).await.unwrap().iter().map(|v| v.kind).collect();
+        assert_eq!(
+            env.record("AccountSet", id).get("Name"),
+            Some(&json!("Doomed"))
+        );
+        assert_eq!(
+            restored.modified_on,
+            modified_on(&env.record("AccountSet", id))
+        );
+        let kinds: Vec<VersionKind> = org
+            .versions(&env.db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.kind)
+            .collect();
         assert_eq!(kinds.last(), Some(&VersionKind::Restore));
     }
 }
@@ -178,14 +298,24 @@ async fn deleted_in_cdms_but_still_referenced_locally_is_reported() {
         let org_id = env.seed_account("Parent", json!({}));
         let contact_id = env.seed_contact("Child", Some(org_id));
         let cf = cdms_entities::Contact::fields();
-        let contact = cdms_entities::Contact::objects(&env.db).filter(cf.cdms_id.eq(contact_id)).get().await.unwrap();
+        let contact = cdms_entities::Contact::objects(&env.db)
+            .filter(cf.cdms_id.eq(contact_id))
+            .get()
+            .await
+            .unwrap();
         assert!(contact.organisation.is_some(), "[{}]", env.label());
         env.emulator().delete("AccountSet", org_id).unwrap();
         let before = env.snapshot().await;
         let f = Organisation::fields();
-        let err = Organisation::objects(&env.db).filter(f.cdms_id.eq(org_id)).get().await.unwrap_err();
+        let err = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(org_id))
+            .get()
+            .await
+            .unwrap_err();
         match sync_error(&err) {
-            Some(SyncError::RemoteDeleted { cdms_id, message, .. }) => {
+            Some(SyncError::RemoteDeleted {
+                cdms_id, message, ..
+            }) => {
                 assert_eq!(*cdms_id, org_id);
                 assert!(message.contains("refer"), "{message}");
             }
@@ -198,16 +328,31 @@ async fn deleted_in_cdms_but_still_referenced_locally_is_reported() {
 #[tokio::test]
 async fn local_only_rows_are_returned_as_they_are() {
     for env in envs().await {
-        let local = Organisation::objects(&env.db).skip_cdms().create(new_org("Draft")).await.unwrap();
+        let local = Organisation::objects(&env.db)
+            .skip_cdms()
+            .create(new_org("Draft"))
+            .await
+            .unwrap();
         assert_eq!(local.cdms_id, None, "[{}]", env.label());
         env.reset_log();
         let f = Organisation::fields();
-        let got = Organisation::objects(&env.db).filter(f.id.eq(local.id)).get().await.unwrap();
+        let got = Organisation::objects(&env.db)
+            .filter(f.id.eq(local.id))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(got, local);
-        assert_eq!(env.total(), 0, "no request for a row without a CDMS id (never guid'')");
+        assert_eq!(
+            env.total(),
+            0,
+            "no request for a row without a CDMS id (never guid'')"
+        );
         // A list read returns it too (CDMS does not have it, so nothing refreshes it).
         let all = Organisation::objects(&env.db).all().await.unwrap();
         assert_eq!(all, vec![local]);
-        assert!(env.requests().iter().all(|r| !r.query.contains("guid%27%27")));
+        assert!(env
+            .requests()
+            .iter()
+            .all(|r| !r.query.contains("guid%27%27")));
     }
 }

@@ -15,7 +15,10 @@ fn lookup(id: Uuid, logical: &str) -> serde_json::Value {
 
 fn seed_chain(env: &SyncEnv) -> (Uuid, Uuid, Uuid) {
     let country = env.seed_country("United Kingdom", "GB");
-    let org = env.seed_account("Employer", json!({"optevia_Country": lookup(country, "optevia_country")}));
+    let org = env.seed_account(
+        "Employer",
+        json!({"optevia_Country": lookup(country, "optevia_country")}),
+    );
     let contact = env.seed_contact("Smith", Some(org));
     (country, org, contact)
 }
@@ -26,23 +29,39 @@ async fn missing_targets_are_fetched_before_the_referring_row() {
         let (country, org, contact) = seed_chain(&env);
         env.reset_log();
         let f = Contact::fields();
-        let got = Contact::objects(&env.db).filter(f.cdms_id.eq(contact)).get().await.unwrap();
+        let got = Contact::objects(&env.db)
+            .filter(f.cdms_id.eq(contact))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(env.gets("ContactSet"), (1, 0), "[{}]", env.label());
         assert_eq!(env.gets("AccountSet"), (0, 1), "the organisation, by id");
         assert_eq!(env.gets("optevia_countrySet"), (0, 1), "its country, by id");
-        let employer = Organisation::objects(&env.db).skip_cdms().filter(Organisation::fields().cdms_id.eq(org)).get().await.unwrap();
+        let employer = Organisation::objects(&env.db)
+            .skip_cdms()
+            .filter(Organisation::fields().cdms_id.eq(org))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(got.organisation.map(|r| r.pk()), Some(employer.id));
         let uk = Country::objects(&env.db).skip_cdms().get().await.unwrap();
         assert_eq!(uk.cdms_id, Some(country));
         assert_eq!(employer.country.map(|r| r.pk()), Some(uk.id));
-        for v in [got.versions(&env.db).await.unwrap(), employer.versions(&env.db).await.unwrap()] {
+        for v in [
+            got.versions(&env.db).await.unwrap(),
+            employer.versions(&env.db).await.unwrap(),
+        ] {
             assert_eq!(v.len(), 1);
             assert_eq!(v[0].kind, VersionKind::RemoteRefresh);
         }
         // Known targets are not fetched again.
         env.edit("ContactSet", contact, json!({"JobTitle": "CEO"}));
         env.reset_log();
-        let got = Contact::objects(&env.db).filter(f.id.eq(got.id)).get().await.unwrap();
+        let got = Contact::objects(&env.db)
+            .filter(f.id.eq(got.id))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(got.job_title.as_deref(), Some("CEO"));
         assert_eq!(env.total(), 1);
     }
@@ -53,10 +72,25 @@ async fn the_fetch_depth_is_bounded() {
     for env in envs_with(SyncConfig::default().reference_depth(1), |b| b).await {
         let (_, _, contact) = seed_chain(&env);
         let before = env.snapshot().await;
-        let err = Contact::objects(&env.db).filter(Contact::fields().cdms_id.eq(contact)).get().await.unwrap_err();
+        let err = Contact::objects(&env.db)
+            .filter(Contact::fields().cdms_id.eq(contact))
+            .get()
+            .await
+            .unwrap_err();
         match sync_error(&err) {
-            Some(SyncError::UnresolvedReference { entity, field, target, reason, .. }) => {
-                assert_eq!((*entity, *field, *target), ("Organisation", "country", "Country"), "[{}]", env.label());
+            Some(SyncError::UnresolvedReference {
+                entity,
+                field,
+                target,
+                reason,
+                ..
+            }) => {
+                assert_eq!(
+                    (*entity, *field, *target),
+                    ("Organisation", "country", "Country"),
+                    "[{}]",
+                    env.label()
+                );
                 assert!(reason.contains("depth"), "{reason}");
             }
             other => panic!("expected UnresolvedReference, got {other:?}: {err}"),
@@ -70,7 +104,11 @@ async fn a_dangling_lookup_is_reported() {
     for env in envs().await {
         let contact = env.seed_contact("Orphan", Some(Uuid::new_v4()));
         let before = env.snapshot().await;
-        let err = Contact::objects(&env.db).filter(Contact::fields().cdms_id.eq(contact)).get().await.unwrap_err();
+        let err = Contact::objects(&env.db)
+            .filter(Contact::fields().cdms_id.eq(contact))
+            .get()
+            .await
+            .unwrap_err();
         match sync_error(&err) {
             Some(SyncError::UnresolvedReference { field, reason, .. }) => {
                 assert_eq!(*field, "organisation", "[{}]", env.label());
@@ -87,7 +125,10 @@ fn node_parent(env: &SyncEnv, name: &str, parent: Option<Uuid>) -> Uuid {
         Some(p) => lookup(p, "new_node"),
         None => json!({"Id": null, "LogicalName": null, "Name": null}),
     };
-    env.seed("new_nodeSet", json!({"new_name": name, "new_ParentId": parent}))
+    env.seed(
+        "new_nodeSet",
+        json!({"new_name": name, "new_ParentId": parent}),
+    )
 }
 
 #[tokio::test]
@@ -95,24 +136,59 @@ async fn cycles_are_stored_and_completed() {
     for env in envs().await {
         let a = node_parent(&env, "a", None);
         let b = node_parent(&env, "b", Some(a));
-        env.edit("new_nodeSet", a, json!({"new_ParentId": lookup(b, "new_node")}));
+        env.edit(
+            "new_nodeSet",
+            a,
+            json!({"new_ParentId": lookup(b, "new_node")}),
+        );
         let selfish = node_parent(&env, "self", None);
-        env.edit("new_nodeSet", selfish, json!({"new_ParentId": lookup(selfish, "new_node")}));
+        env.edit(
+            "new_nodeSet",
+            selfish,
+            json!({"new_ParentId": lookup(selfish, "new_node")}),
+        );
         let f = Node::fields();
-        let got_a = Node::objects(&env.db).filter(f.cdms_id.eq(a)).get().await.unwrap();
-        let got_b = Node::objects(&env.db).skip_cdms().filter(f.cdms_id.eq(b)).get().await.unwrap();
-        assert_eq!(got_a.parent.map(|r| r.pk()), Some(got_b.id), "[{}]", env.label());
+        let got_a = Node::objects(&env.db)
+            .filter(f.cdms_id.eq(a))
+            .get()
+            .await
+            .unwrap();
+        let got_b = Node::objects(&env.db)
+            .skip_cdms()
+            .filter(f.cdms_id.eq(b))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(
+            got_a.parent.map(|r| r.pk()),
+            Some(got_b.id),
+            "[{}]",
+            env.label()
+        );
         assert_eq!(got_b.parent.map(|r| r.pk()), Some(got_a.id));
         // History holds the completed rows.
         let vb = got_b.versions(&env.db).await.unwrap();
         assert_eq!(vb.last().unwrap().object::<Node>().unwrap(), got_b);
-        let got_self = Node::objects(&env.db).filter(f.cdms_id.eq(selfish)).get().await.unwrap();
+        let got_self = Node::objects(&env.db)
+            .filter(f.cdms_id.eq(selfish))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(got_self.parent.map(|r| r.pk()), Some(got_self.id));
         // A list read with a cycle inside one page.
         let c = node_parent(&env, "c", None);
         let d = node_parent(&env, "d", Some(c));
-        env.edit("new_nodeSet", c, json!({"new_ParentId": lookup(d, "new_node")}));
-        let all = Node::objects(&env.db).filter(f.name.is_in(["c", "d"])).order_by([f.name.asc()]).all().await.unwrap();
+        env.edit(
+            "new_nodeSet",
+            c,
+            json!({"new_ParentId": lookup(d, "new_node")}),
+        );
+        let all = Node::objects(&env.db)
+            .filter(f.name.is_in(["c", "d"]))
+            .order_by([f.name.asc()])
+            .all()
+            .await
+            .unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].parent.map(|r| r.pk()), Some(all[1].id));
         assert_eq!(all[1].parent.map(|r| r.pk()), Some(all[0].id));
@@ -133,11 +209,26 @@ async fn long_chains_stop_at_the_depth_bound() {
         ids.reverse();
         let f = Node::fields();
         let before = env.snapshot().await;
-        let err = Node::objects(&env.db).filter(f.cdms_id.eq(ids[0])).get().await.unwrap_err();
-        assert!(matches!(sync_error(&err), Some(SyncError::UnresolvedReference { .. })), "[{}] {err}", env.label());
+        let err = Node::objects(&env.db)
+            .filter(f.cdms_id.eq(ids[0]))
+            .get()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                sync_error(&err),
+                Some(SyncError::UnresolvedReference { .. })
+            ),
+            "[{}] {err}",
+            env.label()
+        );
         assert_eq!(env.snapshot().await, before);
         // n2 needs four levels: fine.
-        let n2 = Node::objects(&env.db).filter(f.cdms_id.eq(ids[1])).get().await.unwrap();
+        let n2 = Node::objects(&env.db)
+            .filter(f.cdms_id.eq(ids[1]))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(n2.name, "n2");
         assert_eq!(Node::objects(&env.db).skip_cdms().count().await.unwrap(), 5);
     }
@@ -152,23 +243,43 @@ async fn reverse_relations_sync_like_filters() {
             env.seed_contact(name, Some(org));
         }
         env.seed_contact("Dan", Some(other));
-        let parent = Organisation::objects(&env.db).filter(Organisation::fields().cdms_id.eq(org)).get().await.unwrap();
+        let parent = Organisation::objects(&env.db)
+            .filter(Organisation::fields().cdms_id.eq(org))
+            .get()
+            .await
+            .unwrap();
         env.reset_log();
-        let kids = parent.children(&env.db, Contact::fields().organisation).order_by([Contact::fields().last_name.asc()]).all().await.unwrap();
+        let kids = parent
+            .children(&env.db, Contact::fields().organisation)
+            .order_by([Contact::fields().last_name.asc()])
+            .all()
+            .await
+            .unwrap();
         let names: Vec<&str> = kids.iter().map(|c| c.last_name.as_str()).collect();
         assert_eq!(names, ["Ann", "Bob", "Cat"], "[{}]", env.label());
-        let list = env.requests().into_iter().find(|r| r.set.as_deref() == Some("ContactSet")).unwrap();
+        let list = env
+            .requests()
+            .into_iter()
+            .find(|r| r.set.as_deref() == Some("ContactSet"))
+            .unwrap();
         let expected = format!("ParentCustomerId%2FId%20eq%20guid%27{org}%27");
         assert!(list.query.contains(&expected), "{}", list.query);
         assert_eq!(env.gets("ContactSet"), (0, 1));
 
         // A new contact in CDMS shows up in the next read.
         env.seed_contact("Eve", Some(org));
-        let n = parent.children(&env.db, Contact::fields().organisation).count().await.unwrap();
+        let n = parent
+            .children(&env.db, Contact::fields().organisation)
+            .count()
+            .await
+            .unwrap();
         assert_eq!(n, 4);
 
         // select_related and prefetch_related read through too.
-        let pairs = Contact::objects(&env.db).select_related(Contact::fields().organisation).await.unwrap();
+        let pairs = Contact::objects(&env.db)
+            .select_related(Contact::fields().organisation)
+            .await
+            .unwrap();
         assert_eq!(pairs.len(), 5);
         assert!(pairs.iter().all(|(_, o)| o.is_some()));
         let tree = Organisation::objects(&env.db)
@@ -176,7 +287,11 @@ async fn reverse_relations_sync_like_filters() {
             .prefetch_related(Contact::fields().organisation)
             .await
             .unwrap();
-        let counts: Vec<(String, usize)> = tree.into_iter().map(|(o, c)| (o.name, c.len())).collect();
-        assert_eq!(counts, [("Other org".to_owned(), 1), ("Parent org".to_owned(), 4)]);
+        let counts: Vec<(String, usize)> =
+            tree.into_iter().map(|(o, c)| (o.name, c.len())).collect();
+        assert_eq!(
+            counts,
+            [("Other org".to_owned(), 1), ("Parent org".to_owned(), 4)]
+        );
     }
 }

@@ -21,9 +21,27 @@ async fn skip_mode_reads_are_local_only() {
     for env in envs().await {
         env.seed_account("Only in CDMS", json!({}));
         env.reset_log();
-        assert_eq!(Organisation::objects(&env.db).skip_cdms().count().await.unwrap(), 0, "[{}]", env.label());
-        assert!(Organisation::objects(&env.db).skip_cdms().all().await.unwrap().is_empty());
-        assert!(Organisation::objects(&env.db.skip_cdms()).first().await.unwrap().is_none());
+        assert_eq!(
+            Organisation::objects(&env.db)
+                .skip_cdms()
+                .count()
+                .await
+                .unwrap(),
+            0,
+            "[{}]",
+            env.label()
+        );
+        assert!(Organisation::objects(&env.db)
+            .skip_cdms()
+            .all()
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(Organisation::objects(&env.db.skip_cdms())
+            .first()
+            .await
+            .unwrap()
+            .is_none());
         assert_eq!(env.total(), 0);
     }
 }
@@ -31,7 +49,10 @@ async fn skip_mode_reads_are_local_only() {
 #[tokio::test]
 async fn the_guard_keeps_synced_rows_in_sync() {
     for env in envs().await {
-        let org = Organisation::objects(&env.db).create(new_org("Synced")).await.unwrap();
+        let org = Organisation::objects(&env.db)
+            .create(new_org("Synced"))
+            .await
+            .unwrap();
         let local = env.db.skip_cdms();
         let f = Organisation::fields();
         let before = env.snapshot().await;
@@ -42,37 +63,73 @@ async fn the_guard_keeps_synced_rows_in_sync() {
         changed.name = "Local rename".to_owned();
         let err = changed.save(&local).await.unwrap_err();
         let message = refused(&err);
-        assert!(message.contains("name") && message.contains("without skip_cdms") && message.contains("notes"), "[{}] {message}", env.label());
+        assert!(
+            message.contains("name")
+                && message.contains("without skip_cdms")
+                && message.contains("notes"),
+            "[{}] {message}",
+            env.label()
+        );
         // modified cannot be moved behind CDMS's back either.
         let mut stamped = org.clone();
         stamped.modified_on = chrono::Utc::now();
         refused(&stamped.save(&local).await.unwrap_err());
-        let err = Organisation::objects(&local).filter(f.id.eq(org.id)).update([f.telephone.set(Some("x".to_owned()))]).await.unwrap_err();
+        let err = Organisation::objects(&local)
+            .filter(f.id.eq(org.id))
+            .update([f.telephone.set(Some("x".to_owned()))])
+            .await
+            .unwrap_err();
         refused(&err);
         // A row claiming a CDMS id cannot be inserted locally.
         let mut fake = new_org("Fake");
         fake.cdms_id = Some(uuid::Uuid::new_v4());
-        refused(&Organisation::objects(&local).create(fake).await.unwrap_err());
+        refused(
+            &Organisation::objects(&local)
+                .create(fake)
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(env.snapshot().await, before, "nothing changed");
 
         // Local-only fields: allowed, no request, still in sync.
         let mut noted = org.clone();
         noted.notes = Some("private".to_owned());
         noted.save(&local).await.unwrap();
-        let n = Organisation::objects(&local).filter(f.id.eq(org.id)).update([f.notes.set(Some("more".to_owned()))]).await.unwrap();
+        let n = Organisation::objects(&local)
+            .filter(f.id.eq(org.id))
+            .update([f.notes.set(Some("more".to_owned()))])
+            .await
+            .unwrap();
         assert_eq!(n, 1);
         assert_eq!(env.total(), 0);
-        let synced = Organisation::objects(&env.db).filter(f.id.eq(org.id)).get().await.unwrap();
+        let synced = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(synced.notes.as_deref(), Some("more"));
-        assert_eq!(synced.modified_on, modified_on(&env.record("AccountSet", org.cdms_id.unwrap())));
+        assert_eq!(
+            synced.modified_on,
+            modified_on(&env.record("AccountSet", org.cdms_id.unwrap()))
+        );
 
         // Deleting locally only forgets the row; the next read brings it back.
         let mut forget = synced.clone();
         forget.delete(&local).await.unwrap();
-        assert!(env.emulator().get("AccountSet", org.cdms_id.unwrap()).is_some());
-        let back = Organisation::objects(&env.db).filter(f.cdms_id.eq(org.cdms_id.unwrap())).get().await.unwrap();
+        assert!(env
+            .emulator()
+            .get("AccountSet", org.cdms_id.unwrap())
+            .is_some());
+        let back = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(org.cdms_id.unwrap()))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(back.name, "Synced");
-        assert_eq!(back.notes, None, "local-only data went with the local delete");
+        assert_eq!(
+            back.notes, None,
+            "local-only data went with the local delete"
+        );
     }
 }
 
@@ -80,7 +137,10 @@ async fn the_guard_keeps_synced_rows_in_sync() {
 async fn local_only_rows_are_written_freely_and_published_explicitly() {
     for env in envs().await {
         let local = env.db.skip_cdms();
-        let mut draft = Organisation::objects(&local).create(new_org("Draft")).await.unwrap();
+        let mut draft = Organisation::objects(&local)
+            .create(new_org("Draft"))
+            .await
+            .unwrap();
         draft.name = "Draft 2".to_owned();
         draft.save(&local).await.unwrap();
         // In synced mode a local-only row stays local until published.
@@ -90,11 +150,23 @@ async fn local_only_rows_are_written_freely_and_published_explicitly() {
         assert_eq!(env.total(), 0, "[{}]", env.label());
         assert_eq!(draft.cdms_id, None);
         // A contact can reference it locally...
-        let contact = Contact::objects(&local).create(new_contact("Pending", Some(&draft))).await.unwrap();
+        let contact = Contact::objects(&local)
+            .create(new_contact("Pending", Some(&draft)))
+            .await
+            .unwrap();
         // ...but cannot be published before it.
         let mut c = contact.clone();
         let err = env.remote.publish(&env.db, &mut c).await.unwrap_err();
-        assert!(matches!(sync_error(&err), Some(SyncError::Unpublished { entity: "Organisation", .. })), "{err}");
+        assert!(
+            matches!(
+                sync_error(&err),
+                Some(SyncError::Unpublished {
+                    entity: "Organisation",
+                    ..
+                })
+            ),
+            "{err}"
+        );
 
         env.reset_log();
         env.remote.publish(&env.db, &mut draft).await.unwrap();
@@ -104,27 +176,44 @@ async fn local_only_rows_are_written_freely_and_published_explicitly() {
         assert_eq!(text(&record, "Name"), Some("Draft 3"));
         assert_eq!(draft.modified_on, modified_on(&record));
         let last = draft.versions(&env.db).await.unwrap().pop().unwrap();
-        assert_eq!((last.kind, last.actor.as_deref()), (VersionKind::LocalChange, Some("tester")));
+        assert_eq!(
+            (last.kind, last.actor.as_deref()),
+            (VersionKind::LocalChange, Some("tester"))
+        );
         assert_eq!(last.remote_key.as_deref(), Some(id.to_string().as_str()));
         let again = env.remote.publish(&env.db, &mut draft).await.unwrap_err();
         assert!(refused(&again).contains("already published"));
 
         env.remote.publish(&env.db, &mut c).await.unwrap();
         let contact_record = env.record("ContactSet", c.cdms_id.unwrap());
-        let parent = contact_record.get("ParentCustomerId").and_then(|p| p.get("Id")).and_then(|v| v.as_str());
+        let parent = contact_record
+            .get("ParentCustomerId")
+            .and_then(|p| p.get("Id"))
+            .and_then(|v| v.as_str());
         assert_eq!(parent, Some(id.to_string().as_str()));
 
         // From now on it is a synced row.
         env.reset_log();
         let f = Organisation::fields();
-        let got = Organisation::objects(&env.db).filter(f.id.eq(draft.id)).get().await.unwrap();
+        let got = Organisation::objects(&env.db)
+            .filter(f.id.eq(draft.id))
+            .get()
+            .await
+            .unwrap();
         assert_eq!(got, draft);
         assert_eq!(env.total(), 1);
 
         // A failed publish changes nothing.
-        let mut second = Organisation::objects(&local).create(new_org("Second")).await.unwrap();
+        let mut second = Organisation::objects(&local)
+            .create(new_org("Second"))
+            .await
+            .unwrap();
         env.emulator().faults().add(
-            cdms_runtime::emulator::FaultRule::new(cdms_runtime::emulator::FaultAction::status(500, "no")).method("POST").nth(1),
+            cdms_runtime::emulator::FaultRule::new(cdms_runtime::emulator::FaultAction::status(
+                500, "no",
+            ))
+            .method("POST")
+            .nth(1),
         );
         let before = env.snapshot().await;
         assert!(env.remote.publish(&env.db, &mut second).await.is_err());

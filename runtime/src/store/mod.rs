@@ -168,7 +168,8 @@ impl Db {
         Self::open_sqlite(options, false).await
     }
 
-    /// A fresh, private in-memory SQLite database.
+    /// A fresh, private in-memory SQLite database. It has a single connection: while a [`Tx`]
+    /// is open, read through the transaction, not through the handle.
     pub async fn memory() -> Result<Db> {
         Self::connect("sqlite::memory:").await
     }

@@ -110,8 +110,9 @@ pub trait Remote: Send + Sync + 'static {
         spec: &'a ReadSpec,
     ) -> BoxFuture<'a, Result<()>>;
 
-    /// Called inside the local transaction before `row` is inserted (its primary key is still
-    /// 0). May fill fields; an error aborts the insert.
+    /// Called inside the local transaction before `row` is inserted (its primary key is 0, or
+    /// the old key when a deleted object is restored). May fill fields; an error aborts the
+    /// insert.
     fn insert<'a>(
         &'a self,
         tx: &'a mut Tx,

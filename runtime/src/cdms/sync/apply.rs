@@ -8,7 +8,10 @@ use serde_json::Value as J;
 use uuid::Uuid;
 
 use super::error::SyncError;
-use super::fields::{cdms_of, default_row, field_name, id_of, modified_of, pk_of, put_record, reference_target, refresh_fields};
+use super::fields::{
+    cdms_of, default_row, field_name, id_of, modified_of, pk_of, put_record, reference_target,
+    refresh_fields,
+};
 use super::refs::{decode_all, fetch_by_ids};
 use super::CdmsRemote;
 use crate::cdms::codec::RemoteRecord;
@@ -38,7 +41,13 @@ pub struct LocalNewer {
 impl LocalNewer {
     /// The matching [`SyncError::NotInSync`].
     pub fn error(&self) -> SyncError {
-        SyncError::NotInSync { entity: self.entity, pk: self.pk, cdms_id: self.cdms_id, local: self.local, cdms: self.cdms }
+        SyncError::NotInSync {
+            entity: self.entity,
+            pk: self.pk,
+            cdms_id: self.cdms_id,
+            local: self.local,
+            cdms: self.cdms,
+        }
     }
 }
 
@@ -103,9 +112,20 @@ struct Applier<'r> {
 ///
 /// Nothing is committed: the caller owns `tx`. Used by every read of a [`CdmsRemote`], and meant
 /// for bulk loads and pollers (pages of 50, thousands of rows).
-pub async fn apply_records(remote: &CdmsRemote, tx: &mut Tx, meta: &'static EntityMeta, records: Vec<RemoteRecord>) -> Result<ApplyStats> {
+pub async fn apply_records(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    records: Vec<RemoteRecord>,
+) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
-    let mut applier = Applier { remote, pending: HashSet::new(), fixups: Vec::new(), versions: Vec::new(), stats: ApplyStats::default() };
+    let mut applier = Applier {
+        remote,
+        pending: HashSet::new(),
+        fixups: Vec::new(),
+        versions: Vec::new(),
+        stats: ApplyStats::default(),
+    };
     let keys = applier.apply(tx, cdms, records, 0).await?;
     applier.finish(tx).await?;
     let mut stats = applier.stats;
@@ -115,15 +135,31 @@ pub async fn apply_records(remote: &CdmsRemote, tx: &mut Tx, meta: &'static Enti
 
 /// [`apply_records`] for raw CDMS JSON records (a page of a list, or a GET body), decoded with
 /// the entity's codec first.
-pub async fn apply_json(remote: &CdmsRemote, tx: &mut Tx, meta: &'static EntityMeta, records: &[J]) -> Result<ApplyStats> {
+pub async fn apply_json(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    records: &[J],
+) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
     apply_records(remote, tx, meta, decode_all(cdms, records)?).await
 }
 
 /// Maps the lookup fields of one row (holding CDMS ids, as [`put_record`] leaves them) to local
 /// keys, fetching missing targets like [`apply_records`] does.
-pub(crate) async fn resolve_row(remote: &CdmsRemote, tx: &mut Tx, cdms: &'static CdmsMeta, row: &mut Row) -> Result<()> {
-    let mut applier = Applier { remote, pending: HashSet::new(), fixups: Vec::new(), versions: Vec::new(), stats: ApplyStats::default() };
+pub(crate) async fn resolve_row(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    cdms: &'static CdmsMeta,
+    row: &mut Row,
+) -> Result<()> {
+    let mut applier = Applier {
+        remote,
+        pending: HashSet::new(),
+        fixups: Vec::new(),
+        versions: Vec::new(),
+        stats: ApplyStats::default(),
+    };
     let mut todo = vec![(std::mem::take(row), false)];
     let resolved = applier.resolve(tx, cdms, &mut todo, 0).await;
     if let Some((r, _)) = todo.pop() {
@@ -133,7 +169,7 @@ pub(crate) async fn resolve_row(remote: &CdmsRemote, tx: &mut Tx, cdms: &'static
     applier.finish(tx).await
 }
 
-fn newest_by_id(records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
+pub(super) fn newest_by_id(records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
     let mut index: HashMap<Uuid, usize> = HashMap::with_capacity(records.len());
     let mut out: Vec<RemoteRecord> = Vec::with_capacity(records.len());
     for r in records {
@@ -151,12 +187,30 @@ fn newest_by_id(records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
 
 fn id_in(cdms: &CdmsMeta, ids: impl IntoIterator<Item = Uuid>) -> ReadSpec {
     let ids: Vec<Value> = ids.into_iter().map(Value::Uuid).collect();
-    let spec = ReadSpec::filtered(cdms.entity, Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::In(ids) }));
-    ReadSpec { order: vec![OrderKey { field: cdms.id_field, desc: false }], ..spec }
+    let spec = ReadSpec::filtered(
+        cdms.entity,
+        Expr::Cond(Cond {
+            field: cdms.id_field,
+            lookup: Lookup::In(ids),
+        }),
+    );
+    ReadSpec {
+        order: vec![OrderKey {
+            field: cdms.id_field,
+            desc: false,
+        }],
+        ..spec
+    }
 }
 
 impl Applier<'_> {
-    fn apply<'a>(&'a mut self, tx: &'a mut Tx, cdms: &'static CdmsMeta, records: Vec<RemoteRecord>, depth: usize) -> BoxFuture<'a, Result<HashMap<Uuid, i64>>> {
+    fn apply<'a>(
+        &'a mut self,
+        tx: &'a mut Tx,
+        cdms: &'static CdmsMeta,
+        records: Vec<RemoteRecord>,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<HashMap<Uuid, i64>>> {
         async move {
             let meta = cdms.entity;
             let records = newest_by_id(records);
@@ -166,7 +220,9 @@ impl Applier<'_> {
             }
             // The local rows of these records, in one statement, locked in id order (PostgreSQL:
             // a concurrent refresh of the same rows waits, then sees this one's result).
-            let existing = rows::select_for_update(tx, meta, &id_in(cdms, records.iter().map(|r| r.id))).await?;
+            let existing =
+                rows::select_for_update(tx, meta, &id_in(cdms, records.iter().map(|r| r.id)))
+                    .await?;
             let mut by_id: HashMap<Uuid, Row> = HashMap::with_capacity(existing.len());
             for row in existing {
                 if let Some(id) = id_of(cdms, &row)? {
@@ -185,7 +241,13 @@ impl Applier<'_> {
                             continue;
                         }
                         Some(local) if local > record.modified => {
-                            self.stats.local_newer.push(LocalNewer { entity: meta.name, pk, cdms_id: record.id, local, cdms: record.modified });
+                            self.stats.local_newer.push(LocalNewer {
+                                entity: meta.name,
+                                pk,
+                                cdms_id: record.id,
+                                local,
+                                cdms: record.modified,
+                            });
                             continue;
                         }
                         _ => {}
@@ -202,11 +264,25 @@ impl Applier<'_> {
             if todo.is_empty() {
                 return Ok(keys);
             }
+            // Rows are written in id order, as they are locked: concurrent refreshes of
+            // overlapping records wait for each other instead of deadlocking.
+            todo.sort_by_key(|(row, _)| match row.get(cdms.id_field) {
+                Some(Value::Uuid(u)) => *u,
+                _ => Uuid::nil(),
+            });
             let result = self.resolve(tx, cdms, &mut todo, depth).await;
             let result = match result {
                 Ok(()) => {
                     let mut batch: Vec<Row> = todo.iter().map(|(r, _)| r.clone()).collect();
-                    rows::upsert(&mut *tx, meta, cdms.id_field, &refresh_fields(cdms), &mut batch).await.map(|_| batch)
+                    rows::upsert(
+                        &mut *tx,
+                        meta,
+                        cdms.id_field,
+                        &refresh_fields(cdms),
+                        &mut batch,
+                    )
+                    .await
+                    .map(|_| batch)
                 }
                 Err(e) => Err(e),
             };
@@ -235,12 +311,20 @@ impl Applier<'_> {
     }
 
     /// Maps the lookup fields of `rows` (CDMS ids) to local keys, fetching missing targets.
-    async fn resolve(&mut self, tx: &mut Tx, cdms: &'static CdmsMeta, todo: &mut [(Row, bool)], depth: usize) -> Result<()> {
+    async fn resolve(
+        &mut self,
+        tx: &mut Tx,
+        cdms: &'static CdmsMeta,
+        todo: &mut [(Row, bool)],
+        depth: usize,
+    ) -> Result<()> {
         let meta = cdms.entity;
         // Lookup fields, grouped by target entity.
         let mut by_target: Vec<(&'static EntityMeta, Vec<usize>)> = Vec::new();
         for f in cdms.fields {
-            let Some(target) = reference_target(meta, f.field) else { continue };
+            let Some(target) = reference_target(meta, f.field) else {
+                continue;
+            };
             match by_target.iter_mut().find(|(t, _)| std::ptr::eq(*t, target)) {
                 Some((_, fields)) => fields.push(f.field),
                 None => by_target.push((target, vec![f.field])),
@@ -292,11 +376,17 @@ impl Applier<'_> {
                 let fetched = fetch_by_ids(self.remote.client(), target_cdms, &missing).await?;
                 self.stats.requests += missing.len().div_ceil(super::refs::IDS_PER_REQUEST);
                 self.stats.fetched_references += fetched.len();
-                if let Some(absent) = missing.iter().find(|u| !fetched.iter().any(|r| r.id == **u)) {
+                if let Some(absent) = missing
+                    .iter()
+                    .find(|u| !fetched.iter().any(|r| r.id == **u))
+                {
                     let field = fields
                         .iter()
                         .copied()
-                        .find(|&f| todo.iter().any(|(row, _)| row.get(f) == Some(&Value::Uuid(*absent))))
+                        .find(|&f| {
+                            todo.iter()
+                                .any(|(row, _)| row.get(f) == Some(&Value::Uuid(*absent)))
+                        })
                         .unwrap_or(first_field);
                     return Err(SyncError::UnresolvedReference {
                         entity: meta.name,
@@ -313,7 +403,9 @@ impl Applier<'_> {
             for (row, _) in todo.iter_mut() {
                 let holder = id_of(cdms, row)?;
                 for &f in &fields {
-                    let Some(Value::Uuid(target_id)) = row.get(f).cloned() else { continue };
+                    let Some(Value::Uuid(target_id)) = row.get(f).cloned() else {
+                        continue;
+                    };
                     match found.get(&target_id) {
                         Some(&pk) => row[f] = Value::Int(pk),
                         None => {
@@ -325,14 +417,21 @@ impl Applier<'_> {
                                     field: field_name(meta, f),
                                     target: target.name,
                                     id: target_id,
-                                    reason: "the records refer to each other through a non-optional \
+                                    reason:
+                                        "the records refer to each other through a non-optional \
                                              reference, so neither can be stored first"
-                                        .to_owned(),
+                                            .to_owned(),
                                 }
                                 .into());
                             };
                             row[f] = Value::Null;
-                            self.fixups.push(Fixup { meta, holder, field: f, target, target_id });
+                            self.fixups.push(Fixup {
+                                meta,
+                                holder,
+                                field: f,
+                                target,
+                                target_id,
+                            });
                         }
                     }
                 }
@@ -346,8 +445,20 @@ impl Applier<'_> {
         for fix in std::mem::take(&mut self.fixups) {
             let target_cdms = cdms_of(fix.target)?;
             let holder_cdms = cdms_of(fix.meta)?;
-            let target_pk = rows::find_pk(&mut *tx, fix.target, target_cdms.id_field, &Value::Uuid(fix.target_id)).await?;
-            let holder_pk = rows::find_pk(&mut *tx, fix.meta, holder_cdms.id_field, &Value::Uuid(fix.holder)).await?;
+            let target_pk = rows::find_pk(
+                &mut *tx,
+                fix.target,
+                target_cdms.id_field,
+                &Value::Uuid(fix.target_id),
+            )
+            .await?;
+            let holder_pk = rows::find_pk(
+                &mut *tx,
+                fix.meta,
+                holder_cdms.id_field,
+                &Value::Uuid(fix.holder),
+            )
+            .await?;
             let (Some(target_pk), Some(holder_pk)) = (target_pk, holder_pk) else {
                 return Err(SyncError::UnresolvedReference {
                     entity: fix.meta.name,
@@ -358,7 +469,13 @@ impl Applier<'_> {
                 }
                 .into());
             };
-            rows::update_many(&mut *tx, fix.meta, &[(fix.field, Value::Int(target_pk))], &[holder_pk]).await?;
+            rows::update_many(
+                &mut *tx,
+                fix.meta,
+                &[(fix.field, Value::Int(target_pk))],
+                &[holder_pk],
+            )
+            .await?;
             for (meta, row) in self.versions.iter_mut() {
                 if std::ptr::eq(*meta, fix.meta) && pk_of(meta, row) == holder_pk {
                     row[fix.field] = Value::Int(target_pk);

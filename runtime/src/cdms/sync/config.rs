@@ -99,6 +99,9 @@ impl SyncConfig {
 
     /// The freshness window of `meta`'s entity, if one is set.
     pub fn freshness_window(&self, meta: &EntityMeta) -> Option<Duration> {
-        self.freshness.get(meta.table).copied().filter(|d| !d.is_zero())
+        self.freshness
+            .get(meta.table)
+            .copied()
+            .filter(|d| !d.is_zero())
     }
 }

@@ -38,7 +38,12 @@ pub(crate) fn id_of(cdms: &CdmsMeta, row: &Row) -> Result<Option<Uuid>> {
     match row.get(cdms.id_field) {
         Some(Value::Uuid(u)) => Ok(Some(*u)),
         Some(Value::Null) | None => Ok(None),
-        Some(other) => Err(Error::decode(meta.name, field_name(meta, cdms.id_field), other, "expected a GUID")),
+        Some(other) => Err(Error::decode(
+            meta.name,
+            field_name(meta, cdms.id_field),
+            other,
+            "expected a GUID",
+        )),
     }
 }
 
@@ -72,18 +77,27 @@ pub(crate) fn is_system(cdms: &CdmsMeta, index: usize) -> bool {
 
 /// The mapped data fields: every mapped field except the id, `modified` and `created`.
 pub(crate) fn data_fields(cdms: &'static CdmsMeta) -> impl Iterator<Item = usize> {
-    cdms.fields.iter().map(|f| f.field).filter(move |&i| !is_system(cdms, i))
+    cdms.fields
+        .iter()
+        .map(|f| f.field)
+        .filter(move |&i| !is_system(cdms, i))
 }
 
 /// The mapped data fields whose values differ between `a` and `b`.
 pub(crate) fn changed_fields(cdms: &'static CdmsMeta, a: &Row, b: &Row) -> Vec<usize> {
-    data_fields(cdms).filter(|&i| a.get(i) != b.get(i)).collect()
+    data_fields(cdms)
+        .filter(|&i| a.get(i) != b.get(i))
+        .collect()
 }
 
 /// The fields a refresh overwrites in an existing row: every mapped field but the id (the upsert
 /// key).
 pub(crate) fn refresh_fields(cdms: &'static CdmsMeta) -> Vec<usize> {
-    cdms.fields.iter().map(|f| f.field).filter(|&i| i != cdms.id_field && i != cdms.entity.pk).collect()
+    cdms.fields
+        .iter()
+        .map(|f| f.field)
+        .filter(|&i| i != cdms.id_field && i != cdms.entity.pk)
+        .collect()
 }
 
 /// A value for a field no CDMS record fills (a local-only field of a row created by a refresh):
@@ -132,5 +146,8 @@ pub(crate) fn put_record(cdms: &CdmsMeta, record: &RemoteRecord, row: &mut Row) 
 
 /// The referenced entity of field `index`, when it is a lookup.
 pub(crate) fn reference_target(meta: &EntityMeta, index: usize) -> Option<&'static EntityMeta> {
-    meta.fields.get(index).and_then(|f| f.references).map(|f| f())
+    meta.fields
+        .get(index)
+        .and_then(|f| f.references)
+        .map(|f| f())
 }

@@ -19,7 +19,10 @@ use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
 
 fn refused(meta: &EntityMeta, message: String) -> Error {
-    Error::Refused { entity: meta.name, message }
+    Error::Refused {
+        entity: meta.name,
+        message,
+    }
 }
 
 /// Checks a skip-mode write (see the module docs).
@@ -87,7 +90,11 @@ pub(crate) fn check(meta: &'static EntityMeta, old: Option<&Row>, new: Option<&R
             .map(|(_, f)| f.name)
             .collect();
     }
-    let allowed = if local_only.is_empty() { "none".to_owned() } else { local_only.join(", ") };
+    let allowed = if local_only.is_empty() {
+        "none".to_owned()
+    } else {
+        local_only.join(", ")
+    };
     Err(refused(
         meta,
         format!(

@@ -38,7 +38,9 @@ impl SharedGets {
                 Some(f) => f.clone(),
                 None => {
                     let client = client.clone();
-                    let f = async move { fetch(&client, set, id).await }.boxed().shared();
+                    let f = async move { fetch(&client, set, id).await }
+                        .boxed()
+                        .shared();
                     map.insert(key, f.clone());
                     f
                 }
@@ -102,7 +104,11 @@ pub(crate) struct RecordLocks {
 
 impl RecordLocks {
     /// Waits for and takes the lock of record `id` of `set`.
-    pub(crate) async fn lock(&self, set: &'static str, id: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
+    pub(crate) async fn lock(
+        &self,
+        set: &'static str,
+        id: Uuid,
+    ) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut map = lock(&self.locks);
             match map.get(&(set, id)).and_then(Weak::upgrade) {

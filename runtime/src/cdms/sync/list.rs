@@ -49,13 +49,30 @@ fn int_values(lookup: &Lookup) -> Vec<i64> {
         Lookup::In(vs) => vs,
         _ => &[],
     };
-    values.iter().filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect()
+    values
+        .iter()
+        .filter_map(|v| {
+            if let Value::Int(i) = v {
+                Some(*i)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
-fn collect(meta: &'static EntityMeta, expr: &Expr, out: &mut Vec<(&'static EntityMeta, i64)>) {
+pub(super) fn collect(
+    meta: &'static EntityMeta,
+    expr: &Expr,
+    out: &mut Vec<(&'static EntityMeta, i64)>,
+) {
     match expr {
         Expr::Cond(c) => {
-            let target = if c.field == meta.pk { Some(meta) } else { reference_target(meta, c.field) };
+            let target = if c.field == meta.pk {
+                Some(meta)
+            } else {
+                reference_target(meta, c.field)
+            };
             if let Some(t) = target {
                 out.extend(int_values(&c.lookup).into_iter().map(|pk| (t, pk)));
             }
@@ -68,18 +85,31 @@ fn collect(meta: &'static EntityMeta, expr: &Expr, out: &mut Vec<(&'static Entit
 
 /// Rewrites conditions on the primary key into conditions on the CDMS id (local-only keys match
 /// no CDMS record).
-fn rewrite(cdms: &CdmsMeta, expr: &Expr, ids: &HashMap<(&'static str, i64), Uuid>) -> Expr {
+pub(super) fn rewrite(
+    cdms: &CdmsMeta,
+    expr: &Expr,
+    ids: &HashMap<(&'static str, i64), Uuid>,
+) -> Expr {
     let meta = cdms.entity;
     match expr {
-        Expr::Cond(c) if c.field == meta.pk && matches!(c.lookup, Lookup::Exact(Value::Int(_)) | Lookup::In(_)) => {
+        Expr::Cond(c)
+            if c.field == meta.pk
+                && matches!(c.lookup, Lookup::Exact(Value::Int(_)) | Lookup::In(_)) =>
+        {
             let uuids: Vec<Value> = int_values(&c.lookup)
                 .into_iter()
                 .filter_map(|pk| ids.get(&(meta.table, pk)).map(|u| Value::Uuid(*u)))
                 .collect();
             match (&c.lookup, uuids.len()) {
                 (_, 0) => Expr::Nothing,
-                (Lookup::Exact(_), _) => Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::Exact(uuids[0].clone()) }),
-                _ => Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::In(uuids) }),
+                (Lookup::Exact(_), _) => Expr::Cond(Cond {
+                    field: cdms.id_field,
+                    lookup: Lookup::Exact(uuids[0].clone()),
+                }),
+                _ => Expr::Cond(Cond {
+                    field: cdms.id_field,
+                    lookup: Lookup::In(uuids),
+                }),
             }
         }
         Expr::And(items) => Expr::And(items.iter().map(|e| rewrite(cdms, e, ids)).collect()),
@@ -110,11 +140,18 @@ async fn prepare(db: &Db, cdms: &'static CdmsMeta, expr: &Expr) -> Result<Prepar
             }
         }
     }
-    Ok(Prepared { expr: rewrite(cdms, expr, &ids), ids })
+    Ok(Prepared {
+        expr: rewrite(cdms, expr, &ids),
+        ids,
+    })
 }
 
 /// Every page of the list, decoded; the number of pages.
-async fn fetch_pages(client: &CdmsClient, cdms: &'static CdmsMeta, opts: &ListOptions) -> Result<Vec<RemoteRecord>> {
+async fn fetch_pages(
+    client: &CdmsClient,
+    cdms: &'static CdmsMeta,
+    opts: &ListOptions,
+) -> Result<Vec<RemoteRecord>> {
     let mut pager = client.pager(cdms.set, opts)?;
     let mut out = Vec::new();
     while let Some(page) = pager.next_page().await? {
@@ -125,15 +162,45 @@ async fn fetch_pages(client: &CdmsClient, cdms: &'static CdmsMeta, opts: &ListOp
 
 /// The local rows (key, CDMS id) the read would consider: the window itself for a windowed read,
 /// otherwise the synced rows matching the filter (at most `cap + 1`, in the read's order).
-async fn local_candidates(db: &Db, cdms: &'static CdmsMeta, spec: &ReadSpec, windowed: bool, cap: usize) -> Result<Vec<(i64, Uuid)>> {
+async fn local_candidates(
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    spec: &ReadSpec,
+    windowed: bool,
+    cap: usize,
+) -> Result<Vec<(i64, Uuid)>> {
     let meta = cdms.entity;
-    let order = if spec.random { vec![OrderKey { field: meta.pk, desc: false }] } else { spec.order.clone() };
-    let local = if windowed {
-        ReadSpec { expr: spec.expr.clone(), order, random: false, limit: spec.limit, offset: spec.offset, op: ReadOp::List }
+    let order = if spec.random {
+        vec![OrderKey {
+            field: meta.pk,
+            desc: false,
+        }]
     } else {
-        let synced = Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::IsNull(false) });
+        spec.order.clone()
+    };
+    let local = if windowed {
+        ReadSpec {
+            expr: spec.expr.clone(),
+            order,
+            random: false,
+            limit: spec.limit,
+            offset: spec.offset,
+            op: ReadOp::List,
+        }
+    } else {
+        let synced = Expr::Cond(Cond {
+            field: cdms.id_field,
+            lookup: Lookup::IsNull(false),
+        });
         let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
-        ReadSpec { expr: spec.expr.clone().and(synced), order, random: false, limit: Some(limit), offset: 0, op: ReadOp::List }
+        ReadSpec {
+            expr: spec.expr.clone().and(synced),
+            order,
+            random: false,
+            limit: Some(limit),
+            offset: 0,
+            op: ReadOp::List,
+        }
     };
     let found = rows::select_columns(db, meta, &local, &[meta.pk, cdms.id_field]).await?;
     Ok(found
@@ -146,12 +213,20 @@ async fn local_candidates(db: &Db, cdms: &'static CdmsMeta, spec: &ReadSpec, win
 }
 
 /// The list refresh (see the module docs).
-pub(crate) async fn refresh(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, spec: &ReadSpec) -> Result<()> {
+pub(crate) async fn refresh(
+    remote: &CdmsRemote,
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    spec: &ReadSpec,
+) -> Result<()> {
     let meta = cdms.entity;
     let cap = remote.config().page_cap_records();
     let prepared = prepare(db, cdms, &spec.expr).await?;
-    let translation = translate(cdms, &prepared.expr, &|t, pk| prepared.ids.get(&(t.table, pk)).copied());
-    let matches_nothing = translation.filter.as_deref() == Some(format!("{} eq null", cdms.id_property).as_str());
+    let translation = translate(cdms, &prepared.expr, &|t, pk| {
+        prepared.ids.get(&(t.table, pk)).copied()
+    });
+    let matches_nothing =
+        translation.filter.as_deref() == Some(format!("{} eq null", cdms.id_property).as_str());
     let keys: Vec<OrderKey> = if spec.random {
         Vec::new()
     } else {
@@ -164,8 +239,13 @@ pub(crate) async fn refresh(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMet
     };
     let order = orderby(cdms, &keys);
     // A slice whose records CDMS can pick exactly: fetch just the window.
-    let window_end = spec.limit.map(|l| usize::try_from(spec.offset.saturating_add(l)).unwrap_or(usize::MAX));
-    let windowed = translation.exact && order.exact && !spec.random && window_end.is_some_and(|end| end <= cap);
+    let window_end = spec
+        .limit
+        .map(|l| usize::try_from(spec.offset.saturating_add(l)).unwrap_or(usize::MAX));
+    let windowed = translation.exact
+        && order.exact
+        && !spec.random
+        && window_end.is_some_and(|end| end <= cap);
     let want = match window_end {
         Some(end) if windowed => end,
         _ => cap,
@@ -179,7 +259,10 @@ pub(crate) async fn refresh(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMet
             orderby: Some(order.orderby.clone()),
             top: Some(u32::try_from(want).unwrap_or(u32::MAX)),
         };
-        let (records, candidates) = tokio::join!(fetch_pages(remote.client(), cdms, &opts), local_candidates(db, cdms, spec, windowed, cap));
+        let (records, candidates) = tokio::join!(
+            fetch_pages(remote.client(), cdms, &opts),
+            local_candidates(db, cdms, spec, windowed, cap)
+        );
         (records?, candidates?)
     };
     let complete = matches_nothing || records.len() < want;
@@ -189,7 +272,10 @@ pub(crate) async fn refresh(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMet
     }
     // Local rows CDMS did not return although it should have: look them up by id.
     let seen: HashSet<Uuid> = records.iter().map(|r| r.id).collect();
-    let mut vanished: Vec<(i64, Uuid)> = candidates.into_iter().filter(|(_, id)| !seen.contains(id)).collect();
+    let mut vanished: Vec<(i64, Uuid)> = candidates
+        .into_iter()
+        .filter(|(_, id)| !seen.contains(id))
+        .collect();
     let mut again = Vec::new();
     let mut gone = Vec::new();
     if (complete || windowed) && !vanished.is_empty() {
@@ -200,8 +286,17 @@ pub(crate) async fn refresh(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMet
         let ids: Vec<Uuid> = vanished.iter().map(|(_, id)| *id).collect();
         again = fetch_by_ids(remote.client(), cdms, &ids).await?;
         let back: HashSet<Uuid> = again.iter().map(|r| r.id).collect();
-        gone = vanished.into_iter().filter(|(_, id)| !back.contains(id)).collect();
-        tracing::debug!(entity = meta.name, checked = ids.len(), requests = ids.len().div_ceil(IDS_PER_REQUEST), deleted = gone.len(), "rechecked local rows missing from a complete CDMS list");
+        gone = vanished
+            .into_iter()
+            .filter(|(_, id)| !back.contains(id))
+            .collect();
+        tracing::debug!(
+            entity = meta.name,
+            checked = ids.len(),
+            requests = ids.len().div_ceil(IDS_PER_REQUEST),
+            deleted = gone.len(),
+            "rechecked local rows missing from a complete CDMS list"
+        );
     }
     if !records.is_empty() || !again.is_empty() || !gone.is_empty() {
         let mut tx = db.begin().await?;
@@ -228,5 +323,10 @@ pub(crate) async fn refresh(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMet
         ReadOp::Exists if !rows::exists(db, meta, spec).await? => "exists",
         _ => return Ok(()),
     };
-    Err(SyncError::Incomplete { entity: meta.name, op, cap }.into())
+    Err(SyncError::Incomplete {
+        entity: meta.name,
+        op,
+        cap,
+    }
+    .into())
 }

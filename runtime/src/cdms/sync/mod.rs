@@ -75,6 +75,8 @@ mod publish;
 mod read;
 mod refs;
 mod remote;
+#[cfg(test)]
+mod tests;
 mod write;
 
 pub use apply::{apply_json, apply_records, ApplyStats, LocalNewer};

@@ -94,7 +94,11 @@ impl OutcomeLog {
                 "CDMS changed the record since the last sync; its changes were merged"
             );
         }
-        let _ = OBSERVED.try_with(|sink| sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome.clone()));
+        let _ = OBSERVED.try_with(|sink| {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(outcome.clone())
+        });
         if capacity == 0 {
             return;
         }
@@ -107,6 +111,11 @@ impl OutcomeLog {
 
     /// A copy of the kept outcomes, oldest first.
     pub(crate) fn snapshot(&self) -> Vec<WriteOutcome> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 }

@@ -19,12 +19,17 @@ impl CdmsRemote {
         let cdms = cdms_of(meta)?;
         let pk = obj.pk();
         let mut tx = db.begin().await?;
-        let mut row = rows::get_for_update(&mut tx, meta, pk).await?.ok_or_else(|| Error::NotFound {
-            entity: meta.name,
-            query: format!("{} = {pk}", meta.pk_field().name),
-        })?;
+        let mut row = rows::get_for_update(&mut tx, meta, pk)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: meta.name,
+                query: format!("{} = {pk}", meta.pk_field().name),
+            })?;
         if let Some(id) = id_of(cdms, &row)? {
-            return Err(Error::Refused { entity: meta.name, message: format!("object {pk} is already published (CDMS id {id})") });
+            return Err(Error::Refused {
+                entity: meta.name,
+                message: format!("object {pk} is already published (CDMS id {id})"),
+            });
         }
         write::insert(self, &mut tx, meta, &mut row).await?;
         rows::update(&mut tx, meta, &mut row).await?;

@@ -19,7 +19,8 @@ use crate::store::{rows, Db, ReadSpec};
 use crate::value::Value;
 
 /// A read that names one record.
-enum Single {
+#[derive(Debug, PartialEq)]
+pub(super) enum Single {
     /// `pk = n`
     Pk(i64),
     /// `cdms_id = guid`
@@ -28,7 +29,7 @@ enum Single {
 
 /// The record a filter pins down by a top-level `pk = n` or `cdms_id = guid` condition (other
 /// conditions beside it are applied locally).
-fn single(cdms: &CdmsMeta, expr: &Expr) -> Option<Single> {
+pub(super) fn single(cdms: &CdmsMeta, expr: &Expr) -> Option<Single> {
     let pick = |c: &Cond| match (&c.lookup, c.field) {
         (Lookup::Exact(Value::Int(pk)), f) if f == cdms.entity.pk => Some(Single::Pk(*pk)),
         (Lookup::Exact(Value::Uuid(id)), f) if f == cdms.id_field => Some(Single::Id(*id)),
@@ -45,7 +46,12 @@ fn single(cdms: &CdmsMeta, expr: &Expr) -> Option<Single> {
 }
 
 /// The read-through step before a local read of a synced entity.
-pub(crate) async fn before_read(remote: &CdmsRemote, db: &Db, meta: &'static EntityMeta, spec: &ReadSpec) -> Result<()> {
+pub(crate) async fn before_read(
+    remote: &CdmsRemote,
+    db: &Db,
+    meta: &'static EntityMeta,
+    spec: &ReadSpec,
+) -> Result<()> {
     if CdmsMeta::of(meta).is_none() {
         return Ok(());
     }
@@ -60,8 +66,12 @@ pub(crate) async fn before_read(remote: &CdmsRemote, db: &Db, meta: &'static Ent
 /// By local key: the local row gives the CDMS id, then one GET (shared with identical GETs in
 /// flight). A missing row, or one without a CDMS id (local-only), is left to the local read.
 async fn by_pk(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, pk: i64) -> Result<()> {
-    let Some(row) = rows::get(db, cdms.entity, pk).await? else { return Ok(()) };
-    let Some(id) = id_of(cdms, &row)? else { return Ok(()) };
+    let Some(row) = rows::get(db, cdms.entity, pk).await? else {
+        return Ok(());
+    };
+    let Some(id) = id_of(cdms, &row)? else {
+        return Ok(());
+    };
     if remote.is_fresh(cdms, id) {
         return Ok(());
     }
@@ -71,18 +81,35 @@ async fn by_pk(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, pk: i64) -
 
 /// By CDMS id: the local row and the CDMS record are fetched concurrently.
 async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) -> Result<()> {
-    if remote.is_fresh(cdms, id) {
+    let meta = cdms.entity;
+    let spec = ReadSpec::filtered(
+        meta,
+        Expr::Cond(Cond {
+            field: cdms.id_field,
+            lookup: Lookup::Exact(Value::Uuid(id)),
+        }),
+    );
+    if remote.is_fresh(cdms, id) && !rows::select(db, meta, &spec).await?.is_empty() {
         return Ok(());
     }
-    let meta = cdms.entity;
-    let spec = ReadSpec::filtered(meta, Expr::Cond(Cond { field: cdms.id_field, lookup: Lookup::Exact(Value::Uuid(id)) }));
-    let local = async { rows::select(db, meta, &spec).await.map(|rows| rows.into_iter().next()) };
+    let local = async {
+        rows::select(db, meta, &spec)
+            .await
+            .map(|rows| rows.into_iter().next())
+    };
     let (local, fetched) = tokio::join!(local, remote.gets().get(remote.client(), cdms.set, id));
     settle(remote, db, cdms, local?, id, fetched).await
 }
 
 /// Compares the local row with the CDMS record and refreshes, creates, reports or removes.
-async fn settle(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, local: Option<Row>, id: Uuid, fetched: Fetched) -> Result<()> {
+async fn settle(
+    remote: &CdmsRemote,
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    local: Option<Row>,
+    id: Uuid,
+    fetched: Fetched,
+) -> Result<()> {
     let meta = cdms.entity;
     let Some(json) = fetched? else {
         return match local {
@@ -98,7 +125,14 @@ async fn settle(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, local: Op
                 return Ok(());
             }
             Some(t) if t > record.modified => {
-                return Err(SyncError::NotInSync { entity: meta.name, pk: pk_of(meta, row), cdms_id: id, local: t, cdms: record.modified }.into());
+                return Err(SyncError::NotInSync {
+                    entity: meta.name,
+                    pk: pk_of(meta, row),
+                    cdms_id: id,
+                    local: t,
+                    cdms: record.modified,
+                }
+                .into());
             }
             _ => {}
         }
@@ -116,7 +150,10 @@ async fn settle(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, local: Op
 
 fn is_foreign_key_violation(e: &Error) -> bool {
     match e {
-        Error::Database { source: sqlx::Error::Database(d), .. } => d.is_foreign_key_violation(),
+        Error::Database {
+            source: sqlx::Error::Database(d),
+            ..
+        } => d.is_foreign_key_violation(),
         _ => false,
     }
 }
@@ -125,10 +162,17 @@ fn is_foreign_key_violation(e: &Error) -> bool {
 /// removed, with a `remote delete` version holding its last state (restorable, which re-creates
 /// the record in CDMS under the same id); the read then finds nothing. When other local rows
 /// still refer to it, nothing changes and [`SyncError::RemoteDeleted`] says so.
-pub(crate) async fn remote_deleted(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, row: Row) -> Result<()> {
+pub(crate) async fn remote_deleted(
+    remote: &CdmsRemote,
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    row: Row,
+) -> Result<()> {
     let meta = cdms.entity;
     let pk = pk_of(meta, &row);
-    let Some(id) = id_of(cdms, &row)? else { return Ok(()) };
+    let Some(id) = id_of(cdms, &row)? else {
+        return Ok(());
+    };
     let mut tx = db.begin().await?;
     remove_deleted(&mut tx, cdms, pk, id).await?;
     tx.commit().await?;
@@ -140,9 +184,16 @@ pub(crate) async fn remote_deleted(remote: &CdmsRemote, db: &Db, cdms: &'static 
 /// `remote delete` version holding its last state (restorable). Does nothing if the row is gone
 /// or now holds another id. When other local rows still refer to it, the removal is refused with
 /// [`SyncError::RemoteDeleted`]; on PostgreSQL `tx` is then unusable and must be rolled back.
-pub async fn remove_deleted(tx: &mut crate::store::Tx, cdms: &'static CdmsMeta, pk: i64, id: Uuid) -> Result<()> {
+pub async fn remove_deleted(
+    tx: &mut crate::store::Tx,
+    cdms: &'static CdmsMeta,
+    pk: i64,
+    id: Uuid,
+) -> Result<()> {
     let meta = cdms.entity;
-    let Some(current) = rows::get_for_update(&mut *tx, meta, pk).await? else { return Ok(()) };
+    let Some(current) = rows::get_for_update(&mut *tx, meta, pk).await? else {
+        return Ok(());
+    };
     if id_of(cdms, &current)? != Some(id) {
         return Ok(());
     }

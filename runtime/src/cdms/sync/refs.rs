@@ -24,16 +24,31 @@ pub(crate) const IDS_PER_REQUEST: usize = 15;
 
 /// The CDMS ids of the rows of `meta` with primary keys `pks`, as a map (rows without a CDMS id
 /// are absent).
-pub(crate) async fn cdms_ids<'c>(conn: impl Into<Conn<'c>>, meta: &'static EntityMeta, pks: &[i64]) -> Result<HashMap<i64, Option<Uuid>>> {
+pub(crate) async fn cdms_ids<'c>(
+    conn: impl Into<Conn<'c>>,
+    meta: &'static EntityMeta,
+    pks: &[i64],
+) -> Result<HashMap<i64, Option<Uuid>>> {
     let cdms = cdms_of(meta)?;
     if pks.is_empty() {
         return Ok(HashMap::new());
     }
-    let expr = Expr::Cond(Cond { field: meta.pk, lookup: Lookup::In(pks.iter().map(|&p| Value::Int(p)).collect()) });
-    let rows = rows::select_columns(conn, meta, &ReadSpec::filtered(meta, expr), &[meta.pk, cdms.id_field]).await?;
+    let expr = Expr::Cond(Cond {
+        field: meta.pk,
+        lookup: Lookup::In(pks.iter().map(|&p| Value::Int(p)).collect()),
+    });
+    let rows = rows::select_columns(
+        conn,
+        meta,
+        &ReadSpec::filtered(meta, expr),
+        &[meta.pk, cdms.id_field],
+    )
+    .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in rows {
-        let (Some(Value::Int(pk)), id) = (r.first(), r.get(1)) else { continue };
+        let (Some(Value::Int(pk)), id) = (r.first(), r.get(1)) else {
+            continue;
+        };
         let id = match id {
             Some(Value::Uuid(u)) => Some(*u),
             _ => None,
@@ -46,11 +61,17 @@ pub(crate) async fn cdms_ids<'c>(conn: impl Into<Conn<'c>>, meta: &'static Entit
 /// Replaces the local keys in the lookup fields of `values` (for a write to CDMS) by the CDMS ids
 /// of the referenced rows. A referenced row that is missing, or has no CDMS id yet, is an error
 /// naming it.
-pub(crate) async fn to_remote(conn: Conn<'_>, cdms: &'static CdmsMeta, values: &mut [(usize, Value)]) -> Result<()> {
+pub(crate) async fn to_remote(
+    conn: Conn<'_>,
+    cdms: &'static CdmsMeta,
+    values: &mut [(usize, Value)],
+) -> Result<()> {
     let meta = cdms.entity;
     let mut conn = conn;
     for (field, value) in values.iter_mut() {
-        let Some(target) = reference_target(meta, *field) else { continue };
+        let Some(target) = reference_target(meta, *field) else {
+            continue;
+        };
         let Value::Int(pk) = *value else { continue };
         let ids = cdms_ids(conn.reborrow(), target, &[pk]).await?;
         *value = match ids.get(&pk) {
@@ -71,7 +92,12 @@ pub(crate) async fn to_remote(conn: Conn<'_>, cdms: &'static CdmsMeta, values: &
             None => {
                 return Err(Error::NotFound {
                     entity: target.name,
-                    query: format!("{} = {pk} (referred to by {}.{})", target.pk_field().name, meta.name, field_name(meta, *field)),
+                    query: format!(
+                        "{} = {pk} (referred to by {}.{})",
+                        target.pk_field().name,
+                        meta.name,
+                        field_name(meta, *field)
+                    ),
                 })
             }
         };
@@ -81,7 +107,11 @@ pub(crate) async fn to_remote(conn: Conn<'_>, cdms: &'static CdmsMeta, values: &
 
 /// The records of `cdms`'s set with the given ids, fetched with `$filter` or-chains of at most
 /// [`IDS_PER_REQUEST`] ids (one request each). Ids CDMS does not have are simply absent.
-pub(crate) async fn fetch_by_ids(client: &CdmsClient, cdms: &'static CdmsMeta, ids: &[Uuid]) -> Result<Vec<RemoteRecord>> {
+pub(crate) async fn fetch_by_ids(
+    client: &CdmsClient,
+    cdms: &'static CdmsMeta,
+    ids: &[Uuid],
+) -> Result<Vec<RemoteRecord>> {
     let mut out = Vec::with_capacity(ids.len());
     let select = codec::select(cdms, None);
     for chunk in ids.chunks(IDS_PER_REQUEST) {
@@ -90,7 +120,12 @@ pub(crate) async fn fetch_by_ids(client: &CdmsClient, cdms: &'static CdmsMeta, i
             lookup: Lookup::In(chunk.iter().map(|&u| Value::Uuid(u)).collect()),
         });
         let translation = translate(cdms, &expr, &|_, _| None);
-        let opts = ListOptions { filter: translation.filter, select: select.clone(), orderby: None, top: None };
+        let opts = ListOptions {
+            filter: translation.filter,
+            select: select.clone(),
+            orderby: None,
+            top: None,
+        };
         let page = client.list(cdms.set, &opts).await?;
         out.extend(decode_all(cdms, &page)?);
     }
@@ -99,5 +134,8 @@ pub(crate) async fn fetch_by_ids(client: &CdmsClient, cdms: &'static CdmsMeta, i
 
 /// Decodes a list of CDMS JSON records (a page) with the entity's codec.
 pub(crate) fn decode_all(cdms: &'static CdmsMeta, records: &[J]) -> Result<Vec<RemoteRecord>> {
-    records.iter().map(|r| codec::decode(cdms, r).map_err(Error::from)).collect()
+    records
+        .iter()
+        .map(|r| codec::decode(cdms, r).map_err(Error::from))
+        .collect()
 }

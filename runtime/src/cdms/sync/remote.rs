@@ -36,7 +36,10 @@ struct Inner {
 
 impl std::fmt::Debug for CdmsRemote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CdmsRemote").field("client", &self.inner.client).field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("CdmsRemote")
+            .field("client", &self.inner.client)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,7 +89,9 @@ impl CdmsRemote {
     }
 
     pub(crate) fn report(&self, outcome: WriteOutcome) {
-        self.inner.outcomes.push(outcome, self.inner.config.outcome_log_entries());
+        self.inner
+            .outcomes
+            .push(outcome, self.inner.config.outcome_log_entries());
     }
 
     /// Marks a record as confirmed in sync now (only kept for entities with a freshness window).
@@ -103,33 +108,65 @@ impl CdmsRemote {
 
     /// Whether a `get` of the record may skip CDMS.
     pub(crate) fn is_fresh(&self, cdms: &'static CdmsMeta, id: uuid::Uuid) -> bool {
-        self.inner.config.freshness_window(cdms.entity).is_some_and(|w| self.inner.fresh.is_fresh(cdms.set, id, w))
+        self.inner
+            .config
+            .freshness_window(cdms.entity)
+            .is_some_and(|w| self.inner.fresh.is_fresh(cdms.set, id, w))
     }
 }
 
 impl Remote for CdmsRemote {
-    fn before_read<'a>(&'a self, db: &'a Db, meta: &'static EntityMeta, spec: &'a ReadSpec) -> BoxFuture<'a, Result<()>> {
+    fn before_read<'a>(
+        &'a self,
+        db: &'a Db,
+        meta: &'static EntityMeta,
+        spec: &'a ReadSpec,
+    ) -> BoxFuture<'a, Result<()>> {
         read::before_read(self, db, meta, spec).boxed()
     }
 
-    fn insert<'a>(&'a self, tx: &'a mut Tx, meta: &'static EntityMeta, row: &'a mut Row) -> BoxFuture<'a, Result<()>> {
+    fn insert<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        row: &'a mut Row,
+    ) -> BoxFuture<'a, Result<()>> {
         write::insert(self, tx, meta, row).boxed()
     }
 
-    fn update<'a>(&'a self, tx: &'a mut Tx, meta: &'static EntityMeta, old: &'a Row, new: &'a mut Row) -> BoxFuture<'a, Result<()>> {
+    fn update<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        old: &'a Row,
+        new: &'a mut Row,
+    ) -> BoxFuture<'a, Result<()>> {
         write::update(self, tx, meta, old, new).boxed()
     }
 
-    fn delete<'a>(&'a self, tx: &'a mut Tx, meta: &'static EntityMeta, row: &'a Row) -> BoxFuture<'a, Result<()>> {
+    fn delete<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        row: &'a Row,
+    ) -> BoxFuture<'a, Result<()>> {
         write::delete(self, tx, meta, row).boxed()
     }
 
-    fn local_write_guard(&self, meta: &'static EntityMeta, old: Option<&Row>, new: Option<&Row>) -> Result<()> {
+    fn local_write_guard(
+        &self,
+        meta: &'static EntityMeta,
+        old: Option<&Row>,
+        new: Option<&Row>,
+    ) -> Result<()> {
         guard::check(meta, old, new)
     }
 
     fn remote_key(&self, meta: &'static EntityMeta, row: &Row) -> Option<String> {
         let cdms = cdms_of(meta).ok()?;
-        id_of(cdms, row).ok().flatten().map(|id| id.hyphenated().to_string())
+        id_of(cdms, row)
+            .ok()
+            .flatten()
+            .map(|id| id.hyphenated().to_string())
     }
 }

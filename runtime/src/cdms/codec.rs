@@ -130,6 +130,16 @@ pub fn decode(meta: &'static CdmsMeta, record: &J) -> Result<RemoteRecord, CdmsE
             continue;
         };
         let value = decode_property(meta, f, json)?;
+        let nullable = meta.entity.fields.get(f.field).is_none_or(|m| m.nullable);
+        if value.is_null() && !nullable {
+            return Err(decode_err(
+                entity,
+                f.property,
+                json,
+                "CDMS holds no value, but the local field is not optional: make it Option<_> \
+                 or map it with a converter that supplies a default",
+            ));
+        }
         if let (CdmsKind::EntityReference, Value::Uuid(target)) = (f.kind, &value) {
             if f.codec.is_none() {
                 let text = |m: &str| json.get(m).and_then(J::as_str).map(str::to_owned);

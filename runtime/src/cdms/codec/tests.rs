@@ -106,13 +106,12 @@ fn decodes_alternative_forms() {
 #[test]
 fn null_shapes_decode_to_null() {
     let mut rec = full_record();
+    // (Name and DoNotPhone are required fields: their nulls are errors, tested below.)
     for p in [
-        "Name",
         "NumberOfEmployees",
         "VersionNumber",
         "ExchangeRate",
         "Address1_Latitude",
-        "DoNotPhone",
         "LastUsedInCampaign",
         "optevia_LastVerified",
         "CreatedOn",
@@ -126,12 +125,10 @@ fn null_shapes_decode_to_null() {
         json!({"__metadata": {}, "Id": null, "LogicalName": null, "Name": null});
     let r = decode(&ORG_CDMS, &rec).unwrap();
     for f in [
-        NAME,
         EMPLOYEES,
         VERSION,
         EXCHANGE_RATE,
         LATITUDE,
-        DO_NOT_PHONE,
         LAST_USED,
         VERIFIED,
         CREATED,
@@ -184,6 +181,16 @@ fn decode_error(rec: serde_json::Value, property: &str, reason_part: &str) {
         }
         other => panic!("expected a decode error for {property}, got {other:?}"),
     }
+}
+
+#[test]
+fn null_for_a_required_field_is_a_decode_error() {
+    let mut r = full_record();
+    r["DoNotPhone"] = serde_json::Value::Null;
+    decode_error(r, "DoNotPhone", "not optional");
+    let mut r = full_record();
+    r["Name"] = serde_json::Value::Null;
+    decode_error(r, "Name", "not optional");
 }
 
 #[test]

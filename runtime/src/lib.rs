@@ -25,9 +25,9 @@ pub mod emulator;
 #[doc(hidden)]
 pub mod __private;
 
-pub use cdms_macros::{Entity, OptionSet};
 #[cfg(feature = "cdms")]
 pub use cdms_macros::CdmsSynced;
+pub use cdms_macros::{Entity, OptionSet};
 
 pub use entity::{Entity, EntityMeta, FieldMeta, Role, Row};
 pub use error::{Error, Result};
@@ -41,7 +41,7 @@ pub use value::{Kind, Value};
 pub mod prelude {
     pub use crate::entity::Entity as _;
     pub use crate::query::EntityExt;
-    pub use crate::{Db, Entity, Field, OptionSet, QuerySet, Ref, Q};
     #[cfg(feature = "cdms")]
     pub use crate::CdmsSynced;
+    pub use crate::{Db, Entity, Field, OptionSet, QuerySet, Ref, Q};
 }

@@ -17,8 +17,8 @@ pub mod wire;
 mod test_fixtures;
 
 pub use client::{
-    Auth, CdmsClient, CdmsClientBuilder, ListOptions, Metrics, MetricsSnapshot, Pager,
-    RetryPolicy, Secret, Verb,
+    Auth, CdmsClient, CdmsClientBuilder, ListOptions, Metrics, MetricsSnapshot, Pager, RetryPolicy,
+    Secret, Verb,
 };
 pub use codec::{RemoteRecord, RemoteRef, WriteMode};
 pub use filter::{RemoteOrder, Translation};
@@ -176,7 +176,10 @@ impl CdmsError {
             CdmsError::BadRequest { status, .. } => Some(*status),
             CdmsError::Unauthorized { .. } => Some(401),
             CdmsError::Forbidden { .. } => Some(403),
-            CdmsError::Transient { cause: TransientCause::Status(s), .. } => Some(*s),
+            CdmsError::Transient {
+                cause: TransientCause::Status(s),
+                ..
+            } => Some(*s),
             _ => None,
         }
     }

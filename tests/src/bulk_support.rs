@@ -32,29 +32,9 @@ pub struct LocalDb {
 
 impl Drop for LocalDb {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.admin.take() else {
-            return;
-        };
-        // Drop cannot await: a thread with its own runtime drops the database (best effort).
-        let handle = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let admin = Db::connect(&admin_url).await.ok()?;
-                let dropped = admin
-                    .execute_raw(
-                        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-                        &[],
-                    )
-                    .await
-                    .ok();
-                admin.close().await;
-                dropped
-            })
-        });
-        let _ = handle.join();
+        if let Some((admin_url, name)) = self.admin.take() {
+            crate::db::drop_database(admin_url, name);
+        }
     }
 }
 

@@ -34,25 +34,29 @@ impl std::fmt::Debug for TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.pg.take() else {
-            return;
-        };
-        // Drop cannot await: a thread with its own runtime drops the database (best effort).
-        let handle = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let admin = Db::connect(&admin_url).await.ok()?;
-                let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                let dropped = admin.execute_raw(&statement, &[]).await.ok();
-                admin.close().await;
-                dropped
-            })
-        });
-        let _ = handle.join();
+        if let Some((admin_url, name)) = self.pg.take() {
+            drop_database(admin_url, name);
+        }
     }
+}
+
+/// Drops database `name` through `admin_url`, from a synchronous context such as `Drop` (a thread
+/// with its own runtime; best effort).
+pub fn drop_database(admin_url: String, name: String) {
+    let handle = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        rt.block_on(async {
+            let admin = Db::connect(&admin_url).await.ok()?;
+            let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let dropped = admin.execute_raw(&statement, &[]).await.ok();
+            admin.close().await;
+            dropped
+        })
+    });
+    let _ = handle.join();
 }
 
 fn unique_name() -> String {

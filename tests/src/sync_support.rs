@@ -178,6 +178,16 @@ impl SyncEnv {
         self.seed("AccountSet", props)
     }
 
+    /// The organisation with CDMS id `id`, read through the sync layer (a synced `get`).
+    pub async fn synced_account(&self, id: Uuid) -> Organisation {
+        let f = Organisation::fields();
+        Organisation::objects(&self.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap()
+    }
+
     /// A contact in CDMS working for account `org`.
     pub fn seed_contact(&self, last_name: &str, org: Option<Uuid>) -> Uuid {
         let parent = match org {

@@ -35,11 +35,7 @@ async fn the_request_budget() {
         measured.push(("get by local key", env.total()));
 
         env.reset_log();
-        Organisation::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        env.synced_account(id).await;
         measured.push(("get by CDMS id", env.total()));
 
         env.reset_log();

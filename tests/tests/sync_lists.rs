@@ -540,11 +540,7 @@ async fn local_only_fields_survive_refreshes() {
     for env in envs().await {
         let id = env.seed_account("Keep notes", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let org = env.synced_account(id).await;
         Organisation::objects(&env.db)
             .skip_cdms()
             .filter(f.id.eq(org.id))

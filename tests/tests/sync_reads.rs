@@ -17,13 +17,8 @@ async fn get_by_cdms_id_creates_the_local_row() {
             "Acme Ltd",
             json!({"NumberOfEmployees": 250, "Revenue": {"Value": "1000.5"}}),
         );
-        let f = Organisation::fields();
         env.reset_log();
-        let org = Organisation::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let org = env.synced_account(id).await;
         assert_eq!(org.name, "Acme Ltd", "[{}]", env.label());
         assert_eq!(org.number_of_employees, Some(250));
         assert_eq!(org.revenue, Some("1000.5".parse().unwrap()));
@@ -53,11 +48,7 @@ async fn get_by_pk_refreshes_newer_cdms_records_and_leaves_equal_ones() {
     for env in envs().await {
         let id = env.seed_account("Old name", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let org = env.synced_account(id).await;
 
         // Equal ModifiedOn: untouched, no version.
         env.reset_log();
@@ -104,11 +95,7 @@ async fn local_newer_is_not_in_sync_and_changes_nothing() {
     for env in envs().await {
         let id = env.seed_account("Acme", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let org = env.synced_account(id).await;
         // The local row claims a later ModifiedOn than CDMS has (written behind the sync layer).
         let later = org.modified_on + chrono::TimeDelta::hours(1);
         let mut row = org.to_row();
@@ -235,11 +222,7 @@ async fn deleted_in_cdms_removes_the_local_row_with_a_restorable_version() {
     for env in envs().await {
         let id = env.seed_account("Doomed", json!({}));
         let f = Organisation::fields();
-        let org = Organisation::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let org = env.synced_account(id).await;
         env.emulator().delete("AccountSet", id).unwrap();
 
         let err = Organisation::objects(&env.db)

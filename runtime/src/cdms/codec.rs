@@ -89,11 +89,25 @@ pub fn select(meta: &'static CdmsMeta, fields: Option<&[usize]>) -> Vec<String> 
     out
 }
 
-/// Decodes one record (the object inside `d`, or one of `d.results`).
+/// Decodes one record (the object inside `d`, or one of `d.results`) fetched with the full
+/// `$select` ([`select`] with `None`): every mapped property must be present. A property absent
+/// from the answer (not null: missing) is an error for the record, never a default value.
 pub fn decode(meta: &'static CdmsMeta, record: &J) -> Result<RemoteRecord, CdmsError> {
+    decode_selected(meta, record, None)
+}
+
+/// Decodes one record fetched with a narrowed `$select` of the local fields `fields` (`None`:
+/// every mapped property): the id and `ModifiedOn` are always required, the properties of
+/// `fields` must be present, and other mapped properties are decoded when present.
+pub fn decode_selected(
+    meta: &'static CdmsMeta,
+    record: &J,
+    fields: Option<&[usize]>,
+) -> Result<RemoteRecord, CdmsError> {
     let entity = meta.service;
     let obj = record.as_object().ok_or_else(|| CdmsError::Decode {
         entity,
+        record: None,
         property: String::new(),
         value: shown(record),
         reason: "a record must be a JSON object".into(),
@@ -104,6 +118,7 @@ pub fn decode(meta: &'static CdmsMeta, record: &J) -> Result<RemoteRecord, CdmsE
         None => {
             return Err(decode_err(
                 entity,
+                None,
                 meta.id_property,
                 id_json,
                 "the record has no id",
@@ -118,6 +133,7 @@ pub fn decode(meta: &'static CdmsMeta, record: &J) -> Result<RemoteRecord, CdmsE
         .ok_or_else(|| {
             decode_err(
                 entity,
+                Some(id),
                 modified_property,
                 modified_json,
                 "expected a /Date(ms)/ timestamp",
@@ -127,13 +143,25 @@ pub fn decode(meta: &'static CdmsMeta, record: &J) -> Result<RemoteRecord, CdmsE
     let mut refs = Vec::new();
     for f in meta.fields {
         let Some(json) = obj.get(f.property) else {
+            let required = fields.is_none_or(|fs| fs.contains(&f.field));
+            if required && f.field != meta.id_field && Some(f.field) != meta.entity.modified {
+                return Err(decode_err(
+                    entity,
+                    Some(id),
+                    f.property,
+                    &J::Null,
+                    "the property is absent from CDMS's answer (not null: missing); the record \
+                     cannot be applied without it",
+                ));
+            }
             continue;
         };
-        let value = decode_property(meta, f, json)?;
+        let value = decode_property(meta, f, json).map_err(|e| with_record(e, id))?;
         let nullable = meta.entity.fields.get(f.field).is_none_or(|m| m.nullable);
         if value.is_null() && !nullable {
             return Err(decode_err(
                 entity,
+                Some(id),
                 f.property,
                 json,
                 "CDMS holds no value, but the local field is not optional: make it Option<_> \
@@ -161,6 +189,26 @@ pub fn decode(meta: &'static CdmsMeta, record: &J) -> Result<RemoteRecord, CdmsE
     })
 }
 
+/// `e` with the record id filled in, when it is a decode error without one.
+fn with_record(e: CdmsError, id: Uuid) -> CdmsError {
+    match e {
+        CdmsError::Decode {
+            entity,
+            record: None,
+            property,
+            value,
+            reason,
+        } => CdmsError::Decode {
+            entity,
+            record: Some(id),
+            property,
+            value,
+            reason,
+        },
+        other => other,
+    }
+}
+
 /// Decodes one property's JSON into the value of its local field.
 pub fn decode_property(
     meta: &'static CdmsMeta,
@@ -169,14 +217,15 @@ pub fn decode_property(
 ) -> Result<Value, CdmsError> {
     let entity = meta.service;
     if let Some(codec) = f.codec {
-        return (codec.decode)(json).map_err(|reason| decode_err(entity, f.property, json, reason));
+        return (codec.decode)(json)
+            .map_err(|reason| decode_err(entity, None, f.property, json, reason));
     }
     let local = meta
         .entity
         .fields
         .get(f.field)
         .map_or(Kind::Text, |m| m.kind);
-    let err = |reason: &str| decode_err(entity, f.property, json, reason);
+    let err = |reason: &str| decode_err(entity, None, f.property, json, reason);
     let inner = match f.kind {
         CdmsKind::Money | CdmsKind::OptionSetValue => match json {
             J::Null => &J::Null,
@@ -370,12 +419,14 @@ pub fn encode_property(
 
 fn decode_err(
     entity: &'static str,
+    record: Option<Uuid>,
     property: &str,
     json: &J,
     reason: impl Into<String>,
 ) -> CdmsError {
     CdmsError::Decode {
         entity,
+        record,
         property: property.to_owned(),
         value: shown(json),
         reason: reason.into(),

@@ -124,10 +124,12 @@ pub enum CdmsError {
         excerpt: String,
     },
     /// A property of a CDMS record could not become the local field's value.
-    #[error("{entity}.{property}: cannot decode {value}: {reason}")]
+    #[error("{entity}{}.{property}: cannot decode {value}: {reason}", record.map(|id| format!(" {id}")).unwrap_or_default())]
     Decode {
         /// The CDMS entity (`Account`).
         entity: &'static str,
+        /// The record's CDMS id, when the record carried a readable one.
+        record: Option<Uuid>,
         /// The CDMS property (`Name`).
         property: String,
         /// The offending JSON, rendered (truncated).

@@ -54,6 +54,7 @@ pub(crate) fn record_time(
         Some(J::String(s)) => wire::parse_date(s).map(Some).ok_or_else(|| {
             CdmsError::Decode {
                 entity: meta.service,
+                record: None,
                 property: prop.to_owned(),
                 value: s.clone(),
                 reason: "expected /Date(ms)/".to_owned(),
@@ -62,6 +63,7 @@ pub(crate) fn record_time(
         }),
         Some(other) => Err(CdmsError::Decode {
             entity: meta.service,
+            record: None,
             property: prop.to_owned(),
             value: crate::cdms::excerpt(&other.to_string(), 80),
             reason: "expected /Date(ms)/".to_owned(),

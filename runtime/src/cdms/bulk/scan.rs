@@ -52,6 +52,7 @@ pub(crate) async fn remote_keys(
                 .and_then(|s| Uuid::parse_str(s).ok())
                 .ok_or_else(|| CdmsError::Decode {
                     entity: meta.service,
+                    record: None,
                     property: meta.id_property.to_owned(),
                     value: crate::cdms::excerpt(&record.to_string(), 100),
                     reason: "the record has no id".to_owned(),

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{decode, encode, select, WriteMode};
+use super::{decode, decode_selected, encode, select, WriteMode};
 use crate::cdms::test_fixtures::*;
 use crate::cdms::CdmsError;
 use crate::value::Value;
@@ -28,6 +28,7 @@ fn full_record() -> serde_json::Value {
         "LastUsedInCampaign": "\\/Date(1458777600000)\\/",
         "optevia_LastVerified": "/Date(-86399999)/",
         "Description": "a;b;c",
+        "AccountNumber": "A-1",
         "ModifiedOn": "/Date(1451606400000)/",
         "CreatedOn": "/Date(1451606400000+0100)/",
         "Unmapped": "ignored",
@@ -64,6 +65,7 @@ fn decodes_every_kind() {
             Value::DateTime(Utc.timestamp_millis_opt(-86_399_999).unwrap()),
         ),
         (TAGS, Value::Text("a,b,c".into())),
+        (ACCOUNT_NUMBER, Value::Text("A-1".into())),
         (MODIFIED, Value::DateTime(t0)),
         (CREATED, Value::DateTime(t0)),
     ];
@@ -150,7 +152,7 @@ fn null_shapes_decode_to_null() {
 #[test]
 fn narrowed_records_leave_properties_absent() {
     let rec = json!({"AccountId": ID, "ModifiedOn": "/Date(0)/", "Name": "A"});
-    let r = decode(&ORG_CDMS, &rec).unwrap();
+    let r = decode_selected(&ORG_CDMS, &rec, Some(&[NAME])).unwrap();
     assert_eq!(
         r.values,
         vec![
@@ -165,6 +167,24 @@ fn narrowed_records_leave_properties_absent() {
     assert_eq!(r.value(EMPLOYEES), None);
 }
 
+#[test]
+fn a_property_absent_from_a_full_answer_is_an_error_for_the_record() {
+    let rec = json!({"AccountId": ID, "ModifiedOn": "/Date(0)/", "Name": "A"});
+    match decode(&ORG_CDMS, &rec) {
+        Err(CdmsError::Decode {
+            record, property, ..
+        }) => {
+            assert_eq!(record, Some(Uuid::parse_str(ID).unwrap()));
+            assert_ne!(property, "Name");
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    // Asked for only some properties: the others may be absent, the asked ones may not.
+    assert!(decode_selected(&ORG_CDMS, &rec, Some(&[NAME])).is_ok());
+    let bare = json!({"AccountId": ID, "ModifiedOn": "/Date(0)/"});
+    assert!(decode_selected(&ORG_CDMS, &bare, Some(&[NAME])).is_err());
+}
+
 #[track_caller]
 fn decode_error(rec: serde_json::Value, property: &str, reason_part: &str) {
     match decode(&ORG_CDMS, &rec) {
@@ -173,6 +193,7 @@ fn decode_error(rec: serde_json::Value, property: &str, reason_part: &str) {
             property: p,
             value,
             reason,
+            ..
         }) => {
             assert_eq!(entity, "Account");
             assert_eq!(p, property);
@@ -406,7 +427,8 @@ fn round_trips_through_the_wire_forms() {
     // The server answers Int64 quoted too; add what a record always carries.
     body.insert("AccountId".into(), json!(ID));
     body.insert("ModifiedOn".into(), json!("/Date(0)/"));
-    let r = decode(&ORG_CDMS, &serde_json::Value::Object(body)).unwrap();
+    let sent: Vec<usize> = values.iter().map(|(f, _)| *f).collect();
+    let r = decode_selected(&ORG_CDMS, &serde_json::Value::Object(body), Some(&sent)).unwrap();
     for (f, v) in values {
         assert_eq!(r.value(f), Some(&v));
     }

@@ -59,6 +59,19 @@ pub enum FaultAction {
     /// Handle the request (commit the write), then close the connection without answering: the
     /// client cannot know the write happened (tests idempotent creates).
     ApplyThenDrop,
+    /// Handle the request, then leave this property out of every record of the JSON answer (a
+    /// record served without a property, as a narrowed or damaged answer would be).
+    OmitProperty(String),
+    /// Answer with exactly this status, content type and body, without handling the request
+    /// (another server's answers: a plain 404 page, a record other than the one asked for).
+    Respond {
+        /// HTTP status.
+        status: u16,
+        /// The `Content-Type` header.
+        content_type: String,
+        /// The body.
+        body: String,
+    },
 }
 
 impl FaultAction {
@@ -75,7 +88,10 @@ impl FaultAction {
     pub(crate) fn handles_request(&self) -> bool {
         matches!(
             self,
-            FaultAction::TruncatedBody | FaultAction::MalformedJson | FaultAction::ApplyThenDrop
+            FaultAction::TruncatedBody
+                | FaultAction::MalformedJson
+                | FaultAction::ApplyThenDrop
+                | FaultAction::OmitProperty(_)
         )
     }
 }

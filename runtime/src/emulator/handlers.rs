@@ -168,11 +168,17 @@ async fn pre_fault(ctx: &ServerCtx, action: &FaultAction) -> Option<Reply> {
             None
         }
         FaultAction::Unauthorized => Some(unauthorized("Negotiate")),
+        FaultAction::Respond {
+            status,
+            content_type,
+            body,
+        } => Some(Reply::new(*status, content_type, body.clone())),
         FaultAction::LoginPage => Some(Reply::html(200, auth::login_page(None))),
         FaultAction::Drop
         | FaultAction::TruncatedBody
         | FaultAction::MalformedJson
-        | FaultAction::ApplyThenDrop => None,
+        | FaultAction::ApplyThenDrop
+        | FaultAction::OmitProperty(_) => None,
     }
 }
 
@@ -202,6 +208,28 @@ fn post_fault(conn: &ConnInfo, action: &FaultAction, mut reply: Reply) -> Option
             Some(reply)
         }
         FaultAction::ApplyThenDrop => None,
+        FaultAction::OmitProperty(name) => {
+            if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&reply.body) {
+                let d = json.get_mut("d");
+                let records: Vec<&mut serde_json::Value> = match d {
+                    Some(serde_json::Value::Object(o)) if o.contains_key("results") => o
+                        .get_mut("results")
+                        .and_then(|r| r.as_array_mut())
+                        .map(|a| a.iter_mut().collect())
+                        .unwrap_or_default(),
+                    Some(serde_json::Value::Array(a)) => a.iter_mut().collect(),
+                    Some(other) => vec![other],
+                    None => Vec::new(),
+                };
+                for r in records {
+                    if let Some(o) = r.as_object_mut() {
+                        o.remove(name);
+                    }
+                }
+                reply.body = json.to_string().into_bytes();
+            }
+            Some(reply)
+        }
         _ => Some(reply),
     }
 }

@@ -73,6 +73,37 @@ pub enum Auth {
     },
 }
 
+impl Auth {
+    /// Refuses a sign-in mode without the credentials it needs (an empty user name, password or
+    /// token): a configuration error now rather than a refused sign-in at the first request.
+    pub(crate) fn check(&self) -> Result<(), super::CdmsError> {
+        let missing = |what: &str, mode: &str| super::CdmsError::Config {
+            message: format!("{mode} needs a {what}, and it is empty"),
+        };
+        match self {
+            Auth::None => Ok(()),
+            Auth::Basic { user, password } | Auth::CookieSession { user, password, .. } => {
+                let mode = if matches!(self, Auth::Basic { .. }) {
+                    "HTTP Basic sign-in"
+                } else {
+                    "the form sign-in"
+                };
+                if user.trim().is_empty() {
+                    Err(missing("user name", mode))
+                } else if password.expose().is_empty() {
+                    Err(missing("password", mode))
+                } else {
+                    Ok(())
+                }
+            }
+            Auth::Bearer(token) if token.expose().trim().is_empty() => {
+                Err(missing("token", "bearer authentication"))
+            }
+            Auth::Bearer(_) => Ok(()),
+        }
+    }
+}
+
 /// The ADFS sign-in form's field names (the server matches `username`/`password` in them).
 pub(crate) const USER_FIELD: &str = "ctl00$ContentPlaceHolder1$UsernameTextBox";
 pub(crate) const PASSWORD_FIELD: &str = "ctl00$ContentPlaceHolder1$PasswordTextBox";

@@ -131,6 +131,7 @@ impl CdmsClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<CdmsClient, CdmsError> {
         let endpoint = url::Endpoint::new(&self.base_url)?;
+        self.auth.check()?;
         if let Auth::CookieSession { login_path, .. } = &self.auth {
             endpoint.origin_path(login_path)?;
         }
@@ -283,14 +284,39 @@ impl CdmsClient {
     }
 
     /// Creates a record with the client-generated key `id` (sent as `id_property`), so the
-    /// create can be retried: a duplicate-key answer for this key means an earlier attempt (or
-    /// an earlier run) created it, and the record is fetched and returned.
+    /// create can be retried: a duplicate-key answer to a retry whose earlier attempt may have
+    /// reached the server (its answer was lost) means that attempt created it, and the record
+    /// is fetched and returned. A duplicate-key answer to the first attempt is
+    /// [`CdmsError::Conflict`]: the key belongs to a record this client did not create.
     pub async fn create_with_id(
         &self,
         set: &str,
         id_property: &str,
         id: Uuid,
         body: &Map<String, J>,
+    ) -> Result<Map<String, J>, CdmsError> {
+        self.create_keyed(set, id_property, id, body, false).await
+    }
+
+    /// [`CdmsClient::create_with_id`] that takes an existing record under `id` as it is (a
+    /// deleted object restored under its original key, whose record may still exist).
+    pub async fn create_or_adopt(
+        &self,
+        set: &str,
+        id_property: &str,
+        id: Uuid,
+        body: &Map<String, J>,
+    ) -> Result<Map<String, J>, CdmsError> {
+        self.create_keyed(set, id_property, id, body, true).await
+    }
+
+    async fn create_keyed(
+        &self,
+        set: &str,
+        id_property: &str,
+        id: Uuid,
+        body: &Map<String, J>,
+        adopt: bool,
     ) -> Result<Map<String, J>, CdmsError> {
         let mut body = body.clone();
         body.insert(
@@ -313,6 +339,13 @@ impl CdmsClient {
                     _ => Ok(created),
                 }
             }
+            _ if is_duplicate(&a) && !a.ambiguous && !adopt => Err(CdmsError::Conflict {
+                set: set.to_owned(),
+                message: format!(
+                    "a record with key {id} already exists in CDMS (not one this client created: \
+                     no earlier attempt of this create reached the server)"
+                ),
+            }),
             _ if is_duplicate(&a) => {
                 self.inner.metrics.replayed_create();
                 tracing::debug!(set, %id, "create found its key already taken; fetching the record");

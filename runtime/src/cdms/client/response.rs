@@ -19,6 +19,14 @@ pub(crate) fn error_details(body: &[u8]) -> (String, String) {
     )
 }
 
+/// Whether `body` is an OData JSON error body (`{"error": {"code", "message"}}`).
+fn has_error_body(body: &[u8]) -> bool {
+    serde_json::from_slice::<J>(body)
+        .ok()
+        .and_then(|json| wire::parse_error_body(&json))
+        .is_some()
+}
+
 /// Whether the answer is CRM's duplicate-key fault.
 pub(crate) fn is_duplicate(a: &Answer) -> bool {
     a.status >= 400 && error_details(&a.body).0 == wire::CODE_DUPLICATE_KEY
@@ -31,8 +39,13 @@ pub(crate) fn status_error(set: &str, id: Option<Uuid>, a: &Answer) -> CdmsError
     let set = set.to_owned();
     match a.status {
         404 => match id {
-            // A 404 naming another record (a lookup target) is about the body, not the key.
-            Some(id) if code == wire::CODE_NOT_FOUND && !names_other_guid(&message, id) => {
+            // A 404 naming another record (a lookup target) is about the body, not the key. A
+            // plain 404 without CRM's error body (as other OData servers and front ends send)
+            // on a keyed request means the record is not there.
+            Some(id)
+                if (code == wire::CODE_NOT_FOUND || !has_error_body(&a.body))
+                    && !names_other_guid(&message, id) =>
+            {
                 CdmsError::NotFound { set, id }
             }
             _ => CdmsError::BadRequest {

@@ -83,8 +83,8 @@ pub struct LoadArgs {
 
 fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
     println!(
-        "{:<14} {:>9} {:>7} {:>11} {:>9} {:>10}",
-        "entity", "records", "pages", "partitions", "seconds", "records/s"
+        "{:<14} {:>9} {:>11} {:>7} {:>11} {:>9} {:>10}",
+        "entity", "records", "quarantined", "pages", "partitions", "seconds", "records/s"
     );
     for e in &report.entities {
         let rate = if e.elapsed.as_secs_f64() > 0.0 {
@@ -98,9 +98,10 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
             (false, false) => "  (incomplete)",
         };
         println!(
-            "{:<14} {:>9} {:>7} {:>11} {:>9.1} {:>10.0}{note}",
+            "{:<14} {:>9} {:>11} {:>7} {:>11} {:>9.1} {:>10.0}{note}",
             e.entity,
             e.records,
+            e.quarantined,
             e.pages,
             format!("{}/{}", e.claimed, e.partitions),
             e.elapsed.as_secs_f64(),
@@ -118,6 +119,13 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
         report.records(),
         requests_by_verb(metrics)
     );
+    let quarantined: u64 = report.entities.iter().map(|e| e.quarantined).sum();
+    if quarantined > 0 {
+        println!(
+            "{quarantined} records could not be applied and were quarantined (the others were \
+             loaded); `cdms-sync status` lists them with their CDMS ids and reasons"
+        );
+    }
 }
 
 /// `load`.
@@ -200,13 +208,14 @@ fn print_poll(report: &PollReport) {
             |w| cdms_runtime::types::format_datetime(&w),
         );
         println!(
-            "{:<14} read {:>6}, new {:>5}, updated {:>5} ({} same-second), deleted {:>4}{}{}  watermark {watermark}",
+            "{:<14} read {:>6}, new {:>5}, updated {:>5} ({} same-second), deleted {:>4}, quarantined {}{}{}  watermark {watermark}",
             e.entity,
             e.fetched,
             e.inserted + e.recovered,
             e.updated,
             e.same_second,
             e.deleted,
+            e.quarantined,
             if e.delete_refused > 0 { format!(" ({} kept: still referenced)", e.delete_refused) } else { String::new() },
             if e.reconciled { ", ids reconciled" } else { "" },
         );

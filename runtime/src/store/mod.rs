@@ -39,6 +39,7 @@ mod bind;
 mod decode;
 mod exec;
 pub(crate) mod ops;
+pub(crate) mod snapshots;
 mod tx;
 
 #[cfg(test)]
@@ -98,6 +99,7 @@ pub(crate) enum Pool {
 struct Inner {
     pool: Pool,
     backend: Backend,
+    snapshots: snapshots::Snapshots,
 }
 
 /// A handle on the local database (cheap to clone).
@@ -199,7 +201,11 @@ impl Db {
 
     fn from_pool(pool: Pool, backend: Backend) -> Db {
         Db {
-            inner: Arc::new(Inner { pool, backend }),
+            inner: Arc::new(Inner {
+                pool,
+                backend,
+                snapshots: snapshots::Snapshots::default(),
+            }),
             actor: None,
             skip: false,
             remote: None,
@@ -209,6 +215,16 @@ impl Db {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.inner.backend
+    }
+
+    /// An identity of the shared pool (equal for every clone of one handle).
+    pub(crate) fn pool_id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// What the objects handed out were read as (see [`snapshots`]).
+    pub(crate) fn snapshots(&self) -> &snapshots::Snapshots {
+        &self.inner.snapshots
     }
 
     pub(crate) fn pool(&self) -> &Pool {

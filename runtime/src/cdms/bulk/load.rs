@@ -82,6 +82,9 @@ pub struct EntityLoad {
     pub records: u64,
     /// Pages fetched and committed by this process.
     pub pages: u64,
+    /// Records this process could not apply: skipped, recorded in the quarantine (see
+    /// [`crate::cdms::CdmsRemote::quarantine`]), and counted in `records`.
+    pub quarantined: u64,
     /// Partitions this process claimed.
     pub claimed: u64,
     /// Partitions of the set.
@@ -136,6 +139,11 @@ impl Loader {
     pub async fn run(&self, entities: &[&'static CdmsMeta]) -> Result<LoadReport> {
         let started = Instant::now();
         state::migrate(&self.bulk.db).await?;
+        self.bulk
+            .remote
+            .quarantine_state()
+            .ensure(&self.bulk.db)
+            .await?;
         let budget = Arc::new(Budget::new(self.options.max_pages));
         let mut report = LoadReport {
             entities: Vec::new(),
@@ -204,6 +212,7 @@ impl Loader {
             set: meta.set,
             records: 0,
             pages: 0,
+            quarantined: 0,
             claimed: 0,
             partitions: parts.len() as u64,
             records_total: records_before,
@@ -274,6 +283,7 @@ impl Loader {
         }
         let snap = lock(&tracker).snapshot.clone();
         out.records = snap.records;
+        out.quarantined = snap.quarantined;
         out.pages = snap.pages;
         out.claimed = *lock(&run.claimed);
         out.records_total = parts.iter().map(|p| p.records.max(0) as u64).sum();

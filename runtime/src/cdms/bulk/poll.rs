@@ -88,6 +88,9 @@ pub struct EntityPoll {
     pub updated: u64,
     /// Rows refreshed because their record changed again within the same second.
     pub same_second: u64,
+    /// Records that could not be applied: skipped and recorded in the quarantine (see
+    /// [`crate::cdms::CdmsRemote::quarantine`]).
+    pub quarantined: u64,
     /// Rows removed because their record was deleted in CDMS.
     pub deleted: u64,
     /// Deleted records whose rows could not be removed (other rows still refer to them).
@@ -147,6 +150,11 @@ impl Poller {
     pub async fn once(&self, entities: &[&'static CdmsMeta]) -> Result<PollReport> {
         let started = Instant::now();
         state::migrate(&self.bulk.db).await?;
+        self.bulk
+            .remote
+            .quarantine_state()
+            .ensure(&self.bulk.db)
+            .await?;
         let mut reports: Vec<EntityPoll> = Vec::with_capacity(entities.len());
         let mut held: Vec<Held> = Vec::new();
         let result = self.poll_all(entities, &mut reports, &mut held).await;
@@ -271,7 +279,7 @@ impl Poller {
             tx.rollback().await?;
             return Ok(false);
         }
-        let stats = bulk.apply_page(&mut tx, meta, batch, true).await?;
+        let stats = bulk.apply_page(&mut tx, meta, batch).await?;
         if stats.newest > locked.watermark {
             locked.watermark = stats.newest;
         }
@@ -285,6 +293,7 @@ impl Poller {
         report.inserted += stats.inserted as u64;
         report.updated += stats.updated as u64;
         report.same_second += stats.same_second as u64;
+        report.quarantined += stats.quarantined as u64;
         Ok(true)
     }
 
@@ -394,7 +403,7 @@ impl Poller {
                 continue;
             }
             let mut tx = bulk.db.begin().await?;
-            let stats = bulk.apply_page(&mut tx, meta, &records, true).await?;
+            let stats = bulk.apply_page(&mut tx, meta, &records).await?;
             tx.commit().await?;
             report.recovered += stats.inserted as u64;
             report.updated += stats.updated as u64;
@@ -431,9 +440,7 @@ impl Poller {
             Ok(record) => {
                 // Created after the id scan passed its place: apply it like any change.
                 let mut tx = bulk.db.begin().await?;
-                let stats = bulk
-                    .apply_page(&mut tx, meta, &[J::Object(record)], true)
-                    .await?;
+                let stats = bulk.apply_page(&mut tx, meta, &[J::Object(record)]).await?;
                 tx.commit().await?;
                 report.updated += stats.updated as u64;
                 Ok(())

@@ -54,6 +54,8 @@ pub struct EntityProgress {
     pub records_before: u64,
     /// Pages fetched by this process.
     pub pages: u64,
+    /// Records this process could not apply and quarantined (they are counted in `records`).
+    pub quarantined: u64,
     /// Partitions finished (by any worker), and how many there are.
     pub partitions_done: u64,
     /// Partitions in all (0 when the entity is not partitioned, e.g. while polling).
@@ -76,6 +78,7 @@ impl EntityProgress {
             records: 0,
             records_before: 0,
             pages: 0,
+            quarantined: 0,
             partitions_done: 0,
             partitions: 0,
             estimated_total: None,

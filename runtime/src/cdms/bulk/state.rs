@@ -128,6 +128,7 @@ pub async fn migrate_all(db: &Db, entities: &[&'static EntityMeta]) -> Result<()
 }
 
 async fn create(tx: &mut Tx) -> Result<()> {
+    crate::cdms::sync::create_quarantine(tx).await?;
     let backend = tx.backend();
     for meta in [&ENTITY_STATE, &CHECKPOINT] {
         let create = ddl::create_table(backend, meta);

@@ -9,6 +9,10 @@
 //!   reconciled by `poll`),
 //! - a pair whose local `modified` differs from CDMS's `ModifiedOn` (*modified differs*).
 //!
+//! - a record in the quarantine: it could not be applied locally (see
+//!   [`crate::cdms::CdmsRemote::quarantine`]); every quarantined record is listed with its CDMS
+//!   id and the reason.
+//!
 //! Local rows without a CDMS id (created with `skip_cdms` and never published) are counted
 //! separately and are not drift.
 
@@ -20,6 +24,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::cdms::meta::CdmsMeta;
+use crate::cdms::sync::Quarantined;
 use crate::error::Result;
 use crate::types::format_datetime;
 
@@ -66,6 +71,8 @@ pub struct EntityStatus {
     pub sample_missing_in_cdms: Vec<(i64, Uuid)>,
     /// Up to the sample size of differing pairs.
     pub sample_modified_differs: Vec<ModifiedDiff>,
+    /// Records of the set that could not be applied locally (every one, with its reason).
+    pub quarantined: Vec<Quarantined>,
     /// When the initial load finished, if it did.
     pub loaded_at: Option<DateTime<Utc>>,
     /// The poll watermark.
@@ -76,6 +83,7 @@ impl EntityStatus {
     /// Whether the two sides differ.
     pub fn drift(&self) -> bool {
         self.missing_locally + self.missing_in_cdms + self.modified_differs > 0
+            || !self.quarantined.is_empty()
     }
 }
 
@@ -103,8 +111,8 @@ impl fmt::Display for StatusReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<14} {:>9} {:>9} {:>10} {:>10} {:>10}  state",
-            "entity", "cdms", "local", "missing↓", "missing↑", "modified≠"
+            "{:<14} {:>9} {:>9} {:>10} {:>10} {:>10} {:>11}  state",
+            "entity", "cdms", "local", "missing↓", "missing↑", "modified≠", "quarantine"
         )?;
         for e in &self.entities {
             let state = match (e.loaded_at, e.drift()) {
@@ -114,16 +122,17 @@ impl fmt::Display for StatusReport {
             };
             writeln!(
                 f,
-                "{:<14} {:>9} {:>9} {:>10} {:>10} {:>10}  {state}",
+                "{:<14} {:>9} {:>9} {:>10} {:>10} {:>10} {:>11}  {state}",
                 e.entity,
                 e.cdms_count,
                 e.local_count,
                 e.missing_locally,
                 e.missing_in_cdms,
-                e.modified_differs
+                e.modified_differs,
+                e.quarantined.len()
             )?;
         }
-        writeln!(f, "(missing↓: in CDMS, not local; missing↑: local, not in CDMS; modified≠: ModifiedOn differs)")?;
+        writeln!(f, "(missing↓: in CDMS, not local; missing↑: local, not in CDMS; modified≠: ModifiedOn differs; quarantine: could not be applied locally)")?;
         for e in self
             .entities
             .iter()
@@ -153,6 +162,28 @@ impl fmt::Display for StatusReport {
                     when(d.cdms)
                 )?;
             }
+            for q in &e.quarantined {
+                let id = q
+                    .cdms_id
+                    .map_or_else(|| "(none)".to_owned(), |u| u.hyphenated().to_string());
+                let property = q
+                    .property
+                    .as_deref()
+                    .map(|p| format!(", property {p}"))
+                    .unwrap_or_default();
+                let value = q
+                    .value
+                    .as_deref()
+                    .map(|v| format!(" (value {v})"))
+                    .unwrap_or_default();
+                writeln!(
+                    f,
+                    "  quarantined:      CDMS id {id}{property}: {}{value}; seen {} times, last {}",
+                    q.reason,
+                    q.attempts,
+                    format_datetime(&q.last_seen)
+                )?;
+            }
             if e.unpublished > 0 {
                 writeln!(
                     f,
@@ -173,6 +204,7 @@ pub async fn status(
 ) -> Result<StatusReport> {
     let started = Instant::now();
     state::migrate(&bulk.db).await?;
+    bulk.remote.quarantine_state().ensure(&bulk.db).await?;
     let mut out = Vec::with_capacity(entities.len());
     for &meta in entities {
         if bulk.stop.is_stopped() {
@@ -212,6 +244,7 @@ async fn entity_status(
         sample_missing_locally: Vec::new(),
         sample_missing_in_cdms: Vec::new(),
         sample_modified_differs: Vec::new(),
+        quarantined: bulk.remote.quarantine_of(&bulk.db, meta.set).await?,
         loaded_at: st.as_ref().and_then(|s| s.load_done_at),
         watermark: st.as_ref().and_then(|s| s.watermark),
     };

@@ -336,15 +336,14 @@ impl EntityRun {
                 tx.rollback().await?;
                 return Ok(PartEnd::LeaseLost);
             };
-            let applied = self
-                .apply_page(&mut tx, self.meta, &batch, false)
-                .await?
-                .records;
+            let stats = self.apply_page(&mut tx, self.meta, &batch).await?;
+            let applied = stats.records;
             let done = next.is_none();
             lease::advance(&mut tx, &mut locked, next, applied, self.options.lease).await?;
             tx.commit().await?;
             *part = locked;
             let spent = self.budget.spend(pages);
+            lock(&self.tracker).snapshot.quarantined += stats.quarantined as u64;
             self.record(
                 part,
                 applied as u64,

@@ -12,15 +12,16 @@ use super::fields::{
     cdms_of, default_row, field_name, id_of, modified_of, pk_of, put_record, reference_target,
     refresh_fields,
 };
-use super::refs::{decode_all, fetch_by_ids};
+use super::quarantine::Rejected;
+use super::refs::{decode_page, fetch_by_ids};
 use super::CdmsRemote;
 use crate::cdms::codec::RemoteRecord;
 use crate::cdms::meta::CdmsMeta;
 use crate::entity::{EntityMeta, Row};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::history::{self, VersionKind};
-use crate::store::{rows, ReadSpec, Tx};
+use crate::store::{rows, Backend, Conn, ReadSpec, Tx};
 use crate::value::Value;
 
 /// A record whose local row is newer than CDMS's version: left untouched by a refresh.
@@ -70,6 +71,13 @@ pub struct ApplyStats {
     /// The local primary key of every applied record, by CDMS id (the given records and the
     /// fetched references).
     pub keys: HashMap<Uuid, i64>,
+    /// Records whose `ModifiedOn` equalled the local row's but whose mapped values differ (an
+    /// edit within the same second as the last sync): refreshed, and counted in `updated` too.
+    pub same_second: usize,
+    /// Records that could not be applied and were skipped (the others were applied): decode
+    /// failures, unresolvable references, values the database refused, local rows newer than
+    /// CDMS. The caller records them in the quarantine.
+    pub rejected: Vec<Rejected>,
 }
 
 /// A lookup that points into records being applied in the same call and not yet stored (a
@@ -84,6 +92,9 @@ struct Fixup {
 
 struct Applier<'r> {
     remote: &'r CdmsRemote,
+    /// A record that cannot be applied fails the call (single-record reads and writes) instead
+    /// of being skipped and reported (lists, loads, polls).
+    strict: bool,
     /// Records being applied and not stored yet, by table.
     pending: HashSet<(&'static str, Uuid)>,
     fixups: Vec<Fixup>,
@@ -98,8 +109,9 @@ struct Applier<'r> {
 /// - each record is decoded already ([`crate::cdms::codec::decode`]; see [`apply_json`] for raw
 ///   pages); duplicates keep the newest;
 /// - the local rows with those CDMS ids are read in one statement; a record whose `ModifiedOn`
-///   equals the row's is left alone, one whose row is newer is left alone and reported in
-///   [`ApplyStats::local_newer`], the others are refreshed or created;
+///   equals the row's is left alone unless its mapped values differ (an edit within the same
+///   second: refreshed, [`ApplyStats::same_second`]); one whose row is newer is left alone and
+///   reported in [`ApplyStats::local_newer`]; the others are refreshed or created;
 /// - lookups (CDMS GUIDs) become local foreign keys through the target's CDMS id column (one
 ///   statement per target entity); a target missing locally is fetched from CDMS first (by id,
 ///   15 per request), recursively up to [`super::SyncConfig::reference_depth`] levels; cycles
@@ -110,6 +122,11 @@ struct Applier<'r> {
 ///   zero values there);
 /// - one `remote refresh` history version per row that changed, with the actor of `tx`'s handle.
 ///
+/// **One bad record never blocks the others**: a record that cannot be applied (a reference
+/// that cannot be resolved, a value the database refuses, a local row newer than CDMS) is
+/// skipped and reported in [`ApplyStats::rejected`]; every other record is applied. (On
+/// PostgreSQL a refused batch is retried row by row under savepoints.)
+///
 /// Nothing is committed: the caller owns `tx`. Used by every read of a [`CdmsRemote`], and meant
 /// for bulk loads and pollers (pages of 50, thousands of rows).
 pub async fn apply_records(
@@ -118,9 +135,30 @@ pub async fn apply_records(
     meta: &'static EntityMeta,
     records: Vec<RemoteRecord>,
 ) -> Result<ApplyStats> {
+    apply_with(remote, tx, meta, records, false).await
+}
+
+/// [`apply_records`] for one record whose failure is the caller's error (a `get`).
+pub(crate) async fn apply_strict(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    records: Vec<RemoteRecord>,
+) -> Result<ApplyStats> {
+    apply_with(remote, tx, meta, records, true).await
+}
+
+async fn apply_with(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    records: Vec<RemoteRecord>,
+    strict: bool,
+) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
     let mut applier = Applier {
         remote,
+        strict,
         pending: HashSet::new(),
         fixups: Vec::new(),
         versions: Vec::new(),
@@ -134,7 +172,8 @@ pub async fn apply_records(
 }
 
 /// [`apply_records`] for raw CDMS JSON records (a page of a list, or a GET body), decoded with
-/// the entity's codec first.
+/// the entity's codec first; records that cannot be decoded are skipped and reported in
+/// [`ApplyStats::rejected`] like the others.
 pub async fn apply_json(
     remote: &CdmsRemote,
     tx: &mut Tx,
@@ -142,7 +181,10 @@ pub async fn apply_json(
     records: &[J],
 ) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
-    apply_records(remote, tx, meta, decode_all(cdms, records)?).await
+    let (decoded, rejected) = decode_page(cdms, records);
+    let mut stats = apply_records(remote, tx, meta, decoded).await?;
+    stats.rejected.extend(rejected);
+    Ok(stats)
 }
 
 /// Maps the lookup fields of one row (holding CDMS ids, as [`put_record`] leaves them) to local
@@ -155,6 +197,7 @@ pub(crate) async fn resolve_row(
 ) -> Result<()> {
     let mut applier = Applier {
         remote,
+        strict: true,
         pending: HashSet::new(),
         fixups: Vec::new(),
         versions: Vec::new(),
@@ -203,7 +246,29 @@ fn id_in(cdms: &CdmsMeta, ids: impl IntoIterator<Item = Uuid>) -> ReadSpec {
     }
 }
 
+fn uuid_of(v: &Value) -> Option<Uuid> {
+    match v {
+        Value::Uuid(u) => Some(*u),
+        _ => None,
+    }
+}
+
+/// Runs one plain statement inside `tx` (savepoints).
+async fn plain(tx: &mut Tx, entity: &'static str, text: &str) -> Result<()> {
+    Conn::Tx(tx).execute_plain(text, entity, "savepoint").await
+}
+
 impl Applier<'_> {
+    /// A record that cannot be applied: the call's error when strict, otherwise skipped and
+    /// reported.
+    fn reject(&mut self, rejected: Rejected, error: Error) -> Result<()> {
+        if self.strict {
+            return Err(error);
+        }
+        self.stats.rejected.push(rejected);
+        Ok(())
+    }
+
     fn apply<'a>(
         &'a mut self,
         tx: &'a mut Tx,
@@ -230,6 +295,8 @@ impl Applier<'_> {
                 }
             }
             let mut todo: Vec<(Row, bool)> = Vec::new();
+            // Records whose `ModifiedOn` equals their row's: compared by value below.
+            let mut same: Vec<(Row, Row)> = Vec::new();
             for record in &records {
                 let current = by_id.remove(&record.id);
                 if let Some(row) = &current {
@@ -237,17 +304,24 @@ impl Applier<'_> {
                     keys.insert(record.id, pk);
                     match modified_of(meta, row) {
                         Some(local) if local == crate::store::truncate_micros(record.modified) => {
-                            self.stats.unchanged += 1;
+                            let mut fresh = row.clone();
+                            put_record(cdms, record, &mut fresh);
+                            same.push((row.clone(), fresh));
                             continue;
                         }
                         Some(local) if local > record.modified => {
-                            self.stats.local_newer.push(LocalNewer {
+                            let newer = LocalNewer {
                                 entity: meta.name,
                                 pk,
                                 cdms_id: record.id,
                                 local,
                                 cdms: record.modified,
-                            });
+                            };
+                            let error: Error = newer.error().into();
+                            self.stats.local_newer.push(newer);
+                            let rejected =
+                                Rejected::other(cdms.set, record.id, Some(pk), error.to_string());
+                            self.reject(rejected, error)?;
                             continue;
                         }
                         _ => {}
@@ -261,29 +335,21 @@ impl Applier<'_> {
                 }
                 todo.push((row, is_new));
             }
+            if !same.is_empty() {
+                let changed = same_second_changes(Conn::Tx(tx), cdms, same).await?;
+                self.stats.unchanged += changed.unchanged;
+                self.stats.same_second += changed.rows.len();
+                todo.extend(changed.rows.into_iter().map(|r| (r, false)));
+            }
             if todo.is_empty() {
                 return Ok(keys);
             }
             // Rows are written in id order, as they are locked: concurrent refreshes of
             // overlapping records wait for each other instead of deadlocking.
-            todo.sort_by_key(|(row, _)| match row.get(cdms.id_field) {
-                Some(Value::Uuid(u)) => *u,
-                _ => Uuid::nil(),
-            });
+            todo.sort_by_key(|(row, _)| row.get(cdms.id_field).and_then(uuid_of));
             let result = self.resolve(tx, cdms, &mut todo, depth).await;
             let result = match result {
-                Ok(()) => {
-                    let mut batch: Vec<Row> = todo.iter().map(|(r, _)| r.clone()).collect();
-                    rows::upsert(
-                        &mut *tx,
-                        meta,
-                        cdms.id_field,
-                        &refresh_fields(cdms),
-                        &mut batch,
-                    )
-                    .await
-                    .map(|_| batch)
-                }
+                Ok(()) => self.upsert(tx, cdms, &mut todo).await,
                 Err(e) => Err(e),
             };
             for (row, is_new) in &todo {
@@ -294,8 +360,8 @@ impl Applier<'_> {
                 }
             }
             let stored = result?;
-            for (row, (_, is_new)) in stored.into_iter().zip(&todo) {
-                if *is_new {
+            for (row, is_new) in stored {
+                if is_new {
                     self.stats.inserted += 1;
                 } else {
                     self.stats.updated += 1;
@@ -310,12 +376,76 @@ impl Applier<'_> {
         .boxed()
     }
 
-    /// Maps the lookup fields of `rows` (CDMS ids) to local keys, fetching missing targets.
-    async fn resolve(
+    /// Writes `todo` in one batched upsert. A batch the database refuses is retried row by row
+    /// (under savepoints on PostgreSQL, where a failed statement aborts the transaction), and
+    /// the refused rows are rejected. Returns the stored rows (primary keys filled).
+    async fn upsert(
         &mut self,
         tx: &mut Tx,
         cdms: &'static CdmsMeta,
         todo: &mut [(Row, bool)],
+    ) -> Result<Vec<(Row, bool)>> {
+        let meta = cdms.entity;
+        let fields = refresh_fields(cdms);
+        let mut batch: Vec<Row> = todo.iter().map(|(r, _)| r.clone()).collect();
+        if self.strict {
+            rows::upsert(&mut *tx, meta, cdms.id_field, &fields, &mut batch).await?;
+            return Ok(batch.into_iter().zip(todo.iter().map(|t| t.1)).collect());
+        }
+        let pg = tx.backend() == Backend::Postgres;
+        if pg {
+            plain(tx, meta.name, "SAVEPOINT cdms_apply_batch").await?;
+        }
+        match rows::upsert(&mut *tx, meta, cdms.id_field, &fields, &mut batch).await {
+            Ok(_) => {
+                if pg {
+                    plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_batch").await?;
+                }
+                return Ok(batch.into_iter().zip(todo.iter().map(|t| t.1)).collect());
+            }
+            Err(e) => {
+                tracing::debug!(entity = meta.name, error = %e, "a batch was refused; applying its rows one by one");
+                if pg {
+                    plain(tx, meta.name, "ROLLBACK TO SAVEPOINT cdms_apply_batch").await?;
+                    plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_batch").await?;
+                }
+            }
+        }
+        let mut stored = Vec::with_capacity(todo.len());
+        for (row, is_new) in todo.iter() {
+            let mut one = vec![row.clone()];
+            if pg {
+                plain(tx, meta.name, "SAVEPOINT cdms_apply_row").await?;
+            }
+            match rows::upsert(&mut *tx, meta, cdms.id_field, &fields, &mut one).await {
+                Ok(_) => {
+                    if pg {
+                        plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
+                    }
+                    stored.extend(one.into_iter().map(|r| (r, *is_new)));
+                }
+                Err(e) => {
+                    if pg {
+                        plain(tx, meta.name, "ROLLBACK TO SAVEPOINT cdms_apply_row").await?;
+                        plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
+                    }
+                    let id = id_of(cdms, row)?.unwrap_or_else(Uuid::nil);
+                    let pk = Some(pk_of(meta, row)).filter(|&p| p != 0);
+                    let reason = format!("the local database refused the row: {e}");
+                    self.reject(Rejected::other(cdms.set, id, pk, reason), e)?;
+                }
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Maps the lookup fields of `todo` (CDMS ids) to local keys, fetching missing targets.
+    /// Rows whose references cannot be resolved are rejected and removed from `todo`.
+    async fn resolve(
+        &mut self,
+        tx: &mut Tx,
+        cdms: &'static CdmsMeta,
+        todo: &mut Vec<(Row, bool)>,
         depth: usize,
     ) -> Result<()> {
         let meta = cdms.entity;
@@ -357,73 +487,57 @@ impl Applier<'_> {
                 .copied()
                 .filter(|u| !found.contains_key(u) && !self.pending.contains(&(target.table, *u)))
                 .collect();
+            // Why a missing target could not be stored, by its id.
+            let mut unresolved: HashMap<Uuid, String> = HashMap::new();
             if !missing.is_empty() {
-                let first_field = fields[0];
-                if depth >= self.remote.config().reference_depth_bound() {
-                    return Err(SyncError::UnresolvedReference {
-                        entity: meta.name,
-                        field: field_name(meta, first_field),
-                        target: target.name,
-                        id: missing[0],
-                        reason: format!(
-                            "it is missing locally and fetching it would go deeper than the reference \
-                             depth bound ({})",
-                            self.remote.config().reference_depth_bound()
-                        ),
+                let bound = self.remote.config().reference_depth_bound();
+                if depth >= bound {
+                    let reason = format!(
+                        "it is missing locally and fetching it would go deeper than the reference \
+                         depth bound ({bound})"
+                    );
+                    unresolved.extend(missing.iter().map(|&u| (u, reason.clone())));
+                } else {
+                    let (fetched, bad) =
+                        fetch_by_ids(self.remote.client(), target_cdms, &missing).await?;
+                    self.stats.requests += missing.len().div_ceil(super::refs::IDS_PER_REQUEST);
+                    self.stats.fetched_references += fetched.len();
+                    for b in bad {
+                        if let Some(id) = b.cdms_id {
+                            unresolved.insert(
+                                id,
+                                format!("the referenced record cannot be applied: {}", b.reason),
+                            );
+                        }
+                        self.stats.rejected.push(b);
                     }
-                    .into());
-                }
-                let fetched = fetch_by_ids(self.remote.client(), target_cdms, &missing).await?;
-                self.stats.requests += missing.len().div_ceil(super::refs::IDS_PER_REQUEST);
-                self.stats.fetched_references += fetched.len();
-                if let Some(absent) = missing
-                    .iter()
-                    .find(|u| !fetched.iter().any(|r| r.id == **u))
-                {
-                    let field = fields
-                        .iter()
-                        .copied()
-                        .find(|&f| {
-                            todo.iter()
-                                .any(|(row, _)| row.get(f) == Some(&Value::Uuid(*absent)))
-                        })
-                        .unwrap_or(first_field);
-                    return Err(SyncError::UnresolvedReference {
-                        entity: meta.name,
-                        field: field_name(meta, field),
-                        target: target.name,
-                        id: *absent,
-                        reason: "CDMS has no such record (a dangling lookup)".to_owned(),
+                    for u in &missing {
+                        if !fetched.iter().any(|r| r.id == *u) && !unresolved.contains_key(u) {
+                            unresolved
+                                .insert(*u, "CDMS has no such record (a dangling lookup)".into());
+                        }
                     }
-                    .into());
+                    let keys = self.apply(tx, target_cdms, fetched, depth + 1).await?;
+                    found.extend(keys);
                 }
-                let keys = self.apply(tx, target_cdms, fetched, depth + 1).await?;
-                found.extend(keys);
             }
-            for (row, _) in todo.iter_mut() {
-                let holder = id_of(cdms, row)?;
+            let mut kept = Vec::with_capacity(todo.len());
+            for (mut row, is_new) in std::mem::take(todo) {
+                let holder = id_of(cdms, &row)?;
+                let mut failure: Option<(usize, Uuid, String)> = None;
                 for &f in &fields {
                     let Some(Value::Uuid(target_id)) = row.get(f).cloned() else {
                         continue;
                     };
-                    match found.get(&target_id) {
-                        Some(&pk) => row[f] = Value::Int(pk),
-                        None => {
-                            // A cycle: the target is being applied and not stored yet.
-                            let nullable = meta.fields.get(f).is_some_and(|m| m.nullable);
-                            let Some(holder) = holder.filter(|_| nullable) else {
-                                return Err(SyncError::UnresolvedReference {
-                                    entity: meta.name,
-                                    field: field_name(meta, f),
-                                    target: target.name,
-                                    id: target_id,
-                                    reason:
-                                        "the records refer to each other through a non-optional \
-                                             reference, so neither can be stored first"
-                                            .to_owned(),
-                                }
-                                .into());
-                            };
+                    if let Some(&pk) = found.get(&target_id) {
+                        row[f] = Value::Int(pk);
+                        continue;
+                    }
+                    let pending = self.pending.contains(&(target.table, target_id));
+                    let nullable = meta.fields.get(f).is_some_and(|m| m.nullable);
+                    match (pending, holder.filter(|_| nullable)) {
+                        // A cycle: the target is being applied and not stored yet.
+                        (true, Some(holder)) => {
                             row[f] = Value::Null;
                             self.fixups.push(Fixup {
                                 meta,
@@ -433,9 +547,54 @@ impl Applier<'_> {
                                 target_id,
                             });
                         }
+                        (true, None) => {
+                            failure = Some((
+                                f,
+                                target_id,
+                                "the records refer to each other through a non-optional \
+                                 reference, so neither can be stored first"
+                                    .to_owned(),
+                            ));
+                            break;
+                        }
+                        (false, _) => {
+                            let reason = unresolved.get(&target_id).cloned().unwrap_or_else(|| {
+                                "the referenced record could not be stored".to_owned()
+                            });
+                            failure = Some((f, target_id, reason));
+                            break;
+                        }
+                    }
+                }
+                match failure {
+                    None => kept.push((row, is_new)),
+                    Some((f, target_id, reason)) => {
+                        if is_new {
+                            if let Some(id) = holder {
+                                self.pending.remove(&(meta.table, id));
+                            }
+                        }
+                        let error: Error = SyncError::UnresolvedReference {
+                            entity: meta.name,
+                            field: field_name(meta, f),
+                            target: target.name,
+                            id: target_id,
+                            reason,
+                        }
+                        .into();
+                        let rejected = Rejected {
+                            set: cdms.set,
+                            cdms_id: holder,
+                            pk: Some(pk_of(meta, &row)).filter(|&p| p != 0),
+                            property: cdms.by_field(f).map(|m| m.property.to_owned()),
+                            reason: error.to_string(),
+                            value: Some(target_id.hyphenated().to_string()),
+                        };
+                        self.reject(rejected, error)?;
                     }
                 }
             }
+            *todo = kept;
         }
         Ok(())
     }
@@ -460,14 +619,26 @@ impl Applier<'_> {
             )
             .await?;
             let (Some(target_pk), Some(holder_pk)) = (target_pk, holder_pk) else {
-                return Err(SyncError::UnresolvedReference {
+                let error: Error = SyncError::UnresolvedReference {
                     entity: fix.meta.name,
                     field: field_name(fix.meta, fix.field),
                     target: fix.target.name,
                     id: fix.target_id,
                     reason: "the referenced record was not stored".to_owned(),
                 }
-                .into());
+                .into();
+                let rejected = Rejected {
+                    set: holder_cdms.set,
+                    cdms_id: Some(fix.holder),
+                    pk: holder_pk,
+                    property: holder_cdms
+                        .by_field(fix.field)
+                        .map(|m| m.property.to_owned()),
+                    reason: format!("{error}; the lookup was left empty"),
+                    value: Some(fix.target_id.hyphenated().to_string()),
+                };
+                self.reject(rejected, error)?;
+                continue;
             };
             rows::update_many(
                 &mut *tx,
@@ -496,4 +667,78 @@ impl Applier<'_> {
         }
         Ok(())
     }
+}
+
+/// The outcome of comparing records with equal `ModifiedOn` to their rows.
+pub(super) struct SameSecond {
+    /// The rows whose record differs, with the record's values put in (lookups as CDMS ids).
+    pub(super) rows: Vec<Row>,
+    /// How many were equal.
+    pub(super) unchanged: usize,
+}
+
+/// Compares rows with the records of the same `ModifiedOn` (`(stored, stored with the record
+/// put in)` pairs). `ModifiedOn` has whole seconds, so an edit within the second of the last
+/// sync carries the same stamp: the values decide. Lookups are compared as CDMS ids (one
+/// statement per referenced entity that the rows point to).
+pub(super) async fn same_second_changes(
+    mut conn: Conn<'_>,
+    cdms: &'static CdmsMeta,
+    pairs: Vec<(Row, Row)>,
+) -> Result<SameSecond> {
+    let meta = cdms.entity;
+    let lookups: Vec<(usize, &'static EntityMeta)> = cdms
+        .fields
+        .iter()
+        .filter_map(|f| reference_target(meta, f.field).map(|t| (f.field, t)))
+        .collect();
+    // The CDMS ids of the referenced local rows, per target table.
+    let mut ids: HashMap<&'static str, HashMap<i64, Option<Uuid>>> = HashMap::new();
+    for &(field, target) in &lookups {
+        let pks: Vec<i64> = pairs
+            .iter()
+            .filter_map(|(stored, _)| match stored.get(field) {
+                Some(Value::Int(pk)) => Some(*pk),
+                _ => None,
+            })
+            .filter(|pk| !ids.get(target.table).is_some_and(|m| m.contains_key(pk)))
+            .collect();
+        if pks.is_empty() {
+            continue;
+        }
+        let found = super::refs::cdms_ids(conn.reborrow(), target, &pks).await?;
+        ids.entry(target.table).or_default().extend(found);
+    }
+    let mut out = SameSecond {
+        rows: Vec::new(),
+        unchanged: 0,
+    };
+    for (stored, fresh) in pairs {
+        let differs = cdms.fields.iter().any(|f| {
+            let i = f.field;
+            let (Some(old), Some(new)) = (stored.get(i), fresh.get(i)) else {
+                return false;
+            };
+            match lookups.iter().find(|(field, _)| *field == i) {
+                Some((_, target)) => {
+                    let old_id = match old {
+                        Value::Int(pk) => ids
+                            .get(target.table)
+                            .and_then(|m| m.get(pk))
+                            .copied()
+                            .flatten(),
+                        _ => None,
+                    };
+                    old_id != uuid_of(new)
+                }
+                None => old != new,
+            }
+        });
+        if differs {
+            out.rows.push(fresh);
+        } else {
+            out.unchanged += 1;
+        }
+    }
+    Ok(out)
 }

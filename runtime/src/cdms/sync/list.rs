@@ -23,8 +23,9 @@ use uuid::Uuid;
 use super::apply::apply_records;
 use super::error::SyncError;
 use super::fields::{cdms_of, reference_target};
+use super::quarantine::Rejected;
 use super::read::remove_deleted;
-use super::refs::{cdms_ids, decode_all, fetch_by_ids, IDS_PER_REQUEST};
+use super::refs::{cdms_ids, decode_page, fetch_by_ids, IDS_PER_REQUEST};
 use super::CdmsRemote;
 use crate::cdms::client::{CdmsClient, ListOptions};
 use crate::cdms::codec::{self, RemoteRecord};
@@ -146,18 +147,24 @@ async fn prepare(db: &Db, cdms: &'static CdmsMeta, expr: &Expr) -> Result<Prepar
     })
 }
 
-/// Every page of the list, decoded; the number of pages.
+/// Every page of the list, decoded: the records, the records that could not be decoded, and how
+/// many records CDMS returned in all.
 async fn fetch_pages(
     client: &CdmsClient,
     cdms: &'static CdmsMeta,
     opts: &ListOptions,
-) -> Result<Vec<RemoteRecord>> {
+) -> Result<(Vec<RemoteRecord>, Vec<Rejected>, usize)> {
     let mut pager = client.pager(cdms.set, opts)?;
     let mut out = Vec::new();
+    let mut rejected = Vec::new();
+    let mut total = 0;
     while let Some(page) = pager.next_page().await? {
-        out.extend(decode_all(cdms, &page)?);
+        total += page.len();
+        let (good, bad) = decode_page(cdms, &page);
+        out.extend(good);
+        rejected.extend(bad);
     }
-    Ok(out)
+    Ok((out, rejected, total))
 }
 
 /// The local rows (key, CDMS id) the read would consider: the window itself for a windowed read,
@@ -250,8 +257,9 @@ pub(crate) async fn refresh(
         Some(end) if windowed => end,
         _ => cap,
     };
-    let (records, candidates) = if matches_nothing || want == 0 {
-        (Vec::new(), Vec::new())
+    remote.quarantine_state().ensure(db).await?;
+    let (fetched, candidates) = if matches_nothing || want == 0 {
+        ((Vec::new(), Vec::new(), 0), Vec::new())
     } else {
         let opts = ListOptions {
             filter: translation.filter.clone(),
@@ -265,13 +273,18 @@ pub(crate) async fn refresh(
         );
         (records?, candidates?)
     };
-    let complete = matches_nothing || records.len() < want;
+    let (records, mut rejected, returned) = fetched;
+    let complete = matches_nothing || returned < want;
     let mut faithful = complete || windowed;
     if !windowed && candidates.len() > cap {
         faithful = false;
     }
     // Local rows CDMS did not return although it should have: look them up by id.
-    let seen: HashSet<Uuid> = records.iter().map(|r| r.id).collect();
+    let seen: HashSet<Uuid> = records
+        .iter()
+        .map(|r| r.id)
+        .chain(rejected.iter().filter_map(|r| r.cdms_id))
+        .collect();
     let mut vanished: Vec<(i64, Uuid)> = candidates
         .into_iter()
         .filter(|(_, id)| !seen.contains(id))
@@ -284,8 +297,14 @@ pub(crate) async fn refresh(
             faithful = false;
         }
         let ids: Vec<Uuid> = vanished.iter().map(|(_, id)| *id).collect();
-        again = fetch_by_ids(remote.client(), cdms, &ids).await?;
-        let back: HashSet<Uuid> = again.iter().map(|r| r.id).collect();
+        let (found, bad) = fetch_by_ids(remote.client(), cdms, &ids).await?;
+        again = found;
+        let back: HashSet<Uuid> = again
+            .iter()
+            .map(|r| r.id)
+            .chain(bad.iter().filter_map(|r| r.cdms_id))
+            .collect();
+        rejected.extend(bad);
         gone = vanished
             .into_iter()
             .filter(|(_, id)| !back.contains(id))
@@ -298,17 +317,18 @@ pub(crate) async fn refresh(
             "rechecked local rows missing from a complete CDMS list"
         );
     }
-    if !records.is_empty() || !again.is_empty() || !gone.is_empty() {
+    if !records.is_empty() || !again.is_empty() || !gone.is_empty() || !rejected.is_empty() {
         let mut tx = db.begin().await?;
         let mut all = records;
         all.extend(again);
         let stats = apply_records(remote, &mut tx, meta, all).await?;
-        if let Some(newer) = stats.local_newer.first() {
-            return Err(newer.error().into());
-        }
         for (pk, id) in &gone {
             remove_deleted(&mut tx, cdms, *pk, *id).await?;
         }
+        remote
+            .quarantine_state()
+            .after_apply(&mut tx, cdms.set, &stats, &rejected)
+            .await?;
         tx.commit().await?;
         for (_, id) in &gone {
             remote.forget(cdms, *id);

@@ -4,18 +4,20 @@
 use serde_json::Value as J;
 use uuid::Uuid;
 
-use super::apply::apply_records;
+use super::apply::{apply_strict, same_second_changes};
 use super::error::SyncError;
-use super::fields::{cdms_of, id_of, modified_of, pk_of};
+use super::fields::{cdms_of, id_of, modified_of, pk_of, put_record};
 use super::inflight::Fetched;
+use super::quarantine::{record_alone, Rejected};
 use super::{list, CdmsRemote};
 use crate::cdms::codec;
 use crate::cdms::meta::CdmsMeta;
+use crate::cdms::CdmsError;
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
 use crate::query::expr::{Cond, Expr, Lookup};
 use crate::store::history::{self, VersionKind};
-use crate::store::{rows, Db, ReadSpec};
+use crate::store::{rows, Conn, Db, ReadSpec};
 use crate::value::Value;
 
 /// A read that names one record.
@@ -101,6 +103,41 @@ async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) 
     settle(remote, db, cdms, local?, id, fetched).await
 }
 
+/// Decodes the answer to a GET of record `id`, checking that it is the record asked for.
+pub(super) fn decode_fetched(
+    cdms: &'static CdmsMeta,
+    id: Uuid,
+    json: &serde_json::Map<String, J>,
+) -> Result<codec::RemoteRecord> {
+    let record = codec::decode(cdms, &J::Object(json.clone())).map_err(|e| match e {
+        crate::cdms::CdmsError::Decode {
+            entity,
+            record: None,
+            property,
+            value,
+            reason,
+        } => crate::cdms::CdmsError::Decode {
+            entity,
+            record: Some(id),
+            property,
+            value,
+            reason,
+        },
+        other => other,
+    })?;
+    if record.id != id {
+        return Err(crate::cdms::CdmsError::Malformed {
+            what: format!(
+                "{}: asked for record {id}, CDMS answered with record {}; the answer was not used",
+                cdms.set, record.id
+            ),
+            excerpt: String::new(),
+        }
+        .into());
+    }
+    Ok(record)
+}
+
 /// Compares the local row with the CDMS record and refreshes, creates, reports or removes.
 async fn settle(
     remote: &CdmsRemote,
@@ -117,35 +154,80 @@ async fn settle(
             None => Ok(()),
         };
     };
-    let record = codec::decode(cdms, &J::Object((*json).clone()))?;
+    let quarantine = remote.quarantine_state();
+    let record = match decode_fetched(cdms, id, &json) {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(c) = cdms_error(&e).filter(|c| matches!(c, CdmsError::Decode { .. })) {
+                let mut rejected = Rejected::from_cdms(cdms.set, Some(id), c);
+                rejected.pk = local.as_ref().map(|r| pk_of(meta, r));
+                record_alone(quarantine, db, rejected).await;
+            }
+            return Err(e);
+        }
+    };
     if let Some(row) = &local {
         match modified_of(meta, row) {
             Some(t) if t == crate::store::truncate_micros(record.modified) => {
-                remote.confirm(cdms, id);
-                return Ok(());
+                // Whole-second stamps: an edit within the second of the last sync carries the
+                // same one, so the values decide (no extra request: the record is here).
+                let mut fresh = row.clone();
+                put_record(cdms, &record, &mut fresh);
+                let changed =
+                    same_second_changes(Conn::Db(db), cdms, vec![(row.clone(), fresh)]).await?;
+                if changed.rows.is_empty() {
+                    remote.confirm(cdms, id);
+                    return Ok(());
+                }
             }
             Some(t) if t > record.modified => {
-                return Err(SyncError::NotInSync {
+                let error: Error = SyncError::NotInSync {
                     entity: meta.name,
                     pk: pk_of(meta, row),
                     cdms_id: id,
                     local: t,
                     cdms: record.modified,
                 }
-                .into());
+                .into();
+                let rejected =
+                    Rejected::other(cdms.set, id, Some(pk_of(meta, row)), error.to_string());
+                record_alone(quarantine, db, rejected).await;
+                return Err(error);
             }
             _ => {}
         }
     }
+    quarantine.ensure(db).await?;
     let _serial = remote.locks().lock(cdms.set, id).await;
     let mut tx = db.begin().await?;
-    let stats = apply_records(remote, &mut tx, meta, vec![record]).await?;
-    if let Some(newer) = stats.local_newer.first() {
-        return Err(newer.error().into());
-    }
+    let applied = apply_strict(remote, &mut tx, meta, vec![record]).await;
+    let stats = match applied {
+        Ok(stats) => stats,
+        Err(e) => {
+            drop(tx);
+            let pk = local.as_ref().map(|r| pk_of(meta, r));
+            record_alone(
+                quarantine,
+                db,
+                Rejected::other(cdms.set, id, pk, e.to_string()),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    quarantine
+        .after_apply(&mut tx, cdms.set, &stats, &[])
+        .await?;
     tx.commit().await?;
     remote.confirm(cdms, id);
     Ok(())
+}
+
+fn cdms_error(e: &Error) -> Option<&CdmsError> {
+    match e {
+        Error::Cdms(boxed) => Some(boxed.as_ref()),
+        _ => None,
+    }
 }
 
 fn is_foreign_key_violation(e: &Error) -> bool {

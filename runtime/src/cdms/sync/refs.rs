@@ -8,10 +8,12 @@ use uuid::Uuid;
 
 use super::error::SyncError;
 use super::fields::{cdms_of, field_name, reference_target};
+use super::quarantine::Rejected;
 use crate::cdms::client::{CdmsClient, ListOptions};
 use crate::cdms::codec::{self, RemoteRecord};
 use crate::cdms::filter::translate;
 use crate::cdms::meta::CdmsMeta;
+use crate::cdms::CdmsError;
 use crate::entity::EntityMeta;
 use crate::error::{Error, Result};
 use crate::query::expr::{Cond, Expr, Lookup};
@@ -106,13 +108,16 @@ pub(crate) async fn to_remote(
 }
 
 /// The records of `cdms`'s set with the given ids, fetched with `$filter` or-chains of at most
-/// [`IDS_PER_REQUEST`] ids (one request each). Ids CDMS does not have are simply absent.
+/// [`IDS_PER_REQUEST`] ids (one request each). Ids CDMS does not have are simply absent; records
+/// that cannot be decoded come back as rejections. Records CDMS returns that were not asked for
+/// are an error: the answer does not fit the request.
 pub(crate) async fn fetch_by_ids(
     client: &CdmsClient,
     cdms: &'static CdmsMeta,
     ids: &[Uuid],
-) -> Result<Vec<RemoteRecord>> {
+) -> Result<(Vec<RemoteRecord>, Vec<Rejected>)> {
     let mut out = Vec::with_capacity(ids.len());
+    let mut rejected = Vec::new();
     let select = codec::select(cdms, None);
     for chunk in ids.chunks(IDS_PER_REQUEST) {
         let expr = Expr::Cond(Cond {
@@ -127,15 +132,48 @@ pub(crate) async fn fetch_by_ids(
             top: None,
         };
         let page = client.list(cdms.set, &opts).await?;
-        out.extend(decode_all(cdms, &page)?);
+        let (records, bad) = decode_page(cdms, &page);
+        let stray = records
+            .iter()
+            .map(|r| r.id)
+            .chain(bad.iter().filter_map(|b| b.cdms_id))
+            .find(|id| !chunk.contains(id));
+        if let Some(id) = stray {
+            return Err(CdmsError::Malformed {
+                what: format!(
+                    "{}: asked for records by id, CDMS answered with record {id}, which was not \
+                     asked for",
+                    cdms.set
+                ),
+                excerpt: String::new(),
+            }
+            .into());
+        }
+        out.extend(records);
+        rejected.extend(bad);
     }
-    Ok(out)
+    Ok((out, rejected))
 }
 
-/// Decodes a list of CDMS JSON records (a page) with the entity's codec.
-pub(crate) fn decode_all(cdms: &'static CdmsMeta, records: &[J]) -> Result<Vec<RemoteRecord>> {
-    records
-        .iter()
-        .map(|r| codec::decode(cdms, r).map_err(Error::from))
-        .collect()
+/// Decodes a list of CDMS JSON records (a page) with the entity's codec: the records that
+/// decode, and a rejection for each one that does not (one bad record never blocks the page).
+pub(crate) fn decode_page(
+    cdms: &'static CdmsMeta,
+    records: &[J],
+) -> (Vec<RemoteRecord>, Vec<Rejected>) {
+    let mut good = Vec::with_capacity(records.len());
+    let mut bad = Vec::new();
+    for r in records {
+        match codec::decode(cdms, r) {
+            Ok(record) => good.push(record),
+            Err(e) => {
+                let id = r
+                    .get(cdms.id_property)
+                    .and_then(J::as_str)
+                    .and_then(|s| Uuid::parse_str(s.trim()).ok());
+                bad.push(Rejected::from_cdms(cdms.set, id, &e));
+            }
+        }
+    }
+    (good, bad)
 }

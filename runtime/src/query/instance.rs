@@ -25,6 +25,7 @@ async fn save_in_tx<E: Entity>(obj: &mut E, tx: &mut Tx) -> Result<()> {
     } else {
         ops::update_in(tx, E::META, &mut row, VersionKind::LocalChange).await?;
     }
+    tx.db().snapshots().remember(E::META, [&row]);
     *obj = E::from_row(row)?;
     Ok(())
 }
@@ -41,9 +42,11 @@ pub trait EntityExt: Entity {
     /// `modified`/`created` stamped, fields filled by the remote).
     fn save<'a>(&'a mut self, db: &'a Db) -> impl Future<Output = Result<()>> + Send + 'a {
         async move {
-            let mut tx = db.begin().await?;
-            save_in_tx(self, &mut tx).await?;
-            tx.commit().await
+            let mut row = self.to_row();
+            ops::save(db, Self::META, &mut row).await?;
+            db.snapshots().remember(Self::META, [&row]);
+            *self = Self::from_row(row)?;
+            Ok(())
         }
     }
 
@@ -55,9 +58,9 @@ pub trait EntityExt: Entity {
     /// Deletes the object (history keeps its last state) and resets its primary key to 0.
     fn delete<'a>(&'a mut self, db: &'a Db) -> impl Future<Output = Result<()>> + Send + 'a {
         async move {
-            let mut tx = db.begin().await?;
-            self.delete_in(&mut tx).await?;
-            tx.commit().await
+            ops::delete(db, Self::META, self.pk()).await?;
+            self.set_pk(0);
+            Ok(())
         }
     }
 

@@ -253,11 +253,9 @@ impl<E: Entity> QuerySet<E> {
     }
 
     async fn fetch_spec(&self, spec: &ReadSpec) -> Result<Vec<E>> {
-        rows::select(&self.db, E::META, spec)
-            .await?
-            .into_iter()
-            .map(E::from_row)
-            .collect()
+        let found = rows::select(&self.db, E::META, spec).await?;
+        self.db.snapshots().remember(E::META, &found);
+        found.into_iter().map(E::from_row).collect()
     }
 
     /// Every matching object, in order.

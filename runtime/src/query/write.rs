@@ -52,9 +52,12 @@ impl<E: Entity> QuerySet<E> {
     }
 
     async fn create_row(&self, row: &mut Row) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        ops::insert_in(&mut tx, E::META, row, VersionKind::LocalChange, false).await?;
-        tx.commit().await
+        if let Some(slot) = row.get_mut(E::META.pk) {
+            *slot = Value::Int(0);
+        }
+        ops::save(&self.db, E::META, row).await?;
+        self.db.snapshots().remember(E::META, [&*row]);
+        Ok(())
     }
 
     /// Inserts `objs` in one transaction (all or nothing) and returns them as stored.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::history::{self, VersionKind};
-use super::remote::{ReadSpec, Remote};
+use super::remote::{ReadSpec, Remote, Stage};
 use super::{normalize, normalize_row, rows, Db, Tx};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
@@ -101,7 +101,8 @@ pub(crate) async fn insert_in(
     match mode(tx.db(), meta) {
         Mode::Local => stamp(meta, row, true, now_value()),
         Mode::Remote(r) => {
-            r.insert(tx, meta, row).await?;
+            r.insert(tx, meta, row, kind == VersionKind::Restore)
+                .await?;
             normalize_row(row);
         }
         Mode::Guarded(r) => r.local_write_guard(meta, None, Some(row))?,
@@ -132,22 +133,31 @@ pub(crate) async fn update_in(
         });
     }
     normalize_row(row);
+    let old = rows::get_for_update(&mut *tx, meta, pk)
+        .await?
+        .ok_or_else(|| not_found(meta, pk))?;
+    if kind == VersionKind::LocalChange {
+        // Only the fields the holder changed since reading the object (see `snapshots`).
+        if let Some(base) = tx.db().snapshots().base_of(meta, row) {
+            *row = super::snapshots::rebase(&base, row, &old);
+        }
+    }
+    if *row == old && kind == VersionKind::LocalChange {
+        // A save that changes nothing: no statement, no version (and no remote request).
+        return Ok(());
+    }
     match mode(tx.db(), meta) {
         Mode::Local => stamp(meta, row, false, now_value()),
         Mode::Remote(r) => {
-            let old = rows::get_for_update(tx, meta, pk)
-                .await?
-                .ok_or_else(|| not_found(meta, pk))?;
             r.update(tx, meta, &old, row).await?;
             row[meta.pk] = Value::Int(pk);
             normalize_row(row);
+            if *row == old {
+                // Nothing changed once CDMS's answer is in: no version.
+                return Ok(());
+            }
         }
-        Mode::Guarded(r) => {
-            let old = rows::get_for_update(tx, meta, pk)
-                .await?
-                .ok_or_else(|| not_found(meta, pk))?;
-            r.local_write_guard(meta, Some(&old), Some(row))?;
-        }
+        Mode::Guarded(r) => r.local_write_guard(meta, Some(&old), Some(row))?,
     }
     if !rows::update(tx, meta, row).await? {
         return Err(not_found(meta, pk));
@@ -177,6 +187,123 @@ pub(crate) async fn delete_in(tx: &mut Tx, meta: &'static EntityMeta, pk: i64) -
         .await?
         .ok_or_else(|| not_found(meta, pk))?;
     history::record(tx, meta, VersionKind::Delete, &old).await?;
+    Ok(old)
+}
+
+/// Saves `row` through `db` in a transaction of its own: an insert when its primary key is 0,
+/// otherwise an update of the fields the holder changed (see [`super::snapshots`]). Through a
+/// remote, the remote's part runs first, with no transaction open ([`Remote::stage`]): no
+/// database lock is held while the remote answers, and a remote failure leaves the local store
+/// untouched.
+pub(crate) async fn save(db: &Db, meta: &'static EntityMeta, row: &mut Row) -> Result<()> {
+    let Mode::Remote(r) = mode(db, meta) else {
+        let mut tx = db.begin().await?;
+        if pk_of(meta, row) == 0 {
+            insert_in(&mut tx, meta, row, VersionKind::LocalChange, false).await?;
+        } else {
+            update_in(&mut tx, meta, row, VersionKind::LocalChange).await?;
+        }
+        return tx.commit().await;
+    };
+    check_len(meta, row)?;
+    normalize_row(row);
+    let pk = pk_of(meta, row);
+    if pk == 0 {
+        let staged = r
+            .stage(
+                db,
+                meta,
+                Stage::Insert {
+                    row,
+                    restore: false,
+                },
+            )
+            .await?;
+        let mut tx = db.begin().await?;
+        match staged {
+            Some(s) => r.finish(&mut tx, meta, None, row, s).await?,
+            None => r.insert(&mut tx, meta, row, false).await?,
+        }
+        normalize_row(row);
+        rows::insert(&mut tx, meta, row).await?;
+        history::record(&mut tx, meta, VersionKind::LocalChange, row).await?;
+        return tx.commit().await;
+    }
+    let current = rows::get(db, meta, pk)
+        .await?
+        .ok_or_else(|| not_found(meta, pk))?;
+    let wanted = match db.snapshots().base_of(meta, row) {
+        Some(base) => super::snapshots::rebase(&base, row, &current),
+        None => row.clone(),
+    };
+    if wanted == current {
+        // A save that changes nothing: no request, no statement, no version.
+        *row = current;
+        return Ok(());
+    }
+    let staged = r
+        .stage(
+            db,
+            meta,
+            Stage::Update {
+                old: &current,
+                new: &wanted,
+            },
+        )
+        .await?;
+    let mut tx = db.begin().await?;
+    let old = rows::get_for_update(&mut tx, meta, pk)
+        .await?
+        .ok_or_else(|| not_found(meta, pk))?;
+    // The holder's changes on top of what is stored now.
+    let mut new = super::snapshots::rebase(&current, &wanted, &old);
+    match staged {
+        Some(s) => r.finish(&mut tx, meta, Some(&old), &mut new, s).await?,
+        None => r.update(&mut tx, meta, &old, &mut new).await?,
+    }
+    new[meta.pk] = Value::Int(pk);
+    normalize_row(&mut new);
+    if new != old {
+        if !rows::update(&mut tx, meta, &mut new).await? {
+            return Err(not_found(meta, pk));
+        }
+        history::record(&mut tx, meta, VersionKind::LocalChange, &new).await?;
+    }
+    tx.commit().await?;
+    *row = new;
+    Ok(())
+}
+
+/// Deletes the row with primary key `pk` through `db` in a transaction of its own; through a
+/// remote, the remote's part runs first, with no transaction open. Returns the row as it was.
+pub(crate) async fn delete(db: &Db, meta: &'static EntityMeta, pk: i64) -> Result<Row> {
+    let Mode::Remote(r) = mode(db, meta) else {
+        let mut tx = db.begin().await?;
+        let old = delete_in(&mut tx, meta, pk).await?;
+        tx.commit().await?;
+        return Ok(old);
+    };
+    let current = rows::get(db, meta, pk)
+        .await?
+        .ok_or_else(|| not_found(meta, pk))?;
+    let staged = r.stage(db, meta, Stage::Delete { row: &current }).await?;
+    let mut tx = db.begin().await?;
+    let locked = rows::get_for_update(&mut tx, meta, pk)
+        .await?
+        .ok_or_else(|| not_found(meta, pk))?;
+    match staged {
+        Some(s) => {
+            let mut unchanged = locked.clone();
+            r.finish(&mut tx, meta, Some(&locked), &mut unchanged, s)
+                .await?
+        }
+        None => r.delete(&mut tx, meta, &locked).await?,
+    }
+    let old = rows::delete(&mut tx, meta, pk)
+        .await?
+        .ok_or_else(|| not_found(meta, pk))?;
+    history::record(&mut tx, meta, VersionKind::Delete, &old).await?;
+    tx.commit().await?;
     Ok(old)
 }
 

@@ -99,8 +99,77 @@ impl ReadSpec {
     }
 }
 
+/// A single-object write whose remote part runs before the local transaction starts
+/// ([`Remote::stage`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Stage<'a> {
+    /// `row` is about to be inserted (`restore`: a deleted object restored under its old key).
+    Insert {
+        /// The row.
+        row: &'a Row,
+        /// Whether a deleted object is being restored.
+        restore: bool,
+    },
+    /// The stored row `old` is about to become `new`.
+    Update {
+        /// The row as stored (read without a lock).
+        old: &'a Row,
+        /// The row to write.
+        new: &'a Row,
+    },
+    /// The stored row is about to be deleted.
+    Delete {
+        /// The row as stored.
+        row: &'a Row,
+    },
+}
+
+/// What [`Remote::stage`] did, for [`Remote::finish`] to apply inside the transaction.
+pub struct Staged(pub Box<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for Staged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Staged(..)")
+    }
+}
+
 /// A remote system taking part in local reads and writes (see the module docs).
+///
+/// Single-object writes (`save`, `create`, `delete` on a handle) first call [`Remote::stage`]
+/// with no transaction open, so no database lock is held while the remote answers; when it
+/// returns `Some`, the store then opens its transaction, locks the row and calls
+/// [`Remote::finish`] instead of the in-transaction hook. Writes inside a caller's transaction
+/// (`save_in`, bulk and queryset writes, revert and restore) call the hooks.
 pub trait Remote: Send + Sync + 'static {
+    /// The remote part of a single-object write, before the local transaction (see the trait
+    /// docs). An error leaves the local store untouched. The default does nothing and returns
+    /// `None` (the in-transaction hook does the work).
+    fn stage<'a>(
+        &'a self,
+        db: &'a Db,
+        meta: &'static EntityMeta,
+        write: Stage<'a>,
+    ) -> BoxFuture<'a, Result<Option<Staged>>> {
+        let _ = (db, meta, write);
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Applies a staged write inside the local transaction: `old` is the stored row, locked
+    /// (none for an insert), `row` the row about to be written (may be changed, like the hooks
+    /// do). Dropping `staged` releases what the stage held.
+    fn finish<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        old: Option<&'a Row>,
+        row: &'a mut Row,
+        staged: Staged,
+    ) -> BoxFuture<'a, Result<()>> {
+        let _ = (tx, meta, old, row, staged);
+        Box::pin(async { Ok(()) })
+    }
+
     /// Called before a read terminal on `meta` runs locally; may refresh local rows.
     /// `db` is a skip-mode clone of the reading handle.
     fn before_read<'a>(
@@ -111,13 +180,15 @@ pub trait Remote: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<()>>;
 
     /// Called inside the local transaction before `row` is inserted (its primary key is 0, or
-    /// the old key when a deleted object is restored). May fill fields; an error aborts the
-    /// insert.
+    /// the old key when a deleted object is restored: then `restore` is true, and a remote
+    /// record that still exists under the row's remote key may be taken as it is). May fill
+    /// fields; an error aborts the insert.
     fn insert<'a>(
         &'a self,
         tx: &'a mut Tx,
         meta: &'static EntityMeta,
         row: &'a mut Row,
+        restore: bool,
     ) -> BoxFuture<'a, Result<()>>;
 
     /// Called inside the local transaction before the row `old` (as stored, locked) is replaced

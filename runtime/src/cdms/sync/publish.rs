@@ -31,7 +31,7 @@ impl CdmsRemote {
                 message: format!("object {pk} is already published (CDMS id {id})"),
             });
         }
-        write::insert(self, &mut tx, meta, &mut row).await?;
+        write::insert(self, &mut tx, meta, &mut row, false).await?;
         rows::update(&mut tx, meta, &mut row).await?;
         history::record(&mut tx, meta, VersionKind::LocalChange, &row).await?;
         tx.commit().await?;

@@ -9,12 +9,14 @@ use super::config::SyncConfig;
 use super::fields::{cdms_of, id_of};
 use super::inflight::{Freshness, RecordLocks, SharedGets};
 use super::outcome::{OutcomeLog, WriteOutcome};
+use super::quarantine::{QuarantineState, Quarantined};
 use super::{guard, read, write};
 use crate::cdms::client::CdmsClient;
 use crate::cdms::meta::CdmsMeta;
 use crate::entity::{EntityMeta, Row};
 use crate::error::Result;
-use crate::store::{Db, ReadSpec, Remote, Tx};
+use crate::store::remote::{Stage, Staged};
+use crate::store::{Conn, Db, ReadSpec, Remote, Tx};
 
 /// Keeps the local store in sync with CDMS: install it on a [`Db`] handle
 /// ([`CdmsRemote::attach`]) and the query API reads through and writes through CDMS for every
@@ -32,6 +34,7 @@ struct Inner {
     locks: RecordLocks,
     fresh: Freshness,
     outcomes: OutcomeLog,
+    quarantine: QuarantineState,
 }
 
 impl std::fmt::Debug for CdmsRemote {
@@ -54,6 +57,7 @@ impl CdmsRemote {
                 locks: RecordLocks::default(),
                 fresh: Freshness::default(),
                 outcomes: OutcomeLog::default(),
+                quarantine: QuarantineState::default(),
             }),
         }
     }
@@ -78,6 +82,22 @@ impl CdmsRemote {
     /// oldest first; at most [`SyncConfig::outcome_log`] entries.
     pub fn recent_outcomes(&self) -> Vec<WriteOutcome> {
         self.inner.outcomes.snapshot()
+    }
+
+    /// The records that could not be applied locally (see the quarantine in the
+    /// [module docs](super)), by entity set and CDMS id. A later read, poll or load that applies
+    /// a record clears its entry.
+    pub async fn quarantine(&self, db: &Db) -> Result<Vec<Quarantined>> {
+        self.inner.quarantine.list(db, None).await
+    }
+
+    /// The quarantined records of one entity set (`AccountSet`).
+    pub async fn quarantine_of(&self, db: &Db, set: &str) -> Result<Vec<Quarantined>> {
+        self.inner.quarantine.list(db, Some(set)).await
+    }
+
+    pub(crate) fn quarantine_state(&self) -> &QuarantineState {
+        &self.inner.quarantine
     }
 
     pub(crate) fn gets(&self) -> &SharedGets {
@@ -116,6 +136,51 @@ impl CdmsRemote {
 }
 
 impl Remote for CdmsRemote {
+    fn stage<'a>(
+        &'a self,
+        db: &'a Db,
+        meta: &'static EntityMeta,
+        write: Stage<'a>,
+    ) -> BoxFuture<'a, Result<Option<Staged>>> {
+        async move {
+            let conn = Conn::Db(db);
+            let staged = match write {
+                Stage::Insert { row, restore } => {
+                    write::stage_insert(self, conn, meta, row, restore).await?
+                }
+                Stage::Update { old, new } => {
+                    write::stage_update(self, conn, meta, old, new, true).await?
+                }
+                Stage::Delete { row } => {
+                    write::delete(self, meta, row).await?;
+                    write::Staged::Deleted
+                }
+            };
+            Ok(Some(Staged(Box::new(staged))))
+        }
+        .boxed()
+    }
+
+    fn finish<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        meta: &'static EntityMeta,
+        old: Option<&'a Row>,
+        row: &'a mut Row,
+        staged: Staged,
+    ) -> BoxFuture<'a, Result<()>> {
+        async move {
+            let Ok(staged) = staged.0.downcast::<write::Staged>() else {
+                return Err(crate::Error::Refused {
+                    entity: meta.name,
+                    message: "a staged write of another remote".to_owned(),
+                });
+            };
+            write::finish(self, tx, meta, old, row, *staged).await
+        }
+        .boxed()
+    }
+
     fn before_read<'a>(
         &'a self,
         db: &'a Db,
@@ -130,8 +195,9 @@ impl Remote for CdmsRemote {
         tx: &'a mut Tx,
         meta: &'static EntityMeta,
         row: &'a mut Row,
+        restore: bool,
     ) -> BoxFuture<'a, Result<()>> {
-        write::insert(self, tx, meta, row).boxed()
+        write::insert(self, tx, meta, row, restore).boxed()
     }
 
     fn update<'a>(
@@ -150,7 +216,8 @@ impl Remote for CdmsRemote {
         meta: &'static EntityMeta,
         row: &'a Row,
     ) -> BoxFuture<'a, Result<()>> {
-        write::delete(self, tx, meta, row).boxed()
+        let _ = tx;
+        write::delete(self, meta, row).boxed()
     }
 
     fn local_write_guard(

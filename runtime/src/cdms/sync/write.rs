@@ -19,7 +19,7 @@ use crate::cdms::CdmsError;
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
 use crate::store::history::{self, VersionKind};
-use crate::store::{Conn, Tx};
+use crate::store::{rows, Conn, Tx};
 use crate::value::Value;
 
 fn refused(meta: &EntityMeta, message: String) -> Error {
@@ -38,7 +38,7 @@ async fn current(
     during: &str,
 ) -> Result<RemoteRecord> {
     match fetch(remote.client(), cdms.set, id).await? {
-        Some(json) => Ok(codec::decode(cdms, &J::Object((*json).clone()))?),
+        Some(json) => super::read::decode_fetched(cdms, id, &json),
         None => Err(SyncError::RemoteDeleted {
             entity: cdms.entity.name,
             pk,
@@ -63,7 +63,7 @@ async fn take_record(
 
 /// `fields` of `row` as CDMS property values (lookups as the targets' CDMS ids).
 async fn body(
-    tx: &mut Tx,
+    conn: Conn<'_>,
     cdms: &'static CdmsMeta,
     row: &Row,
     fields: &[usize],
@@ -73,43 +73,88 @@ async fn body(
         .iter()
         .map(|&i| (i, row.get(i).cloned().unwrap_or(Value::Null)))
         .collect();
-    to_remote(Conn::Tx(tx), cdms, &mut values).await?;
+    to_remote(conn, cdms, &mut values).await?;
     Ok(codec::encode(cdms, &values, mode)?)
 }
 
+/// The CDMS side of a write, done before (or at the start of) the local transaction; applied
+/// locally by [`finish`].
+pub(crate) enum Staged {
+    /// A record was created: the record as CDMS stored it.
+    Created(RemoteRecord),
+    /// A record was updated.
+    Updated(Box<StagedUpdate>),
+    /// Nothing to tell CDMS (only local-only fields changed, or a local-only row).
+    Local,
+    /// The record was deleted in CDMS (or was already gone).
+    Deleted,
+}
+
+/// The CDMS side of an update.
+pub(crate) struct StagedUpdate {
+    /// CDMS's record before our write.
+    before: RemoteRecord,
+    /// CDMS's record after it (`None`: CDMS already held every value we write).
+    after: Option<RemoteRecord>,
+    /// The mapped fields the writer changed.
+    ours: Vec<usize>,
+    /// Writers to one record serialize on this lock until the local commit.
+    _serial: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
 /// Creates `row` in CDMS (one POST with a client-generated id, or the id the row carries, e.g. a
-/// restored object's) and fills it from the created record: id, `ModifiedOn`, `CreatedOn`, and
-/// the values as CDMS stored them.
+/// restored object's). `restore` takes a record that still exists under that id as it is.
+pub(crate) async fn stage_insert(
+    remote: &CdmsRemote,
+    conn: Conn<'_>,
+    meta: &'static EntityMeta,
+    row: &Row,
+    restore: bool,
+) -> Result<Staged> {
+    let cdms = cdms_of(meta)?;
+    let id = id_of(cdms, row)?.unwrap_or_else(Uuid::new_v4);
+    let fields: Vec<usize> = data_fields(cdms).collect();
+    let body = body(conn, cdms, row, &fields, WriteMode::Create).await?;
+    let client = remote.client();
+    let created = if restore {
+        client
+            .create_or_adopt(cdms.set, cdms.id_property, id, &body)
+            .await?
+    } else {
+        client
+            .create_with_id(cdms.set, cdms.id_property, id, &body)
+            .await?
+    };
+    let record = codec::decode(cdms, &J::Object(created))?;
+    if record.id != id {
+        return Err(CdmsError::Malformed {
+            what: format!(
+                "{}: created record {id}, CDMS answered with record {}",
+                cdms.set, record.id
+            ),
+            excerpt: String::new(),
+        }
+        .into());
+    }
+    Ok(Staged::Created(record))
+}
+
+/// Creates `row` in CDMS and fills it from the created record: id, `ModifiedOn`, `CreatedOn`, and
+/// the values as CDMS stored them (inside the caller's transaction).
 pub(crate) async fn insert(
     remote: &CdmsRemote,
     tx: &mut Tx,
     meta: &'static EntityMeta,
     row: &mut Row,
+    restore: bool,
 ) -> Result<()> {
-    let cdms = cdms_of(meta)?;
-    let id = id_of(cdms, row)?.unwrap_or_else(Uuid::new_v4);
-    let fields: Vec<usize> = data_fields(cdms).collect();
-    let body = body(tx, cdms, row, &fields, WriteMode::Create).await?;
-    let created = remote
-        .client()
-        .create_with_id(cdms.set, cdms.id_property, id, &body)
-        .await?;
-    let record = codec::decode(cdms, &J::Object(created))?;
-    take_record(remote, tx, cdms, &record, row).await?;
-    // Confirmed in sync only by a read after the commit: this transaction may still roll back.
-    remote.forget(cdms, record.id);
-    Ok(())
+    let staged = stage_insert(remote, Conn::Tx(tx), meta, row, restore).await?;
+    finish(remote, tx, meta, None, row, staged).await
 }
 
-/// Updates the CDMS record of `old` with the mapped fields `new` changes (see the module docs of
-/// [`super`] for the conflict rules); fills `new` from CDMS's record after the write.
-pub(crate) async fn update(
-    remote: &CdmsRemote,
-    tx: &mut Tx,
-    meta: &'static EntityMeta,
-    old: &Row,
-    new: &mut Row,
-) -> Result<()> {
+/// The checks of an update that need no request: `Ok(None)` when the write is local only
+/// (nothing to tell CDMS), otherwise the record's CDMS id.
+fn update_target(meta: &'static EntityMeta, old: &Row, new: &mut Row) -> Result<Option<Uuid>> {
     let cdms = cdms_of(meta)?;
     let pk = pk_of(meta, old);
     let (old_id, new_id) = (id_of(cdms, old)?, id_of(cdms, new)?);
@@ -121,7 +166,7 @@ pub(crate) async fn update(
         if let Some(slot) = meta.modified.and_then(|i| new.get_mut(i)) {
             *slot = Value::DateTime(crate::store::now());
         }
-        return Ok(());
+        return Ok(None);
     };
     if new_id != Some(id) {
         return Err(refused(
@@ -135,11 +180,38 @@ pub(crate) async fn update(
             *slot = v.clone();
         }
     }
-    let ours = changed_fields(cdms, old, new);
-    if ours.is_empty() {
+    if changed_fields(cdms, old, new).is_empty() {
         // Only local-only fields changed: nothing to tell CDMS.
-        return Ok(());
+        return Ok(None);
     }
+    Ok(Some(id))
+}
+
+/// The CDMS side of an update of `old` (the stored row) to `new`: GET the record (conflict
+/// check), one MERGE of the changed mapped properties that CDMS does not already hold, one GET
+/// for the new `ModifiedOn`. Holds the record's in-process lock from the first GET until the
+/// returned [`Staged`] is dropped (after the local commit), so writers to one record serialize
+/// without holding a database lock while CDMS answers.
+pub(crate) async fn stage_update(
+    remote: &CdmsRemote,
+    mut conn: Conn<'_>,
+    meta: &'static EntityMeta,
+    old: &Row,
+    new: &Row,
+    serialize: bool,
+) -> Result<Staged> {
+    let cdms = cdms_of(meta)?;
+    let mut new = new.clone();
+    let Some(id) = update_target(meta, old, &mut new)? else {
+        return Ok(Staged::Local);
+    };
+    let pk = pk_of(meta, old);
+    let serial = if serialize {
+        Some(remote.locks().lock(cdms.set, id).await)
+    } else {
+        None
+    };
+    let ours = changed_fields(cdms, old, &new);
     let record = current(remote, cdms, pk, id, "the update").await?;
     let synced_at = modified_of(meta, old);
     if let Some(local) = synced_at.filter(|t| *t > record.modified) {
@@ -152,8 +224,153 @@ pub(crate) async fn update(
         }
         .into());
     }
+    // What CDMS holds now, in local terms (lookups mapped read-only; a target not stored
+    // locally compares as different, so its field is written).
     let mut theirs = old.clone();
-    take_record(remote, tx, cdms, &record, &mut theirs).await?;
+    put_record(cdms, &record, &mut theirs);
+    map_lookups_read_only(conn.reborrow(), cdms, &mut theirs).await?;
+    let to_send: Vec<usize> = ours
+        .iter()
+        .copied()
+        .filter(|&f| new.get(f) != theirs.get(f))
+        .collect();
+    let after = if to_send.is_empty() {
+        None
+    } else {
+        let body = body(conn, cdms, &new, &to_send, WriteMode::Merge).await?;
+        remote.client().update(cdms.set, id, &body).await?;
+        Some(
+            current(
+                remote,
+                cdms,
+                pk,
+                id,
+                "reading the record back after the update",
+            )
+            .await?,
+        )
+    };
+    Ok(Staged::Updated(Box::new(StagedUpdate {
+        before: record,
+        after,
+        ours,
+        _serial: serial,
+    })))
+}
+
+/// Maps the lookup fields of `row` holding CDMS ids to the local keys of rows that exist,
+/// without writing anything.
+async fn map_lookups_read_only(
+    mut conn: Conn<'_>,
+    cdms: &'static CdmsMeta,
+    row: &mut Row,
+) -> Result<()> {
+    let meta = cdms.entity;
+    for f in cdms.fields {
+        let Some(target) = super::fields::reference_target(meta, f.field) else {
+            continue;
+        };
+        let Some(Value::Uuid(u)) = row.get(f.field).cloned() else {
+            continue;
+        };
+        let target_cdms = cdms_of(target)?;
+        if let Some(pk) = rows::find_pk(
+            conn.reborrow(),
+            target,
+            target_cdms.id_field,
+            &Value::Uuid(u),
+        )
+        .await?
+        {
+            row[f.field] = Value::Int(pk);
+        }
+    }
+    Ok(())
+}
+
+/// Updates the CDMS record of `old` with the mapped fields `new` changes (see the module docs of
+/// [`super`] for the conflict rules); fills `new` from CDMS's record after the write (inside the
+/// caller's transaction).
+pub(crate) async fn update(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    old: &Row,
+    new: &mut Row,
+) -> Result<()> {
+    let staged = stage_update(remote, Conn::Tx(tx), meta, old, new, false).await?;
+    finish(remote, tx, meta, Some(old), new, staged).await
+}
+
+/// Applies a staged write inside the local transaction: fills `row` (the row about to be
+/// written; for an update, the writer's changes on top of `old`, the stored row, locked) from
+/// CDMS's answer, records CDMS's version before ours when it moved, and reports merges and
+/// overwrites.
+pub(crate) async fn finish(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    old: Option<&Row>,
+    row: &mut Row,
+    staged: Staged,
+) -> Result<()> {
+    let cdms = cdms_of(meta)?;
+    match staged {
+        Staged::Local | Staged::Deleted => {
+            if let (Some(old), Staged::Local) = (old, &staged) {
+                update_target(meta, old, row)?;
+            }
+            Ok(())
+        }
+        Staged::Created(record) => {
+            take_record(remote, tx, cdms, &record, row).await?;
+            // Confirmed in sync only by a read after the commit: this transaction may still
+            // roll back.
+            remote.forget(cdms, record.id);
+            Ok(())
+        }
+        Staged::Updated(up) => {
+            let old = old.ok_or_else(|| refused(meta, "an update needs the stored row".into()))?;
+            finish_update(remote, tx, cdms, old, row, *up).await
+        }
+    }
+}
+
+async fn finish_update(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    cdms: &'static CdmsMeta,
+    old: &Row,
+    new: &mut Row,
+    up: StagedUpdate,
+) -> Result<()> {
+    let meta = cdms.entity;
+    let pk = pk_of(meta, old);
+    let id = up.before.id;
+    let synced_at = modified_of(meta, old);
+    let newest = up.after.as_ref().unwrap_or(&up.before);
+    if synced_at.is_some_and(|t| t > newest.modified) {
+        // A refresh stored a newer CDMS version meanwhile (it holds our write too): keep its
+        // mapped fields, and only the writer's local-only changes.
+        let mut result = old.clone();
+        for (i, slot) in result.iter_mut().enumerate() {
+            if cdms.by_field(i).is_none() {
+                if let Some(v) = new.get(i) {
+                    *slot = v.clone();
+                }
+            }
+        }
+        *new = result;
+        remote.forget(cdms, id);
+        return Ok(());
+    }
+    for i in [meta.modified, meta.created].into_iter().flatten() {
+        if let (Some(slot), Some(v)) = (new.get_mut(i), old.get(i)) {
+            *slot = v.clone();
+        }
+    }
+    let mut theirs = old.clone();
+    take_record(remote, tx, cdms, &up.before, &mut theirs).await?;
     let changed_remotely = changed_fields(cdms, old, &theirs);
     let cdms_moved = !changed_remotely.is_empty() || modified_of(meta, &theirs) != synced_at;
     if cdms_moved {
@@ -164,7 +381,7 @@ pub(crate) async fn update(
     let mut overwritten = Vec::new();
     let mut result = new.clone();
     for &f in &changed_remotely {
-        if ours.contains(&f) {
+        if up.ours.contains(&f) {
             if new.get(f) != theirs.get(f) {
                 overwritten.push(field_name(meta, f));
             }
@@ -173,28 +390,14 @@ pub(crate) async fn update(
             merged.push(field_name(meta, f));
         }
     }
-    let to_send: Vec<usize> = ours
-        .iter()
-        .copied()
-        .filter(|&f| new.get(f) != theirs.get(f))
-        .collect();
-    if to_send.is_empty() {
-        // CDMS already holds every value we are writing.
-        for f in cdms.fields.iter().map(|f| f.field) {
-            result[f] = theirs[f].clone();
+    match &up.after {
+        None => {
+            // CDMS already holds every value we are writing.
+            for f in cdms.fields.iter().map(|f| f.field) {
+                result[f] = theirs[f].clone();
+            }
         }
-    } else {
-        let body = body(tx, cdms, new, &to_send, WriteMode::Merge).await?;
-        remote.client().update(cdms.set, id, &body).await?;
-        let after = current(
-            remote,
-            cdms,
-            pk,
-            id,
-            "reading the record back after the update",
-        )
-        .await?;
-        take_record(remote, tx, cdms, &after, &mut result).await?;
+        Some(after) => take_record(remote, tx, cdms, after, &mut result).await?,
     }
     if cdms_moved && !(merged.is_empty() && overwritten.is_empty()) {
         remote.report(WriteOutcome {
@@ -203,7 +406,7 @@ pub(crate) async fn update(
             cdms_id: id,
             merged,
             overwritten,
-            cdms_modified: record.modified,
+            cdms_modified: up.before.modified,
             actor: tx.db().actor().map(str::to_owned),
         });
     }
@@ -216,7 +419,6 @@ pub(crate) async fn update(
 /// error: the local row is deleted all the same. A local-only row needs no request.
 pub(crate) async fn delete(
     remote: &CdmsRemote,
-    _tx: &mut Tx,
     meta: &'static EntityMeta,
     row: &Row,
 ) -> Result<()> {

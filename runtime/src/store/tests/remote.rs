@@ -160,6 +160,7 @@ impl Remote for Fake {
         _tx: &'a mut Tx,
         _meta: &'static EntityMeta,
         row: &'a mut Row,
+        _restore: bool,
     ) -> BoxFuture<'a, Result<()>> {
         async move {
             self.fails("insert")?;

@@ -414,3 +414,61 @@ async fn continuous_polling_follows_changes_until_stopped() {
         "Edited 3 times"
     );
 }
+
+#[tokio::test]
+async fn a_bad_record_is_quarantined_by_poll_and_cleared_when_fixed() {
+    for local in backends().await {
+        let env = loaded(local, 20).await;
+        let label = env.local.label;
+        let clock = env.clock.clone();
+        clock.advance(Duration::from_secs(5));
+        // One edit CDMS accepts but the local store cannot apply (a dangling lookup), one good.
+        let bad = organisation_id(3);
+        let ghost = Uuid::new_v4();
+        env.emulator()
+            .update(
+                "AccountSet",
+                bad,
+                json!({"optevia_Country": {"Id": ghost.to_string(), "LogicalName": "optevia_country"}}),
+            )
+            .unwrap();
+        env.emulator()
+            .update(
+                "AccountSet",
+                organisation_id(4),
+                json!({"Name": "Renamed Ltd"}),
+            )
+            .unwrap();
+        let report = poller(&env, PollOptions::default())
+            .once(&metas())
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] the poll finishes: {e}"));
+        let orgs = entity(&report, "Organisation");
+        assert_eq!(orgs.quarantined, 1, "[{label}] {orgs:?}");
+        assert_eq!(orgs.updated, 1, "[{label}] the good edit is applied");
+        let q = env.remote.quarantine(env.db()).await.unwrap();
+        assert_eq!(q.len(), 1, "[{label}] {q:?}");
+        assert_eq!(q[0].cdms_id, Some(bad));
+        assert_eq!(q[0].property.as_deref(), Some("optevia_Country"));
+        // The watermark moved past the good edit: later polls do not read it again.
+        clock.advance(Duration::from_secs(60));
+        // Fixed in CDMS: the next poll applies it and clears the entry.
+        env.emulator()
+            .update(
+                "AccountSet",
+                bad,
+                json!({"optevia_Country": {"Id": null, "LogicalName": null, "Name": null}}),
+            )
+            .unwrap();
+        let report = poller(&env, PollOptions::default())
+            .once(&metas())
+            .await
+            .unwrap();
+        assert_eq!(entity(&report, "Organisation").quarantined, 0, "[{label}]");
+        assert!(
+            env.remote.quarantine(env.db()).await.unwrap().is_empty(),
+            "[{label}]"
+        );
+        assert_exact(&env).await;
+    }
+}

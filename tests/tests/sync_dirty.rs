@@ -230,6 +230,12 @@ async fn a_value_the_database_refuses_is_quarantined_on_its_own() {
                 assert_eq!(q.len(), 1, "[{label}] {q:?}");
                 assert_eq!(q[0].cdms_id, Some(nul));
                 assert!(q[0].reason.contains("refused"), "{}", q[0].reason);
+                // A write that would leave such a record in CDMS is refused before sending.
+                env.reset_log();
+                let bad = cdms_tests::sync_support::new_node("mine\u{0}", None);
+                let err = Node::objects(&env.db).create(bad).await.unwrap_err();
+                assert!(err.to_string().contains("U+0000"), "{err}");
+                assert_eq!(env.total(), 0, "[{label}] nothing sent to CDMS");
             }
             // SQLite stores it.
             Backend::Sqlite => {

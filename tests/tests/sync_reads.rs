@@ -139,15 +139,18 @@ async fn local_newer_is_not_in_sync_and_changes_nothing() {
             sync_error(&err).is_some_and(SyncError::is_not_in_sync),
             "{err}"
         );
-        let err = Organisation::objects(&env.db)
+        // A list does not fail for one row: it is left alone, quarantined, and the list answers.
+        let listed = Organisation::objects(&env.db)
             .filter(f.name.eq("Acme"))
             .all()
             .await
-            .unwrap_err();
-        assert!(
-            sync_error(&err).is_some_and(SyncError::is_not_in_sync),
-            "{err}"
-        );
+            .unwrap();
+        assert_eq!(listed.len(), 1, "[{}]", env.label());
+        assert_eq!(listed[0].modified_on, later, "the local row is untouched");
+        let q = env.remote.quarantine(&env.db).await.unwrap();
+        assert_eq!(q.len(), 1, "[{}] {q:?}", env.label());
+        assert_eq!(q[0].cdms_id, Some(id));
+        assert!(q[0].reason.contains("not in sync"), "{}", q[0].reason);
         assert_eq!(env.snapshot().await, before, "nothing changed");
     }
 }

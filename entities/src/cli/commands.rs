@@ -83,8 +83,8 @@ pub struct LoadArgs {
 
 fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
     println!(
-        "{:<14} {:>9} {:>11} {:>7} {:>11} {:>9} {:>10}",
-        "entity", "records", "quarantined", "pages", "partitions", "seconds", "records/s"
+        "{:<14} {:>9} {:>7} {:>11} {:>9} {:>10} {:>11}",
+        "entity", "records", "pages", "partitions", "seconds", "records/s", "quarantined"
     );
     for e in &report.entities {
         let rate = if e.elapsed.as_secs_f64() > 0.0 {
@@ -98,14 +98,14 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
             (false, false) => "  (incomplete)",
         };
         println!(
-            "{:<14} {:>9} {:>11} {:>7} {:>11} {:>9.1} {:>10.0}{note}",
+            "{:<14} {:>9} {:>7} {:>11} {:>9.1} {:>10.0} {:>11}{note}",
             e.entity,
             e.records,
-            e.quarantined,
             e.pages,
             format!("{}/{}", e.claimed, e.partitions),
             e.elapsed.as_secs_f64(),
-            rate
+            rate,
+            e.quarantined
         );
     }
     let secs = report.elapsed.as_secs_f64();

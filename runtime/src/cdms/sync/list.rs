@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::apply::apply_records;
 use super::error::SyncError;
 use super::fields::{cdms_of, reference_target};
-use super::quarantine::Rejected;
+use super::quarantine::{record_alone, Rejected};
 use super::read::remove_deleted;
 use super::refs::{cdms_ids, decode_page, fetch_by_ids, IDS_PER_REQUEST};
 use super::CdmsRemote;
@@ -322,15 +322,24 @@ pub(crate) async fn refresh(
         let mut all = records;
         all.extend(again);
         let stats = apply_records(remote, &mut tx, meta, all).await?;
-        for (pk, id) in &gone {
-            remove_deleted(&mut tx, cdms, *pk, *id).await?;
-        }
         remote
             .quarantine_state()
             .after_apply(&mut tx, cdms.set, &stats, &rejected)
             .await?;
         tx.commit().await?;
-        for (_, id) in &gone {
+        // Rows of records deleted in CDMS, each on its own: one still referenced by other rows
+        // is kept (and quarantined) without blocking the others.
+        for (pk, id) in &gone {
+            let mut tx = db.begin().await?;
+            match remove_deleted(&mut tx, cdms, *pk, *id).await {
+                Ok(()) => tx.commit().await?,
+                Err(e) if SyncError::of(&e).is_some() => {
+                    drop(tx);
+                    let rejected = Rejected::other(cdms.set, *id, Some(*pk), e.to_string());
+                    record_alone(remote.quarantine_state(), db, rejected).await;
+                }
+                Err(e) => return Err(e),
+            }
             remote.forget(cdms, *id);
         }
     }

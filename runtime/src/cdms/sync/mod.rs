@@ -32,13 +32,22 @@
 //!   [`list`](self): one request per CDMS page up to [`SyncConfig::page_cap`], one local
 //!   transaction with batched upserts, then the local SQL answers. `count`, `aggregate` and a
 //!   negative `exists` fail with [`SyncError::Incomplete`] rather than answer from a capped list.
+//! - **Dirty data**: a record that cannot be applied (a null in a non-optional field, a
+//!   property absent from the answer, a value the database refuses, an unresolvable reference,
+//!   a local row newer than CDMS) is skipped by lists, loads and polls and recorded in the
+//!   quarantine ([`CdmsRemote::quarantine`]); the others are applied. A `get` of the record
+//!   itself returns its typed error. Equal `ModifiedOn` stamps (whole seconds) are settled by
+//!   comparing the mapped values.
 //! - **Caching**: identical GETs in flight at the same time share one request; with
 //!   [`SyncConfig::freshness`] a row confirmed in sync within the window is not asked again.
 //!
 //! # Writes
-//! The hooks run inside the store's transaction, before its statement: a CDMS error returns
-//! before anything is written locally, the transaction rolls back, and the error says what
-//! failed.
+//! `save`, `create` and `delete` on a handle make the CDMS write first, with no local
+//! transaction open ([`crate::store::Remote::stage`]), then lock the row and apply CDMS's answer
+//! in one short transaction; writes inside a caller's transaction (and bulk writes) make it in
+//! the store's hooks, before the statement. Either way a CDMS error returns before anything is
+//! written locally and the error says what failed. Only the fields the object's holder changed
+//! since reading it are written.
 //! - **insert**: one POST with a client-generated id (a retried create cannot duplicate: a
 //!   duplicate answer for our id is success); the row takes the id, `ModifiedOn`, `CreatedOn`
 //!   and the values from the created record.
@@ -54,9 +63,9 @@
 //!   CDMS write per record inside the store's single transaction: all or nothing locally per
 //!   call. CDMS has no transactions: when record *n* fails, records before it are already
 //!   written in CDMS; they are not in the local store until a read brings them in.
-//! - Concurrent writers to one record are serialized by the store's row lock (PostgreSQL
-//!   `FOR UPDATE`; SQLite transactions hold the write lock): each sees the previous write's
-//!   `ModifiedOn` and no update is lost.
+//! - Concurrent writers to one record serialize (an in-process lock from the first GET to the
+//!   local commit, then the row lock): each sees the previous write's `ModifiedOn` and no update
+//!   is lost; writers to different records never wait for each other's CDMS answers.
 //!
 //! # `skip_cdms()` writes
 //! Local-only rows (no CDMS id) may be written freely; synced rows only in their local-only

@@ -73,6 +73,22 @@ async fn body(
         .iter()
         .map(|&i| (i, row.get(i).cloned().unwrap_or(Value::Null)))
         .collect();
+    if conn.backend() == crate::store::Backend::Postgres {
+        // Never leave a record in CDMS that the local store then refuses.
+        if let Some((i, _)) = values
+            .iter()
+            .find(|(_, v)| matches!(v, Value::Text(t) if t.contains('\0')))
+        {
+            return Err(refused(
+                cdms.entity,
+                format!(
+                    "{} contains U+0000, which the local PostgreSQL database cannot store; \
+                     nothing was sent to CDMS",
+                    field_name(cdms.entity, *i)
+                ),
+            ));
+        }
+    }
     to_remote(conn, cdms, &mut values).await?;
     Ok(codec::encode(cdms, &values, mode)?)
 }

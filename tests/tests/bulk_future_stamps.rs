@@ -9,6 +9,8 @@ use cdms_entities::Organisation;
 use cdms_runtime::cdms::bulk::{state, LoadOptions, LoadReport, Loader, PollOptions, Poller};
 use cdms_runtime::cdms::Synced;
 use cdms_runtime::emulator::Clock;
+use cdms_runtime::store::{Backend, Param};
+use cdms_runtime::{Kind, Value};
 use cdms_tests::bulk_support::{backends, compare_all, metas, partitions, BulkEnv};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
@@ -217,5 +219,57 @@ async fn poll_after_a_far_future_modified_on_still_sees_later_edits() {
             assert_eq!(local_org(&env, organisation_id(3)).await.name, name);
         }
         assert_exact(&env).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_far_future_watermark_is_replaced() {
+    for local in backends().await {
+        let env = BulkEnv::new(local, 40, Clock::manual(start()), |b| b).await;
+        load(&env).await;
+        // What a poll stored before stamps were checked.
+        let db = env.db();
+        let (p1, p2) = match db.backend() {
+            Backend::Sqlite => ("?", "?"),
+            Backend::Postgres => ("$1", "$2"),
+        };
+        let poisoned = db
+            .execute_raw(
+                &format!("UPDATE cdms_sync_entity SET watermark = {p1} WHERE entity = {p2}"),
+                &[
+                    Param::new(Value::DateTime(far_future()), Kind::DateTime),
+                    Param::new(Value::Text(Organisation::CDMS.set.to_owned()), Kind::Text),
+                ],
+            )
+            .await
+            .expect("poison the watermark");
+        assert_eq!(poisoned, 1);
+        env.clock.advance(Duration::from_secs(5));
+        env.emulator()
+            .update(
+                Organisation::CDMS.set,
+                organisation_id(3),
+                json!({ "Name": "Edited under a poisoned watermark" }),
+            )
+            .expect("edit");
+        let report = Poller::new(env.bulk("poller"), poll_options())
+            .once(&metas())
+            .await
+            .expect("poll");
+        let orgs = report
+            .entities
+            .iter()
+            .find(|e| e.entity == "Organisation")
+            .expect("organisations polled");
+        assert_eq!(orgs.updated, 1, "{}: {orgs:?}", env.local.label);
+        assert!(
+            orgs.watermark.is_some_and(|w| w <= trusted_bound()),
+            "{}: {orgs:?}",
+            env.local.label
+        );
+        assert_eq!(
+            local_org(&env, organisation_id(3)).await.name,
+            "Edited under a poisoned watermark"
+        );
     }
 }

@@ -22,7 +22,9 @@ pub const OPTION_SET: &str = "option_set";
 const ENTITY_CONTAINER_KEYS: &[&str] = &["table"];
 const ENTITY_FIELD_KEYS: &[&str] = &["primary_key", "modified", "created", "column", "unique"];
 const CDMS_CONTAINER_KEYS: &[&str] = &["service", "logical_name"];
-const CDMS_FIELD_KEYS: &[&str] = &["field", "id", "money", "with", "skip"];
+const CDMS_FIELD_KEYS: &[&str] = &["field", "id", "money", "with", "skip", "null"];
+/// The values `null = ...` takes.
+const NULL_VALUES: &[&str] = &["default"];
 const OPTION_SET_VARIANT_KEYS: &[&str] = &["other"];
 
 /// A key with its value; `key` keeps the key's span for conflict errors.
@@ -83,6 +85,8 @@ pub struct CdmsFieldAttrs {
     pub with: Option<Keyed<Path>>,
     /// `skip`
     pub skip: Option<Path>,
+    /// `null = default`
+    pub null: Option<Keyed<syn::Ident>>,
 }
 
 /// `#[option_set(...)]` on a variant.
@@ -216,6 +220,30 @@ pub fn cdms_field(cx: &Ctxt, attrs: &[Attribute]) -> CdmsFieldAttrs {
             }
             // #[cdms(skip)]
             "skip" => flag(cx, meta, &pos, &mut out.skip)?,
+            // #[cdms(null = default)]
+            "null" => {
+                if let Some(value) = value_of::<syn::Ident>(cx, meta, &pos, "default")? {
+                    if NULL_VALUES.contains(&value.to_string().as_str()) {
+                        keep(
+                            cx,
+                            &pos,
+                            &mut out.null,
+                            Keyed {
+                                key: meta.path.clone(),
+                                value,
+                            },
+                        );
+                    } else {
+                        cx.error_at(
+                            &value,
+                            format_args!(
+                                "unknown value `{value}` for `null`; expected `default`: \
+                                 #[cdms(null = default)] reads CDMS's null as the type's default"
+                            ),
+                        );
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -520,6 +548,35 @@ mod tests {
         let with = out.with.map(|w| w.value);
         assert_eq!(with, Some(parse_quote!(crate::convert::postcode)));
         assert!(messages(cx).is_empty());
+    }
+
+    #[test]
+    fn null_takes_default_once() {
+        let cx = Ctxt::new();
+        let attrs: Vec<Attribute> = vec![parse_quote!(#[cdms(field = "Name", null = default)])];
+        let out = cdms_field(&cx, &attrs);
+        assert_eq!(
+            out.null.map(|n| n.value.to_string()).as_deref(),
+            Some("default")
+        );
+        assert!(messages(cx).is_empty());
+
+        let cx = Ctxt::new();
+        let attrs: Vec<Attribute> = vec![
+            parse_quote!(#[cdms(field = "A", null = empty)]),
+            parse_quote!(#[cdms(null, null = default, null = default)]),
+        ];
+        let out = cdms_field(&cx, &attrs);
+        assert!(out.null.is_some(), "the first valid `null` is kept");
+        assert_eq!(
+            messages(cx),
+            [
+                "unknown value `empty` for `null`; expected `default`: #[cdms(null = default)] \
+                 reads CDMS's null as the type's default",
+                "`null` needs a value; write #[cdms(null = default)]",
+                "duplicate `null` in #[cdms(...)]",
+            ]
+        );
     }
 
     #[test]

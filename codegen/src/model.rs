@@ -222,6 +222,8 @@ pub struct Property<'a> {
     pub money: bool,
     /// `#[cdms(with = path)]`
     pub with: Option<Path>,
+    /// `#[cdms(null = default)]`
+    pub null_default: bool,
     /// `T` of a `Ref<T>` field.
     pub reference: Option<&'a Type>,
 }
@@ -290,6 +292,7 @@ fn property<'a>(field: &Field<'a>, attrs: &CdmsFieldAttrs, service: &str) -> Opt
         id: attrs.id.is_some(),
         money: attrs.money.is_some(),
         with: attrs.with.as_ref().map(|w| w.value.clone()),
+        null_default: attrs.null.is_some(),
         reference: field.reference,
     })
 }

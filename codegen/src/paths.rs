@@ -67,6 +67,8 @@ runtime_paths! {
     cdms_field => CdmsField;
     /// `CdmsKind`.
     cdms_kind => CdmsKind;
+    /// `NullPolicy`.
+    null_policy => NullPolicy;
     /// `Codec`.
     codec => Codec;
     /// `codec_decode::<T, _>(from_cdms, json)`.

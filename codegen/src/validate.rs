@@ -172,6 +172,7 @@ pub fn synced(cx: &Ctxt, synced: &Synced) {
     }
     for (field, attrs) in entity.fields.iter().zip(&synced.field_attrs) {
         field_keys(cx, field, attrs);
+        null_default(cx, field, attrs);
     }
     ids(cx, synced);
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
@@ -242,6 +243,7 @@ fn field_keys(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
             (attrs.id.as_ref(), "id"),
             (attrs.money.as_ref(), "money"),
             (attrs.with.as_ref().map(|k| &k.key), "with"),
+            (attrs.null.as_ref().map(|k| &k.key), "null"),
         ] {
             if let Some(key) = key {
                 cx.error_at(
@@ -282,6 +284,47 @@ fn field_keys(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
                 "`money` applies to `Decimal` and `Option<Decimal>` fields (CDMS Money)",
             );
         }
+    }
+}
+
+/// The field types whose default a CDMS null may stand for (`#[cdms(null = default)]`).
+const NULL_DEFAULT_TYPES: &[&str] = &["String", "bool", "i32", "i64", "f64", "Decimal"];
+
+/// `null = default`: only where a null cannot be stored as it is and the type has a default.
+fn null_default(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
+    let Some(null) = &attrs.null else {
+        return;
+    };
+    if attrs.skip.is_some() {
+        return; // reported as a conflict with `skip`
+    }
+    if attrs.with.is_some() {
+        cx.error_at(
+            &null.key,
+            "`null` conflicts with `with`: the converter's from_cdms decides what a null becomes",
+        );
+        return;
+    }
+    if attrs.id.is_some() || matches!(field.role, Role::Modified | Role::Created) {
+        cx.error_at(
+            &null.key,
+            "`null = default` is not for the CDMS id, `modified` or `created` fields: CDMS always sets them",
+        );
+        return;
+    }
+    if ty::option_inner(field.ty).is_some() {
+        cx.error_at(
+            &null.key,
+            "`null = default` is for non-optional fields; an `Option<_>` field takes CDMS's null as None",
+        );
+        return;
+    }
+    if !NULL_DEFAULT_TYPES.iter().any(|t| ty::is_plain(field.ty, t)) {
+        cx.error_at(
+            &null.key,
+            "`null = default` applies to `String`, `bool`, `i32`, `i64`, `f64` and `Decimal` fields \
+             (types with a default); make this field an `Option<_>` to take CDMS's null",
+        );
     }
 }
 
@@ -413,6 +456,43 @@ mod tests {
         assert_eq!(errors.len(), expected.len(), "{errors:#?}");
         for (got, want) in errors.iter().zip(expected) {
             assert!(got.starts_with(want), "{got:?} should start with {want:?}");
+        }
+    }
+
+    #[test]
+    fn null_default_rules() {
+        let input = parse_quote! {
+            #[cdms(service = "Account")]
+            struct Org {
+                #[entity(primary_key)] id: i64,
+                #[cdms(field = "AccountId", id, null = default)] cdms_id: Option<Uuid>,
+                #[entity(modified)] modified: DateTime<Utc>,
+                #[cdms(field = "Name", null = default)] name: String,
+                #[cdms(field = "DoNotEMail", null = default)] do_not_email: bool,
+                #[cdms(field = "NumberOfEmployees", null = default)] employees: i32,
+                #[cdms(field = "VersionNumber", null = default)] version: i64,
+                #[cdms(field = "Address1_Latitude", null = default)] latitude: f64,
+                #[cdms(field = "Revenue", money, null = default)] revenue: rust_decimal::Decimal,
+                #[cdms(field = "AccountNumber", null = default)] number: Option<String>,
+                #[cdms(field = "LastUsedInCampaign", null = default)] used: DateTime<Utc>,
+                #[cdms(field = "Description", with = upper, null = default)] text: String,
+                #[cdms(skip, null = default)] notes: String,
+            }
+        };
+        let errors = errors(input, true);
+        let expected = [
+            "`null = default` is not for the CDMS id",
+            "`null = default` is for non-optional fields",
+            "`null = default` applies to `String`, `bool`, `i32`, `i64`, `f64` and `Decimal`",
+            "`null` conflicts with `with`",
+            "`null` conflicts with `skip`",
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+        for want in expected {
+            assert!(
+                errors.iter().any(|got| got.starts_with(want)),
+                "{want:?} missing from {errors:#?}"
+            );
         }
     }
 

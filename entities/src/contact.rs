@@ -27,8 +27,9 @@ pub struct Contact {
     /// Given name.
     #[cdms(field = "FirstName")]
     pub first_name: Option<String>,
-    /// Family name (required by CRM).
-    #[cdms(field = "LastName")]
+    /// Family name. CRM requires it only on its forms (imports and integrations leave it empty),
+    /// and stores a blank as null: that reads as `""`.
+    #[cdms(field = "LastName", null = default)]
     pub last_name: String,
     /// Main e-mail address.
     #[cdms(field = "EMailAddress1")]

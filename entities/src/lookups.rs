@@ -1,5 +1,8 @@
 //! The CDMS lookup sets an organisation refers to (`optevia_countrySet`, `optevia_sectorSet`,
 //! `optevia_ukregionSet`, `optevia_businesstypeSet`).
+//!
+//! Their display names are the sets' primary names: CRM requires them on its forms only, and
+//! stores a blanked one as null, so they are mapped with `null = default` (a null reads as `""`).
 
 use cdms_runtime::{CdmsSynced, Entity};
 use chrono::{DateTime, Utc};
@@ -24,7 +27,7 @@ pub struct Country {
     #[entity(created)]
     pub created_on: DateTime<Utc>,
     /// The display name (`United Kingdom`).
-    #[cdms(field = "optevia_Country")]
+    #[cdms(field = "optevia_Country", null = default)]
     pub name: String,
     /// ISO 3166-1 alpha-2 code (`GB`).
     #[cdms(field = "optevia_ISOCountry2")]
@@ -58,7 +61,7 @@ pub struct Sector {
     #[entity(created)]
     pub created_on: DateTime<Utc>,
     /// The display name.
-    #[cdms(field = "optevia_name")]
+    #[cdms(field = "optevia_name", null = default)]
     pub name: String,
     /// Position in pick lists.
     #[cdms(field = "optevia_SortIndex")]
@@ -83,7 +86,7 @@ pub struct UkRegion {
     #[entity(created)]
     pub created_on: DateTime<Utc>,
     /// The display name (`London`).
-    #[cdms(field = "optevia_name")]
+    #[cdms(field = "optevia_name", null = default)]
     pub name: String,
     /// The region code.
     #[cdms(field = "optevia_UKRegionCode")]
@@ -108,7 +111,7 @@ pub struct BusinessType {
     #[entity(created)]
     pub created_on: DateTime<Utc>,
     /// The display name.
-    #[cdms(field = "optevia_name")]
+    #[cdms(field = "optevia_name", null = default)]
     pub name: String,
     /// Position in pick lists.
     #[cdms(field = "optevia_SortIndex")]

@@ -25,8 +25,9 @@ pub struct Organisation {
     /// When the record was created in CDMS (`CreatedOn`; `None` before it is published).
     #[entity(created)]
     pub created_on: Option<DateTime<Utc>>,
-    /// The organisation's name.
-    #[cdms(field = "Name")]
+    /// The organisation's name. CRM requires it only on its forms, and stores a blanked name as
+    /// null: that reads as `""`.
+    #[cdms(field = "Name", null = default)]
     pub name: String,
     /// The CRM account number.
     #[cdms(field = "AccountNumber")]

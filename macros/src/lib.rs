@@ -106,6 +106,17 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// | `#[cdms(money)]` | a `Decimal` (or `Option<Decimal>`) property of CRM type `Money` rather than `Decimal` |
 /// | `#[cdms(with = path::to::module)]` | a custom converter (below) |
 /// | `#[cdms(skip)]` | a local-only field, never sent to or read from CDMS |
+/// | `#[cdms(null = default)]` | a null from CDMS reads as the type's default (`""`, `false`, `0`); only on non-optional `String`, `bool`, `i32`, `i64`, `f64` and `Decimal` fields |
+///
+/// # Nulls
+///
+/// CRM stores an empty string as null, and fields it requires only on its forms can be empty in
+/// any record. A null for a non-optional field is a decode error naming the entity, the property
+/// and the value, unless the field has `null = default`; an `Option<_>` field takes it as
+/// `None`. For the same reason a create or save sending `""` for a non-optional `String` field
+/// without `null = default` is refused before any request (`CdmsError::Encode`): CDMS would
+/// keep a null the local field could not read back. `null` excludes `with` (the converter sees
+/// the null), `skip`, `id` and the `modified`/`created` fields.
 ///
 /// Every field except the local primary key carries `field = ...`, `id` or `skip`; the
 /// `#[entity(modified)]` field (required) maps to `ModifiedOn` and the `#[entity(created)]` field

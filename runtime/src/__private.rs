@@ -14,7 +14,7 @@ pub use crate::types::{FieldType, OptionSet, Shape, ValueError};
 pub use crate::value::{Kind, Value};
 
 #[cfg(feature = "cdms")]
-pub use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, Synced};
+pub use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy, Synced};
 
 /// The entity a [`crate::Ref`] field type points to, for [`FieldMeta::references`].
 pub const fn references<T: FieldType>() -> Option<fn() -> &'static EntityMeta> {

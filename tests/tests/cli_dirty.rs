@@ -1,11 +1,11 @@
 //! `cdms-sync load` against a CDMS holding bad records among thousands of good ones: it loads
-//! all the others, says how many it quarantined, and `status` names the bad ones.
+//! all the others, says how many it quarantined, and `status` names the bad ones. (A blanked
+//! name is not bad for the example entities: they map CRM's null name with `null = default`.)
 
 use std::time::Duration;
 
 use cdms_entities::demo_data::{self, DemoScale};
 use cdms_entities::Organisation;
-use cdms_runtime::query::EntityExt;
 use cdms_tests::bulk_support::{backends, cdms_sync, Spawned};
 use serde_json::json;
 use uuid::Uuid;
@@ -33,6 +33,17 @@ async fn load_skips_bad_records_and_status_names_them() {
             }),
         )
         .expect("insert");
+    // A null in a field the local struct requires (`do_not_email: bool`).
+    let null_flag = emulator
+        .insert(
+            "AccountSet",
+            json!({"Name": "Null Flag Ltd", "DoNotEMail": null}),
+        )
+        .expect("insert");
+    // A blanked name: CRM stores "" as null; `Name` maps it with `null = default`.
+    let blank = emulator
+        .insert("AccountSet", json!({"Name": "", "DoNotEMail": false}))
+        .expect("insert");
     let running = emulator.serve("127.0.0.1:0").await.expect("serve");
     let cdms = running.base_url();
     for local in backends().await {
@@ -43,7 +54,7 @@ async fn load_skips_bad_records_and_status_names_them() {
         let (code, out, err) = run(&["load", "--database-url", db, "--cdms-url", &cdms]).await;
         assert_eq!(code, Some(0), "[{label}] the load finishes:\n{out}{err}");
         assert!(
-            out.contains("1 records could not be applied and were quarantined"),
+            out.contains("2 records could not be applied and were quarantined"),
             "[{label}] {out}"
         );
         let loaded = Organisation::objects(&local.db.skip_cdms())
@@ -51,13 +62,23 @@ async fn load_skips_bad_records_and_status_names_them() {
             .await
             .unwrap();
         assert_eq!(
-            loaded as usize, seeded.organisations,
-            "[{label}] every other organisation is loaded"
+            loaded as usize,
+            seeded.organisations + 1,
+            "[{label}] every other organisation is loaded, the blank name too"
         );
-        assert!(
-            err.contains(&dangling.to_string()),
-            "[{label}] the skip is a warning naming the record:\n{err}"
-        );
+        let f = Organisation::fields();
+        let blanked = Organisation::objects(&local.db.skip_cdms())
+            .filter(f.cdms_id.eq(blank))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(blanked.name, "", "[{label}]");
+        for id in [dangling, null_flag] {
+            assert!(
+                err.contains(&id.to_string()),
+                "[{label}] the skip is a warning naming the record:\n{err}"
+            );
+        }
 
         let (code, out, err) = run(&["status", "--database-url", db, "--cdms-url", &cdms]).await;
         assert_eq!(
@@ -65,13 +86,18 @@ async fn load_skips_bad_records_and_status_names_them() {
             Some(3),
             "[{label}] quarantine counts as drift:\n{out}{err}"
         );
-        let line = out
-            .lines()
-            .find(|l| l.contains("quarantined:"))
-            .unwrap_or_else(|| panic!("[{label}] no quarantine line:\n{out}"));
-        assert!(line.contains(&dangling.to_string()), "{line}");
-        assert!(line.contains("optevia_Country"), "{line}");
-        assert!(line.contains("dangling"), "{line}");
+        let line = |id: Uuid| {
+            out.lines()
+                .find(|l| l.contains("quarantined:") && l.contains(&id.to_string()))
+                .unwrap_or_else(|| panic!("[{label}] no quarantine line for {id}:\n{out}"))
+                .to_owned()
+        };
+        let dangling_line = line(dangling);
+        assert!(dangling_line.contains("optevia_Country"), "{dangling_line}");
+        assert!(dangling_line.contains("dangling"), "{dangling_line}");
+        let null_line = line(null_flag);
+        assert!(null_line.contains("DoNotEMail"), "{null_line}");
+        assert!(null_line.contains("not optional"), "{null_line}");
 
         // A rerun is idempotent: nothing new, the entry is still there.
         let (code, out, err) = run(&["load", "--database-url", db, "--cdms-url", &cdms]).await;

@@ -126,3 +126,112 @@ async fn follow_references_both_ways() {
         assert_eq!(Shop::objects(db).count().await.unwrap(), 2);
     }
 }
+
+#[tokio::test]
+async fn reverse_relations_link_what_they_create() {
+    for t in databases().await {
+        let db = &t.db;
+        let f = Product::fields();
+        let mut north = Shop {
+            id: 0,
+            name: "North".into(),
+            city: None,
+        };
+        north.save(db).await.unwrap();
+        let mut south = Shop {
+            id: 0,
+            name: "South".into(),
+            city: None,
+        };
+        south.save(db).await.unwrap();
+        let products = north.children(db, f.shop);
+
+        // create: linked to the parent, whatever the object held.
+        let made = products.create(Product::new("made", 1)).await.unwrap();
+        assert_eq!(made.shop, Some(Ref::to(&north)), "[{}]", t.label);
+        let mut elsewhere = Product::new("elsewhere", 1);
+        elsewhere.shop = Some(Ref::to(&south));
+        let moved = products.create(elsewhere).await.unwrap();
+        assert_eq!(moved.shop, Some(Ref::to(&north)), "[{}]", t.label);
+
+        // get_or_create: the second call finds what the first created.
+        let (first, created) = products
+            .get_or_create(f.name.eq("widget"), Product::new("widget", 2))
+            .await
+            .unwrap();
+        assert!(created);
+        assert_eq!(first.shop, Some(Ref::to(&north)));
+        let (second, created) = products
+            .get_or_create(f.name.eq("widget"), Product::new("widget", 3))
+            .await
+            .unwrap();
+        assert!(!created, "[{}]", t.label);
+        assert_eq!(second.id, first.id);
+        // The lookup stays within the parent's objects: a widget of the other shop is not it.
+        let (theirs, created) = south
+            .children(db, f.shop)
+            .get_or_create(f.name.eq("widget"), Product::new("widget", 4))
+            .await
+            .unwrap();
+        assert!(created);
+        assert_ne!(theirs.id, first.id);
+        assert_eq!(theirs.shop, Some(Ref::to(&south)));
+
+        // update_or_create and bulk_create link too.
+        let (gadget, created) = products
+            .update_or_create(
+                f.name.eq("gadget"),
+                Product::new("gadget", 0),
+                [f.qty.set(5)],
+            )
+            .await
+            .unwrap();
+        assert!(created);
+        assert_eq!((gadget.shop, gadget.qty), (Some(Ref::to(&north)), 5));
+        let (again, created) = products
+            .update_or_create(
+                f.name.eq("gadget"),
+                Product::new("gadget", 0),
+                [f.qty.set(6)],
+            )
+            .await
+            .unwrap();
+        assert!(!created);
+        assert_eq!((again.id, again.qty), (gadget.id, 6));
+        let many = products
+            .bulk_create(vec![Product::new("b1", 1), Product::new("b2", 1)])
+            .await
+            .unwrap();
+        assert!(many.iter().all(|p| p.shop == Some(Ref::to(&north))));
+
+        let mut names = products.values_list(f.name).await.unwrap();
+        names.sort();
+        assert_eq!(
+            names,
+            ["b1", "b2", "elsewhere", "gadget", "made", "widget"],
+            "[{}]",
+            t.label
+        );
+        assert_eq!(
+            Product::objects(db)
+                .filter(f.name.eq("widget"))
+                .count()
+                .await
+                .unwrap(),
+            2,
+            "one widget per shop"
+        );
+
+        // A required reference: the parent fills it.
+        let line = made
+            .children(db, Line::fields().product)
+            .create(Line {
+                id: 0,
+                product: Ref::new(0),
+                count: 3,
+            })
+            .await
+            .unwrap();
+        assert_eq!(line.product, Ref::to(&made), "[{}]", t.label);
+    }
+}

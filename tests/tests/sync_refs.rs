@@ -5,7 +5,8 @@ use cdms_entities::{Contact, Country, Organisation};
 use cdms_runtime::cdms::{SyncConfig, SyncError};
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::VersionKind;
-use cdms_tests::sync_support::{envs, envs_with, sync_error, Node, SyncEnv};
+use cdms_runtime::Ref;
+use cdms_tests::sync_support::{envs, envs_with, new_contact, sync_error, text, Node, SyncEnv};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -293,5 +294,106 @@ async fn reverse_relations_sync_like_filters() {
             counts,
             [("Other org".to_owned(), 1), ("Parent org".to_owned(), 4)]
         );
+    }
+}
+
+/// The CDMS id a record's lookup property points to.
+fn lookup_id(record: &serde_json::Map<String, serde_json::Value>, prop: &str) -> Option<Uuid> {
+    record
+        .get(prop)
+        .and_then(|l| l.get("Id"))
+        .and_then(|id| id.as_str())
+        .and_then(|id| id.parse().ok())
+}
+
+#[tokio::test]
+async fn reverse_relations_link_what_they_create_in_cdms() {
+    for env in envs().await {
+        let org = env.seed_account("Parent org", json!({}));
+        let parent = Organisation::objects(&env.db)
+            .filter(Organisation::fields().cdms_id.eq(org))
+            .get()
+            .await
+            .unwrap();
+        let f = Contact::fields();
+        let contacts = parent.children(&env.db, f.organisation);
+        env.reset_log();
+
+        let kid = contacts.create(new_contact("Kid", None)).await.unwrap();
+        assert_eq!(
+            kid.organisation,
+            Some(Ref::to(&parent)),
+            "[{}]",
+            env.label()
+        );
+        let id = kid.cdms_id.expect("created in CDMS");
+        assert_eq!(
+            lookup_id(&env.record("ContactSet", id), "ParentCustomerId"),
+            Some(org),
+            "[{}] the CDMS record refers to the parent",
+            env.label()
+        );
+        assert_eq!(env.count("POST", "ContactSet"), 1);
+
+        // get_or_create twice: one record in CDMS and one row locally.
+        let (first, created) = contacts
+            .get_or_create(f.last_name.eq("Solo"), new_contact("Solo", None))
+            .await
+            .unwrap();
+        assert!(created);
+        let (second, created) = contacts
+            .get_or_create(f.last_name.eq("Solo"), new_contact("Solo", None))
+            .await
+            .unwrap();
+        assert!(
+            !created,
+            "[{}] the second call finds the first",
+            env.label()
+        );
+        assert_eq!(second.id, first.id);
+        assert_eq!(env.count("POST", "ContactSet"), 2, "Kid and one Solo");
+        let solos: Vec<Uuid> = env
+            .emulator()
+            .ids("ContactSet")
+            .into_iter()
+            .filter(|id| text(&env.record("ContactSet", *id), "LastName") == Some("Solo"))
+            .collect();
+        assert_eq!(
+            solos,
+            [first.cdms_id.expect("in CDMS")],
+            "[{}]",
+            env.label()
+        );
+        assert_eq!(
+            lookup_id(&env.record("ContactSet", solos[0]), "ParentCustomerId"),
+            Some(org)
+        );
+        let local_solos = Contact::objects(&env.db)
+            .skip_cdms()
+            .filter(f.last_name.eq("Solo"))
+            .count()
+            .await
+            .unwrap();
+        assert_eq!(local_solos, 1);
+
+        // bulk_create links every record.
+        let made = contacts
+            .bulk_create(vec![
+                new_contact("Twin A", None),
+                new_contact("Twin B", None),
+            ])
+            .await
+            .unwrap();
+        for c in &made {
+            assert_eq!(c.organisation, Some(Ref::to(&parent)));
+            let id = c.cdms_id.expect("in CDMS");
+            assert_eq!(
+                lookup_id(&env.record("ContactSet", id), "ParentCustomerId"),
+                Some(org),
+                "[{}] {}",
+                env.label(),
+                c.last_name
+            );
+        }
     }
 }

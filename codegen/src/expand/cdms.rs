@@ -106,12 +106,19 @@ fn cdms_field(property: &Property) -> TokenStream {
             )
         }
     };
+    let null_policy = paths::null_policy();
+    let null = if property.null_default {
+        quote!(#null_policy::Default)
+    } else {
+        quote!(#null_policy::Refuse)
+    };
     quote! {
         #cdms_field {
             field: #index,
             property: #name,
             kind: #kind,
             codec: #codec,
+            null: #null,
         }
     }
 }

@@ -20,7 +20,7 @@ fn cdms_synced() {
                 modified_on: DateTime<Utc>,
                 #[entity(created)]
                 created_on: Option<DateTime<Utc>>,
-                #[cdms(field = "Name")]
+                #[cdms(field = "Name", null = default)]
                 name: String,
                 #[cdms(field = "Revenue", money)]
                 revenue: Option<Decimal>,

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::value::{Kind, Value};
 
-use super::meta::{CdmsField, CdmsKind, CdmsMeta};
+use super::meta::{CdmsField, CdmsKind, CdmsMeta, NullPolicy};
 use super::{excerpt, wire, CdmsError};
 
 /// The property CDMS stamps on every change, used when the entity does not map it.
@@ -157,15 +157,21 @@ pub fn decode_selected(
             continue;
         };
         let value = decode_property(meta, f, json).map_err(|e| with_record(e, id))?;
-        let nullable = meta.entity.fields.get(f.field).is_none_or(|m| m.nullable);
+        let local = meta.entity.fields.get(f.field);
+        let nullable = local.is_none_or(|m| m.nullable);
         if value.is_null() && !nullable {
+            // `#[cdms(null = default)]`: CRM's null (a blanked text) is the type's default.
+            if let Some(default) = local.and_then(|m| f.null.replacement(m.kind)) {
+                values.push((f.field, default));
+                continue;
+            }
             return Err(decode_err(
                 entity,
                 Some(id),
                 f.property,
                 json,
-                "CDMS holds no value, but the local field is not optional: make it Option<_> \
-                 or map it with a converter that supplies a default",
+                "CDMS holds no value, but the local field is not optional: make it Option<_>, \
+                 add #[cdms(null = default)], or map it with a converter that supplies a default",
             ));
         }
         if let (CdmsKind::EntityReference, Value::Uuid(target)) = (f.kind, &value) {
@@ -327,12 +333,38 @@ pub fn encode(
         if is_id && (mode == WriteMode::Merge || value.is_null()) {
             continue;
         }
+        refuse_blank(meta, f, value)?;
         body.insert(
             f.property.to_owned(),
             encode_property(meta, f, value.clone())?,
         );
     }
     Ok(body)
+}
+
+/// CRM stores `""` as null: written to a non-optional `String` field without
+/// `#[cdms(null = default)]`, it would leave a record in CDMS that the local store then refuses
+/// to read, so it is refused before anything is sent.
+fn refuse_blank(meta: &'static CdmsMeta, f: &CdmsField, value: &Value) -> Result<(), CdmsError> {
+    let required = meta.entity.fields.get(f.field).is_some_and(|m| !m.nullable);
+    let blank = matches!(value, Value::Text(s) if s.is_empty());
+    if blank
+        && required
+        && f.kind == CdmsKind::String
+        && f.codec.is_none()
+        && f.null == NullPolicy::Refuse
+    {
+        return Err(CdmsError::Encode {
+            entity: meta.service,
+            property: f.property.to_owned(),
+            value: "\"\"".to_owned(),
+            reason: "CDMS would store the empty string as null, which this non-optional field \
+                     cannot hold: give it a value, make it Option<String>, or add \
+                     #[cdms(null = default)]"
+                .to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Encodes one property value.

@@ -91,6 +91,38 @@ pub struct Codec {
     pub encode: fn(Value) -> Result<serde_json::Value, String>,
 }
 
+/// What a CDMS null means for a non-optional field.
+///
+/// CRM stores an empty string as null, so a text property blanked in CDMS arrives as null even
+/// when the local field is a plain `String`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NullPolicy {
+    /// A null is a decode error naming the entity, the property and the value (the default): the
+    /// local field cannot hold it, make it `Option<_>` or choose [`NullPolicy::Default`].
+    #[default]
+    Refuse,
+    /// A null becomes the type's default (`""`, `false`, `0`) — `#[cdms(null = default)]`.
+    Default,
+}
+
+impl NullPolicy {
+    /// The value a null decodes to for a non-optional field of `kind`: `None` when nulls are
+    /// refused, or when `kind` has no default (dates, GUIDs).
+    pub fn replacement(self, kind: Kind) -> Option<Value> {
+        if self == NullPolicy::Refuse {
+            return None;
+        }
+        match kind {
+            Kind::Text => Some(Value::Text(String::new())),
+            Kind::Bool => Some(Value::Bool(false)),
+            Kind::Int32 | Kind::Int64 => Some(Value::Int(0)),
+            Kind::Float => Some(Value::Float(0.0)),
+            Kind::Decimal => Some(Value::Decimal(rust_decimal::Decimal::ZERO)),
+            Kind::DateTime | Kind::Date | Kind::Uuid => None,
+        }
+    }
+}
+
 /// One mapped property.
 #[derive(Debug)]
 pub struct CdmsField {
@@ -104,6 +136,9 @@ pub struct CdmsField {
     /// never translated into `$filter` (their local values differ from CDMS's): such conditions
     /// are relaxed remotely and applied exactly by the local SQL.
     pub codec: Option<Codec>,
+    /// What a null from CDMS means when the local field is not optional
+    /// (`#[cdms(null = default)]`).
+    pub null: NullPolicy,
 }
 
 /// The CDMS side of an entity.
@@ -156,5 +191,29 @@ pub trait Synced: crate::Entity {
     /// The metadata as the opaque hook stored in [`EntityMeta::remote`].
     fn remote_any() -> &'static (dyn std::any::Any + Send + Sync) {
         Self::CDMS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_defaults_per_kind() {
+        let default = |k| NullPolicy::Default.replacement(k);
+        assert_eq!(default(Kind::Text), Some(Value::Text(String::new())));
+        assert_eq!(default(Kind::Bool), Some(Value::Bool(false)));
+        assert_eq!(default(Kind::Int32), Some(Value::Int(0)));
+        assert_eq!(default(Kind::Int64), Some(Value::Int(0)));
+        assert_eq!(default(Kind::Float), Some(Value::Float(0.0)));
+        assert_eq!(
+            default(Kind::Decimal),
+            Some(Value::Decimal(rust_decimal::Decimal::ZERO))
+        );
+        for kind in [Kind::DateTime, Kind::Date, Kind::Uuid] {
+            assert_eq!(default(kind), None, "{kind:?} has no default");
+        }
+        assert_eq!(NullPolicy::Refuse.replacement(Kind::Text), None);
+        assert_eq!(NullPolicy::default(), NullPolicy::Refuse);
     }
 }

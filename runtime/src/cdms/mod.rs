@@ -22,7 +22,7 @@ pub use client::{
 };
 pub use codec::{RemoteRecord, RemoteRef, WriteMode};
 pub use filter::{RemoteOrder, Translation};
-pub use meta::{CdmsField, CdmsKind, CdmsMeta, Codec, Synced};
+pub use meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy, Synced};
 pub use sync::{apply_records, ApplyStats, CdmsRemote, SyncConfig, SyncError, WriteOutcome};
 
 use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! Hand-written metadata of two synced entities, as `#[derive(CdmsSynced)]` would generate it,
 //! for the unit tests of the codec and the filter translator.
 
-use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec};
+use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy};
 use crate::entity::{EntityMeta, FieldMeta, Role};
 use crate::value::{Kind, Value};
 
@@ -24,6 +24,7 @@ const fn cdms(field: usize, property: &'static str, kind: CdmsKind) -> CdmsField
         property,
         kind,
         codec: None,
+        null: NullPolicy::Refuse,
     }
 }
 
@@ -140,6 +141,7 @@ pub(crate) static ORG_CDMS: CdmsMeta = CdmsMeta {
                 decode: tags_decode,
                 encode: tags_encode,
             }),
+            null: NullPolicy::Refuse,
         },
         cdms(MODIFIED, "ModifiedOn", CdmsKind::DateTime),
         cdms(CREATED, "CreatedOn", CdmsKind::DateTime),

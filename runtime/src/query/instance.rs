@@ -95,7 +95,10 @@ pub trait EntityExt: Entity {
     }
 
     /// The objects of `C` whose reference `via` points to this object, e.g. an organisation's
-    /// contacts: `org.children(&db, Contact::fields().organisation)`.
+    /// contacts: `org.children(&db, Contact::fields().organisation)`. Objects created through the
+    /// returned queryset (`create`, `bulk_create`, `get_or_create`, `update_or_create`) refer to
+    /// this object, and the lookups of `get_or_create`/`update_or_create` only consider its
+    /// children.
     fn children<C: Entity, F: RefField<C, Target = Self>>(&self, db: &Db, via: F) -> QuerySet<C> {
         referring(db, &via, self.pk())
     }

@@ -58,6 +58,9 @@ pub struct QuerySet<E> {
     random: bool,
     limit: Option<u64>,
     offset: u64,
+    /// Values every object created through this queryset takes (field index, value): the
+    /// reference to the parent of a reverse relation ([`EntityExt::children`]).
+    fixed: Vec<(usize, Value)>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -71,6 +74,7 @@ impl<E> Clone for QuerySet<E> {
             random: self.random,
             limit: self.limit,
             offset: self.offset,
+            fixed: self.fixed.clone(),
             _entity: PhantomData,
         }
     }
@@ -85,6 +89,7 @@ impl<E> std::fmt::Debug for QuerySet<E> {
             .field("random", &self.random)
             .field("limit", &self.limit)
             .field("offset", &self.offset)
+            .field("fixed", &self.fixed)
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +105,7 @@ impl<E> QuerySet<E> {
             random: false,
             limit: None,
             offset: 0,
+            fixed: Vec::new(),
             _entity: PhantomData,
         }
     }

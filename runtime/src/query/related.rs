@@ -35,16 +35,22 @@ impl<E, R: Entity> RefField<E> for Field<E, Option<Ref<R>>> {
 }
 
 /// The objects of `C` whose reference `via` points to the object of its target with primary
-/// key `pk`.
+/// key `pk`. Like a related manager, the queryset also links what it creates: `create`,
+/// `bulk_create`, `get_or_create` and `update_or_create` set `via` to `pk` on every object they
+/// insert (whatever the object held), and the lookups of `get_or_create`/`update_or_create` stay
+/// within the parent's objects.
 pub fn referring<C: Entity, F: RefField<C>>(
     db: &crate::store::Db,
     via: &F,
     pk: i64,
 ) -> QuerySet<C> {
-    QuerySet::new(db).filter(Q::from_expr(Expr::Cond(Cond {
-        field: via.ref_index(),
+    let field = via.ref_index();
+    let mut qs = QuerySet::new(db).filter(Q::from_expr(Expr::Cond(Cond {
+        field,
         lookup: Lookup::Exact(Value::Int(pk)),
-    })))
+    })));
+    qs.fixed.push((field, Value::Int(pk)));
+    qs
 }
 
 impl<E: Entity> QuerySet<E> {

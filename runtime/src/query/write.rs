@@ -43,7 +43,8 @@ fn apply<E>(row: &mut Row, assignments: &[Set<E>]) {
 
 impl<E: Entity> QuerySet<E> {
     /// Inserts `obj` (its primary key must be 0) and returns it as stored: primary key
-    /// assigned, `modified`/`created` stamped.
+    /// assigned, `modified`/`created` stamped. On a reverse relation (`parent.children(..)`)
+    /// the object is linked to the parent.
     pub async fn create(&self, obj: E) -> Result<E> {
         unsaved(&obj)?;
         let mut row = obj.to_row();
@@ -51,7 +52,17 @@ impl<E: Entity> QuerySet<E> {
         E::from_row(row)
     }
 
+    /// Sets the queryset's fixed values (the parent of a reverse relation) on a row to insert.
+    fn link(&self, row: &mut Row) {
+        for (field, value) in &self.fixed {
+            if let Some(slot) = row.get_mut(*field) {
+                *slot = value.clone();
+            }
+        }
+    }
+
     async fn create_row(&self, row: &mut Row) -> Result<()> {
+        self.link(row);
         if let Some(slot) = row.get_mut(E::META.pk) {
             *slot = Value::Int(0);
         }
@@ -60,10 +71,12 @@ impl<E: Entity> QuerySet<E> {
         Ok(())
     }
 
-    /// Inserts `objs` in one transaction (all or nothing) and returns them as stored.
+    /// Inserts `objs` in one transaction (all or nothing) and returns them as stored (linked
+    /// to the parent on a reverse relation).
     pub async fn bulk_create(&self, objs: Vec<E>) -> Result<Vec<E>> {
         objs.iter().try_for_each(unsaved)?;
         let mut rows: Vec<Row> = objs.iter().map(Entity::to_row).collect();
+        rows.iter_mut().for_each(|row| self.link(row));
         ops::insert_many(&self.db, E::META, &mut rows).await?;
         rows.into_iter().map(E::from_row).collect()
     }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use cdms_runtime::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec};
+use cdms_runtime::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy};
 use cdms_runtime::cdms::{Auth, CdmsClient, RetryPolicy};
 use cdms_runtime::emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 use cdms_runtime::{EntityMeta, FieldMeta, Kind, Role, Value};
@@ -30,6 +30,7 @@ const fn cdms(field: usize, property: &'static str, kind: CdmsKind) -> CdmsField
         property,
         kind,
         codec: None,
+        null: NullPolicy::Refuse,
     }
 }
 
@@ -141,6 +142,7 @@ pub static ORG_CDMS: CdmsMeta = CdmsMeta {
                 decode: tags_decode,
                 encode: tags_encode,
             }),
+            null: NullPolicy::Refuse,
         },
         cdms(MODIFIED, "ModifiedOn", CdmsKind::DateTime),
         cdms(CREATED, "CreatedOn", CdmsKind::DateTime),

@@ -1,7 +1,7 @@
 //! Every supported field type (and `Option` of each), references, option sets, money and a
 //! converter, on an entity synced with CDMS; `main` checks the generated metadata and rows.
 
-use cdms_runtime::cdms::{CdmsKind, CdmsMeta, Synced};
+use cdms_runtime::cdms::{CdmsKind, CdmsMeta, NullPolicy, Synced};
 use cdms_runtime::{CdmsSynced, Entity, Kind, OptionSet, Ref, Role, Value};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -71,7 +71,7 @@ pub struct Organisation {
     #[entity(created)]
     pub created_on: Option<DateTime<Utc>>,
     #[entity(unique)]
-    #[cdms(field = "Name")]
+    #[cdms(field = "Name", null = default)]
     pub name: String,
     #[cdms(field = "AccountNumber")]
     pub account_number: Option<String>,
@@ -227,6 +227,9 @@ fn check_cdms_meta() {
     assert_eq!((codec.encode)(Value::Text("E1 6AN".to_owned())), Ok(serde_json::json!("E1 6AN")));
     assert!((codec.encode)(Value::Int(1)).is_err());
     assert!(cdms.by_property("Name").and_then(|f| f.codec).is_none());
+    let null = |p: &str| cdms.by_property(p).map(|f| f.null);
+    assert_eq!(null("Name"), Some(NullPolicy::Default), "#[cdms(null = default)]");
+    assert_eq!(null("DoNotEMail"), Some(NullPolicy::Refuse), "the default policy");
 }
 
 fn check_rows() {

@@ -8,6 +8,8 @@
 //!   `CreatedOn`, found with two one-record requests), planned once under a lock
 //!   on the set's state row; the plan also records the newest `ModifiedOn` as the first poll
 //!   watermark, so changes made during the load are picked up by the first poll.
+//!   Stamps beyond [`LoadOptions::skew_allowance`] from now (`9999-12-31` placeholders) bound
+//!   neither: their records land in the last window, which is open-ended.
 //! - Up to [`LoadOptions::concurrency`] partitions per process are fetched at once. A partition
 //!   pages through `$filter=<window>&$orderby=CreatedOn asc&$select=<mapped properties>` by
 //!   following `__next` (pages of 50; no `$skip`, no counts). Every
@@ -30,6 +32,7 @@ use crate::error::{Error, Result};
 
 use super::plan;
 use super::progress::{EntityProgress, Phase};
+use super::skew;
 use super::state;
 use super::stop::Stop;
 use super::worker::{lock, weights, Budget, EntityRun, Tracker};
@@ -55,6 +58,11 @@ pub struct LoadOptions {
     pub page_retries: u32,
     /// The pause before the first such round; it doubles with each round (default 2 s).
     pub page_retry_pause: Duration,
+    /// How far ahead of this machine's clock a `CreatedOn` or `ModifiedOn` may be and still
+    /// bound the plan and the first poll watermark (default 1 day). Later stamps (`9999-12-31`
+    /// placeholders) are counted in [`EntityLoad::future_stamps`] and logged; their records are
+    /// loaded all the same.
+    pub skew_allowance: Duration,
 }
 
 impl Default for LoadOptions {
@@ -67,6 +75,7 @@ impl Default for LoadOptions {
             max_pages: None,
             page_retries: 3,
             page_retry_pause: Duration::from_secs(2),
+            skew_allowance: skew::DEFAULT_ALLOWANCE,
         }
     }
 }
@@ -95,6 +104,9 @@ pub struct EntityLoad {
     pub complete: bool,
     /// Whether it was already complete before this run.
     pub already_done: bool,
+    /// Records applied by this process whose `CreatedOn` or `ModifiedOn` lies beyond
+    /// [`LoadOptions::skew_allowance`] (applied, but ignored by the plan and the watermark).
+    pub future_stamps: u64,
     /// Time spent on the set.
     pub elapsed: Duration,
 }
@@ -181,7 +193,8 @@ impl Loader {
             meta.set,
             Phase::Planning,
         ));
-        let plan = plan::plan(&self.bulk.client, meta, self.options.partitions).await?;
+        let trusted = skew::trusted_until(self.options.skew_allowance);
+        let plan = plan::plan(&self.bulk.client, meta, self.options.partitions, trusted).await?;
         state::insert_partitions(&mut tx, &plan.partitions).await?;
         st.planned_at = Some(crate::store::now());
         st.partitions = plan.partitions.len() as i64;
@@ -218,6 +231,7 @@ impl Loader {
             records_total: records_before,
             complete: false,
             already_done: st.load_done_at.is_some(),
+            future_stamps: 0,
             elapsed: Duration::ZERO,
         };
         let mut snapshot = EntityProgress::new(meta.entity.name, meta.set, Phase::Loading);
@@ -244,6 +258,7 @@ impl Loader {
             active: tokio::sync::Mutex::new(HashSet::new()),
             budget: Arc::clone(budget),
             claimed: Mutex::new(0),
+            future_stamps: Mutex::new(0),
             halt: Stop::new(),
         });
         let mut tasks = tokio::task::JoinSet::new();
@@ -286,6 +301,7 @@ impl Loader {
         out.quarantined = snap.quarantined;
         out.pages = snap.pages;
         out.claimed = *lock(&run.claimed);
+        out.future_stamps = *lock(&run.future_stamps);
         out.records_total = parts.iter().map(|p| p.records.max(0) as u64).sum();
         out.elapsed = started.elapsed();
         let mut last = snap;

@@ -32,6 +32,7 @@ mod plan;
 pub mod poll;
 pub mod progress;
 mod scan;
+mod skew;
 pub mod state;
 pub mod status;
 mod stop;

@@ -72,15 +72,21 @@ pub(crate) fn record_time(
     }
 }
 
-/// The newest (`desc`) or oldest value of datetime property `prop` in `meta`'s set.
+/// The newest (`desc`) or oldest value of datetime property `prop` in `meta`'s set, ignoring
+/// values later than `until` when given.
 pub(crate) async fn extreme(
     client: &CdmsClient,
     meta: &CdmsMeta,
     prop: &str,
     desc: bool,
+    until: Option<DateTime<Utc>>,
 ) -> Result<Option<DateTime<Utc>>> {
+    let filter = match until {
+        Some(t) => format!("{prop} ne null and {prop} le {}", datetime_literal(t)),
+        None => format!("{prop} ne null"),
+    };
     let opts = ListOptions {
-        filter: Some(format!("{prop} ne null")),
+        filter: Some(filter),
         select: vec![prop.to_owned()],
         orderby: Some(format!("{prop} {}", if desc { "desc" } else { "asc" })),
         top: Some(1),
@@ -159,9 +165,17 @@ pub(crate) fn spread(n: usize) -> Vec<usize> {
     numbers
 }
 
-/// Plans the partitions of `meta`'s set (about `n` of them).
-pub(crate) async fn plan(client: &CdmsClient, meta: &'static CdmsMeta, n: usize) -> Result<Plan> {
-    let watermark = extreme(client, meta, modified_property(meta), true).await?;
+/// Plans the partitions of `meta`'s set (about `n` of them). Stamps later than `trusted` (see
+/// [`super::skew`]) bound neither the watermark nor the windows: records created after the newest
+/// trusted `CreatedOn` fall into the last window, which has no upper bound.
+pub(crate) async fn plan(
+    client: &CdmsClient,
+    meta: &'static CdmsMeta,
+    n: usize,
+    trusted: DateTime<Utc>,
+) -> Result<Plan> {
+    let trusted = floor_second(trusted);
+    let watermark = extreme(client, meta, modified_property(meta), true, Some(trusted)).await?;
     let created = match created_property(meta) {
         Some(c) if n > 1 && !is_small(client, meta).await? => c,
         _ => {
@@ -172,8 +186,8 @@ pub(crate) async fn plan(client: &CdmsClient, meta: &'static CdmsMeta, n: usize)
         }
     };
     let (Some(min), Some(max)) = (
-        extreme(client, meta, created, false).await?,
-        extreme(client, meta, created, true).await?,
+        extreme(client, meta, created, false, None).await?,
+        extreme(client, meta, created, true, Some(trusted)).await?,
     ) else {
         return Ok(Plan {
             partitions: vec![Partition::planned(meta.set, 0, None, None, None)],

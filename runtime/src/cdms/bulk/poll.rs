@@ -13,6 +13,8 @@
 //! which case it is refreshed too. Every change goes through the sync layer's apply path (a
 //! `remote refresh` version per changed row), and the watermark is stored in the same
 //! transaction as the rows.
+//! A `ModifiedOn` beyond [`PollOptions::skew_allowance`] from now (a `9999-12-31` placeholder)
+//! is applied but never becomes the watermark, which would otherwise hide every later edit.
 //!
 //! # Deletions
 //! CDMS does not report deletions, so every [`PollOptions::reconcile_every`] the poller pages
@@ -45,6 +47,7 @@ use super::lease;
 use super::plan::{datetime_literal, floor_second, modified_property};
 use super::progress::{EntityProgress, Phase};
 use super::scan::{local_keys, remote_keys};
+use super::skew;
 use super::state::{self, EntityState};
 use super::Bulk;
 
@@ -60,6 +63,10 @@ pub struct PollOptions {
     pub pages_per_commit: usize,
     /// How long a set's poll lease lasts without renewal (default 60 s).
     pub lease: Duration,
+    /// How far ahead of this machine's clock a `ModifiedOn` may be and still advance the
+    /// watermark (default 1 day). Later stamps (`9999-12-31` placeholders) are counted in
+    /// [`EntityPoll::future_stamps`] and logged; their records are applied all the same.
+    pub skew_allowance: Duration,
 }
 
 impl Default for PollOptions {
@@ -69,6 +76,7 @@ impl Default for PollOptions {
             reconcile_every: Some(Duration::from_secs(15 * 60)),
             pages_per_commit: 4,
             lease: Duration::from_secs(60),
+            skew_allowance: skew::DEFAULT_ALLOWANCE,
         }
     }
 }
@@ -99,6 +107,9 @@ pub struct EntityPoll {
     pub recovered: u64,
     /// Whether the ids were reconciled in this poll.
     pub reconciled: bool,
+    /// Records read whose `ModifiedOn` or `CreatedOn` lies beyond
+    /// [`PollOptions::skew_allowance`] (applied, but not trusted for the watermark).
+    pub future_stamps: u64,
     /// Why the set was not polled (its lease is held by another worker; not loaded yet).
     pub skipped: Option<String>,
     /// The watermark after the poll.
@@ -279,9 +290,19 @@ impl Poller {
             tx.rollback().await?;
             return Ok(false);
         }
+        let trusted = skew::trusted_until(self.options.skew_allowance);
+        let stamps = skew::inspect(meta, batch, trusted);
         let stats = bulk.apply_page(&mut tx, meta, batch).await?;
-        if stats.newest > locked.watermark {
-            locked.watermark = stats.newest;
+        let newest = match stats.newest {
+            Some(t) if t <= trusted => Some(t),
+            _ => stamps.newest_trusted,
+        };
+        if locked.watermark.is_some_and(|w| w > trusted) {
+            // Stored before stamps were checked: replaced, never built on.
+            locked.watermark = None;
+        }
+        if newest > locked.watermark {
+            locked.watermark = newest;
         }
         let lease =
             chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(60));
@@ -294,6 +315,7 @@ impl Poller {
         report.updated += stats.updated as u64;
         report.same_second += stats.same_second as u64;
         report.quarantined += stats.quarantined as u64;
+        report.future_stamps += stamps.future as u64;
         Ok(true)
     }
 
@@ -310,7 +332,21 @@ impl Poller {
         let modified = modified_property(meta);
         let overlap =
             chrono::Duration::from_std(self.options.overlap).unwrap_or(chrono::Duration::zero());
-        let filter = st.watermark.map(|w| {
+        let trusted = skew::trusted_until(self.options.skew_allowance);
+        let watermark = match st.watermark {
+            Some(w) if w > trusted => {
+                tracing::warn!(
+                    set = meta.set,
+                    watermark = %w.to_rfc3339(),
+                    trusted_until = %trusted.to_rfc3339(),
+                    "the stored watermark lies beyond the clock skew allowance; re-reading the \
+                     whole set once"
+                );
+                None
+            }
+            w => w,
+        };
+        let filter = watermark.map(|w| {
             format!(
                 "{modified} ge {}",
                 datetime_literal(floor_second(w - overlap))

@@ -18,6 +18,7 @@ use super::lease;
 use super::load::LoadOptions;
 use super::plan::{created_property, record_time};
 use super::progress::{EntityProgress, Phase};
+use super::skew;
 use super::state::{self, Partition};
 use super::stop::Stop;
 use super::Bulk;
@@ -141,6 +142,8 @@ pub(super) struct EntityRun {
     pub(super) active: tokio::sync::Mutex<HashSet<i64>>,
     pub(super) budget: Arc<Budget>,
     pub(super) claimed: Mutex<u64>,
+    /// Records applied with a stamp beyond the skew allowance.
+    pub(super) future_stamps: Mutex<u64>,
     /// Stops this set's tasks when one of them fails.
     pub(super) halt: Stop,
 }
@@ -331,6 +334,8 @@ impl EntityRun {
                 (Some(c), Some(r)) => record_time(self.meta, r, c)?,
                 _ => None,
             };
+            let trusted = skew::trusted_until(self.options.skew_allowance);
+            let future = skew::inspect(self.meta, &batch, trusted).future as u64;
             let mut tx = self.db.begin().await?;
             let Some(mut locked) = lease::lock_leased(&mut tx, part.id, &self.worker).await? else {
                 tx.rollback().await?;
@@ -342,6 +347,7 @@ impl EntityRun {
             lease::advance(&mut tx, &mut locked, next, applied, self.options.lease).await?;
             tx.commit().await?;
             *part = locked;
+            *lock(&self.future_stamps) += future;
             let spent = self.budget.spend(pages);
             lock(&self.tracker).snapshot.quarantined += stats.quarantined as u64;
             self.record(

@@ -342,6 +342,17 @@ pub fn encode(
     Ok(body)
 }
 
+/// Refuses values that CDMS would accept but store so that the local store cannot read them
+/// back (see [`encode`]), before anything is sent.
+pub fn check_writable(meta: &'static CdmsMeta, values: &[(usize, Value)]) -> Result<(), CdmsError> {
+    for (field, value) in values {
+        if let Some(f) = meta.by_field(*field) {
+            refuse_blank(meta, f, value)?;
+        }
+    }
+    Ok(())
+}
+
 /// CRM stores `""` as null: written to a non-optional `String` field without
 /// `#[cdms(null = default)]`, it would leave a record in CDMS that the local store then refuses
 /// to read, so it is refused before anything is sent.

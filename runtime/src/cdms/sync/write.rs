@@ -69,12 +69,26 @@ async fn body(
     fields: &[usize],
     mode: WriteMode,
 ) -> Result<serde_json::Map<String, J>> {
-    let mut values: Vec<(usize, Value)> = fields
+    let mut values = check_values(conn.backend(), cdms, row, fields)?;
+    to_remote(conn, cdms, &mut values).await?;
+    Ok(codec::encode(cdms, &values, mode)?)
+}
+
+/// `fields` of `row`, checked before anything is sent: never leave a record in CDMS that the
+/// local store then refuses (CRM's `""` as null in a required field, U+0000 in text on
+/// PostgreSQL).
+fn check_values(
+    backend: crate::store::Backend,
+    cdms: &'static CdmsMeta,
+    row: &Row,
+    fields: &[usize],
+) -> Result<Vec<(usize, Value)>> {
+    let values: Vec<(usize, Value)> = fields
         .iter()
         .map(|&i| (i, row.get(i).cloned().unwrap_or(Value::Null)))
         .collect();
-    if conn.backend() == crate::store::Backend::Postgres {
-        // Never leave a record in CDMS that the local store then refuses.
+    codec::check_writable(cdms, &values)?;
+    if backend == crate::store::Backend::Postgres {
         if let Some((i, _)) = values
             .iter()
             .find(|(_, v)| matches!(v, Value::Text(t) if t.contains('\0')))
@@ -89,8 +103,7 @@ async fn body(
             ));
         }
     }
-    to_remote(conn, cdms, &mut values).await?;
-    Ok(codec::encode(cdms, &values, mode)?)
+    Ok(values)
 }
 
 /// The CDMS side of a write, done before (or at the start of) the local transaction; applied
@@ -228,6 +241,8 @@ pub(crate) async fn stage_update(
         None
     };
     let ours = changed_fields(cdms, old, &new);
+    // Refused before the first request.
+    check_values(conn.backend(), cdms, &new, &ours)?;
     let record = current(remote, cdms, pk, id, "the update").await?;
     let synced_at = modified_of(meta, old);
     if let Some(local) = synced_at.filter(|t| *t > record.modified) {

@@ -441,6 +441,9 @@ async fn a_save_that_changes_nothing_makes_no_request_and_no_version() {
     }
 }
 
+/// Sets one field of an organisation.
+type Setter = fn(&mut cdms_entities::Organisation, String);
+
 #[tokio::test]
 async fn concurrent_holders_changing_their_own_fields_lose_no_edit() {
     use cdms_entities::Organisation;
@@ -453,7 +456,7 @@ async fn concurrent_holders_changing_their_own_fields_lose_no_edit() {
             .get()
             .await
             .unwrap();
-        let edits: [(&str, fn(&mut Organisation, String)); 8] = [
+        let edits: [(&str, Setter); 8] = [
             ("AccountNumber", |o, v| o.account_number = Some(v)),
             ("optevia_CompaniesHouseNumber", |o, v| {
                 o.companies_house_number = Some(v)

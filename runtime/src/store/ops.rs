@@ -288,20 +288,21 @@ pub(crate) async fn delete(db: &Db, meta: &'static EntityMeta, pk: i64) -> Resul
         .ok_or_else(|| not_found(meta, pk))?;
     let staged = r.stage(db, meta, Stage::Delete { row: &current }).await?;
     let mut tx = db.begin().await?;
-    let locked = rows::get_for_update(&mut tx, meta, pk)
-        .await?
-        .ok_or_else(|| not_found(meta, pk))?;
-    match staged {
-        Some(s) => {
-            let mut unchanged = locked.clone();
-            r.finish(&mut tx, meta, Some(&locked), &mut unchanged, s)
-                .await?
-        }
-        None => r.delete(&mut tx, meta, &locked).await?,
+    if staged.is_none() {
+        let locked = rows::get_for_update(&mut tx, meta, pk)
+            .await?
+            .ok_or_else(|| not_found(meta, pk))?;
+        r.delete(&mut tx, meta, &locked).await?;
     }
-    let old = rows::delete(&mut tx, meta, pk)
+    // `DELETE … RETURNING` gives the row as it was: no lock is taken before it.
+    let mut old = rows::delete(&mut tx, meta, pk)
         .await?
         .ok_or_else(|| not_found(meta, pk))?;
+    if let Some(s) = staged {
+        let stored = old.clone();
+        r.finish(&mut tx, meta, Some(&stored), &mut old, s).await?;
+        old = stored;
+    }
     history::record(&mut tx, meta, VersionKind::Delete, &old).await?;
     tx.commit().await?;
     Ok(old)

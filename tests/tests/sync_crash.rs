@@ -10,7 +10,6 @@ use std::time::Duration;
 use cdms_entities::Organisation;
 use cdms_runtime::cdms::bulk::{state, LoadOptions, Loader, PollOptions, Poller};
 use cdms_runtime::emulator::{Clock, Latency};
-use cdms_runtime::query::EntityExt;
 use cdms_tests::bulk_support::{backends, compare_all, metas, BulkEnv};
 
 const RECORDS: usize = 12;

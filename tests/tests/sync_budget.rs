@@ -213,3 +213,41 @@ async fn a_freshness_window_skips_recent_gets() {
         assert_eq!(env.total(), 3, "[{}]", env.label());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_gets_of_a_record_in_sync_make_one_request() {
+    for env in envs().await {
+        let org = Organisation::objects(&env.db)
+            .create(new_org("In sync"))
+            .await
+            .unwrap();
+        env.emulator()
+            .set_latency(Latency::Fixed(Duration::from_millis(10)));
+        env.reset_log();
+        let versions = org.versions(&env.db).await.unwrap().len();
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(100));
+        let mut tasks = Vec::new();
+        for _ in 0..100 {
+            let db = env.db.clone();
+            let pk = org.id;
+            let start = start.clone();
+            tasks.push(tokio::spawn(async move {
+                start.wait().await;
+                Organisation::objects(&db)
+                    .filter(Organisation::fields().id.eq(pk))
+                    .get()
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap().name, "In sync");
+        }
+        assert_eq!(
+            env.total(),
+            1,
+            "[{}] a hundred concurrent gets, one request",
+            env.label()
+        );
+        assert_eq!(org.versions(&env.db).await.unwrap().len(), versions);
+    }
+}

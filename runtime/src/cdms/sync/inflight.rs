@@ -126,3 +126,65 @@ impl RecordLocks {
         lock.lock_owned().await
     }
 }
+
+/// Whole single-record refreshes (GET and apply), shared by identical reads that arrive while
+/// one is running: the followers wait for the leader and take its result instead of repeating
+/// the request and the local work. When the leader fails (or is cancelled), each follower runs
+/// its own refresh, so errors stay typed and per caller.
+#[derive(Default)]
+pub(crate) struct SharedRefreshes {
+    running: Mutex<HashMap<RefreshKey, Shared<BoxFuture<'static, bool>>>>,
+}
+
+/// What a single-record refresh is keyed by: the record's CDMS id, or the local key it was read
+/// by (joined before the local row is even read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum RefreshKey {
+    /// `(set, CDMS id)`
+    Id(&'static str, Uuid),
+    /// `(set, local primary key)`
+    Pk(&'static str, i64),
+}
+
+/// Removes the leader's entry when the leader finishes or is dropped.
+struct Leading<'a> {
+    map: &'a SharedRefreshes,
+    key: RefreshKey,
+    fut: Shared<BoxFuture<'static, bool>>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        let mut map = lock(&self.map.running);
+        if map.get(&self.key).is_some_and(|f| f.ptr_eq(&self.fut)) {
+            map.remove(&self.key);
+        }
+    }
+}
+
+impl SharedRefreshes {
+    /// Runs `refresh` for `key`, or waits for the identical one already running.
+    pub(crate) async fn run<F, Fut>(&self, key: RefreshKey, refresh: F) -> crate::error::Result<()>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = crate::error::Result<()>>,
+    {
+        let joined = lock(&self.running).get(&key).cloned();
+        if let Some(fut) = joined {
+            return if fut.await { Ok(()) } else { refresh().await };
+        }
+        let (done, outcome) = tokio::sync::oneshot::channel::<bool>();
+        let fut = async move { outcome.await.unwrap_or(false) }
+            .boxed()
+            .shared();
+        lock(&self.running).insert(key, fut.clone());
+        let _leading = Leading {
+            map: self,
+            key,
+            fut,
+        };
+        let out = refresh().await;
+        let _ = done.send(out.is_ok());
+        out
+    }
+}

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::apply::{apply_strict, same_second_changes};
 use super::error::SyncError;
 use super::fields::{cdms_of, id_of, modified_of, pk_of, put_record};
-use super::inflight::Fetched;
+use super::inflight::{Fetched, RefreshKey};
 use super::quarantine::{record_alone, Rejected};
 use super::{list, CdmsRemote};
 use crate::cdms::codec;
@@ -68,17 +68,22 @@ pub(crate) async fn before_read(
 /// By local key: the local row gives the CDMS id, then one GET (shared with identical GETs in
 /// flight). A missing row, or one without a CDMS id (local-only), is left to the local read.
 async fn by_pk(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, pk: i64) -> Result<()> {
-    let Some(row) = rows::get(db, cdms.entity, pk).await? else {
-        return Ok(());
-    };
-    let Some(id) = id_of(cdms, &row)? else {
-        return Ok(());
-    };
-    if remote.is_fresh(cdms, id) {
-        return Ok(());
-    }
-    let fetched = remote.gets().get(remote.client(), cdms.set, id).await;
-    settle(remote, db, cdms, Some(row), id, fetched).await
+    remote
+        .refreshes()
+        .run(RefreshKey::Pk(cdms.set, pk), || async {
+            let Some(row) = rows::get(db, cdms.entity, pk).await? else {
+                return Ok(());
+            };
+            let Some(id) = id_of(cdms, &row)? else {
+                return Ok(());
+            };
+            if remote.is_fresh(cdms, id) {
+                return Ok(());
+            }
+            let fetched = remote.gets().get(remote.client(), cdms.set, id).await;
+            settle(remote, db, cdms, Some(row), id, fetched).await
+        })
+        .await
 }
 
 /// By CDMS id: the local row and the CDMS record are fetched concurrently.
@@ -94,13 +99,19 @@ async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) 
     if remote.is_fresh(cdms, id) && !rows::select(db, meta, &spec).await?.is_empty() {
         return Ok(());
     }
-    let local = async {
-        rows::select(db, meta, &spec)
-            .await
-            .map(|rows| rows.into_iter().next())
-    };
-    let (local, fetched) = tokio::join!(local, remote.gets().get(remote.client(), cdms.set, id));
-    settle(remote, db, cdms, local?, id, fetched).await
+    remote
+        .refreshes()
+        .run(RefreshKey::Id(cdms.set, id), || async {
+            let local = async {
+                rows::select(db, meta, &spec)
+                    .await
+                    .map(|rows| rows.into_iter().next())
+            };
+            let (local, fetched) =
+                tokio::join!(local, remote.gets().get(remote.client(), cdms.set, id));
+            settle(remote, db, cdms, local?, id, fetched).await
+        })
+        .await
 }
 
 /// Decodes the answer to a GET of record `id`, checking that it is the record asked for.

@@ -7,7 +7,7 @@ use futures_util::FutureExt;
 
 use super::config::SyncConfig;
 use super::fields::{cdms_of, id_of};
-use super::inflight::{Freshness, RecordLocks, SharedGets};
+use super::inflight::{Freshness, RecordLocks, SharedGets, SharedRefreshes};
 use super::outcome::{OutcomeLog, WriteOutcome};
 use super::quarantine::{QuarantineState, Quarantined};
 use super::{guard, read, write};
@@ -31,6 +31,7 @@ struct Inner {
     client: CdmsClient,
     config: SyncConfig,
     gets: SharedGets,
+    refreshes: SharedRefreshes,
     locks: RecordLocks,
     fresh: Freshness,
     outcomes: OutcomeLog,
@@ -54,6 +55,7 @@ impl CdmsRemote {
                 client,
                 config,
                 gets: SharedGets::default(),
+                refreshes: SharedRefreshes::default(),
                 locks: RecordLocks::default(),
                 fresh: Freshness::default(),
                 outcomes: OutcomeLog::default(),
@@ -102,6 +104,10 @@ impl CdmsRemote {
 
     pub(crate) fn gets(&self) -> &SharedGets {
         &self.inner.gets
+    }
+
+    pub(crate) fn refreshes(&self) -> &SharedRefreshes {
+        &self.inner.refreshes
     }
 
     pub(crate) fn locks(&self) -> &RecordLocks {

@@ -212,6 +212,41 @@ pub(crate) async fn resolve_row(
     applier.finish(tx).await
 }
 
+/// Whether applying `records` would change anything locally: a record with no local row, a
+/// different `ModifiedOn`, or the same one with different values. Read-only and without locks,
+/// so a page already in sync needs no write transaction at all.
+pub(crate) async fn would_change(
+    db: &crate::store::Db,
+    cdms: &'static CdmsMeta,
+    records: &[RemoteRecord],
+) -> Result<bool> {
+    if records.is_empty() {
+        return Ok(false);
+    }
+    let meta = cdms.entity;
+    let existing = rows::select(db, meta, &id_in(cdms, records.iter().map(|r| r.id))).await?;
+    let mut by_id: HashMap<Uuid, Row> = HashMap::with_capacity(existing.len());
+    for row in existing {
+        if let Some(id) = id_of(cdms, &row)? {
+            by_id.insert(id, row);
+        }
+    }
+    let mut same = Vec::new();
+    for record in records {
+        let Some(row) = by_id.get(&record.id) else {
+            return Ok(true);
+        };
+        if modified_of(meta, row) != Some(crate::store::truncate_micros(record.modified)) {
+            return Ok(true);
+        }
+        let mut fresh = row.clone();
+        put_record(cdms, record, &mut fresh);
+        same.push((row.clone(), fresh));
+    }
+    let changed = same_second_changes(Conn::Db(db), cdms, same).await?;
+    Ok(!changed.rows.is_empty())
+}
+
 pub(super) fn newest_by_id(records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
     let mut index: HashMap<Uuid, usize> = HashMap::with_capacity(records.len());
     let mut out: Vec<RemoteRecord> = Vec::with_capacity(records.len());

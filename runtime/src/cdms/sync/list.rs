@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::apply::apply_records;
+use super::apply::{apply_records, would_change};
 use super::error::SyncError;
 use super::fields::{cdms_of, reference_target};
 use super::quarantine::{record_alone, Rejected};
@@ -317,10 +317,15 @@ pub(crate) async fn refresh(
             "rechecked local rows missing from a complete CDMS list"
         );
     }
-    if !records.is_empty() || !again.is_empty() || !gone.is_empty() || !rejected.is_empty() {
+    let mut all = records;
+    all.extend(again);
+    // A page already in sync (and nothing to clear in the quarantine) needs no transaction.
+    let work = !gone.is_empty()
+        || !rejected.is_empty()
+        || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
+        || would_change(db, cdms, &all).await?;
+    if work {
         let mut tx = db.begin().await?;
-        let mut all = records;
-        all.extend(again);
         let stats = apply_records(remote, &mut tx, meta, all).await?;
         remote
             .quarantine_state()

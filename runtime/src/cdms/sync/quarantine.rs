@@ -290,7 +290,7 @@ impl QuarantineState {
         Ok(())
     }
 
-    fn may_have(&self, db: &Db, set: &str) -> bool {
+    pub(crate) fn may_have(&self, db: &Db, set: &str) -> bool {
         lock(&self.dirty)
             .get(&db.pool_id())
             .is_some_and(|s| s.contains(set))

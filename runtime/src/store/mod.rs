@@ -218,6 +218,7 @@ impl Db {
     }
 
     /// An identity of the shared pool (equal for every clone of one handle).
+    #[cfg(feature = "cdms")]
     pub(crate) fn pool_id(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
     }

@@ -500,6 +500,7 @@ impl tracing::Subscriber for Capture {
     fn exit(&self, _: &tracing::span::Id) {}
 }
 
+#[cfg(feature = "emulator")]
 #[test]
 fn credentials_never_reach_the_logs() {
     use crate::cdms::test_fixtures::ORG_CDMS;

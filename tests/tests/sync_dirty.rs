@@ -25,6 +25,30 @@ fn cdms_error(e: &cdms_runtime::Error) -> Option<&CdmsError> {
     }
 }
 
+async fn get_node(env: &SyncEnv, id: Uuid) -> cdms_runtime::Result<Node> {
+    let f = Node::fields();
+    Node::objects(&env.db).filter(f.cdms_id.eq(id)).get().await
+}
+
+async fn get_node_by_pk(env: &SyncEnv, pk: i64) -> cdms_runtime::Result<Node> {
+    let f = Node::fields();
+    Node::objects(&env.db).filter(f.id.eq(pk)).get().await
+}
+
+/// Answers the next GET naming `id` with this status, type and body instead of the record.
+fn answer_next_get(env: &SyncEnv, id: Uuid, status: u16, content_type: &str, body: String) {
+    env.emulator().faults().add(
+        FaultRule::new(FaultAction::Respond {
+            status,
+            content_type: content_type.into(),
+            body,
+        })
+        .method("GET")
+        .path_contains(&id.to_string())
+        .times(1),
+    );
+}
+
 async fn all_nodes(env: &SyncEnv) -> Vec<Node> {
     Node::objects(&env.db)
         .all()
@@ -70,12 +94,7 @@ async fn a_null_in_a_required_field_is_quarantined_and_the_rest_of_the_page_is_a
         assert_eq!(again[0].first_seen, q[0].first_seen);
 
         // A get of the bad record itself is its typed error, naming record and property.
-        let f = Node::fields();
-        let err = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(bad))
-            .get()
-            .await
-            .unwrap_err();
+        let err = get_node(&env, bad).await.unwrap_err();
         match cdms_error(&err) {
             Some(CdmsError::Decode {
                 record, property, ..
@@ -107,12 +126,7 @@ async fn a_property_absent_from_an_answer_is_an_error_never_a_default() {
                 .set(NODES)
                 .times(1),
         );
-        let f = Node::fields();
-        let err = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap_err();
+        let err = get_node(&env, id).await.unwrap_err();
         assert!(
             matches!(cdms_error(&err), Some(CdmsError::Decode { property, .. }) if property == "new_name"),
             "[{label}] {err}"
@@ -123,11 +137,7 @@ async fn a_property_absent_from_an_answer_is_an_error_never_a_default() {
             "[{label}] nothing stored with a default"
         );
         // The next answer carries it again.
-        let node = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let node = get_node(&env, id).await.unwrap();
         assert_eq!(node.name, "present");
         assert!(
             env.remote.quarantine(&env.db).await.unwrap().is_empty(),
@@ -201,12 +211,7 @@ async fn a_local_row_newer_than_cdms_blocks_only_itself() {
         assert!(q[0].local_pk.is_some());
         assert!(q[0].reason.contains("not in sync"), "{}", q[0].reason);
         // Its own get still says so.
-        let f = Node::fields();
-        let err = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(ids[0]))
-            .get()
-            .await
-            .unwrap_err();
+        let err = get_node(&env, ids[0]).await.unwrap_err();
         assert!(
             SyncError::of(&err).is_some_and(SyncError::is_not_in_sync),
             "{err}"
@@ -252,29 +257,11 @@ async fn a_keyed_get_answered_with_another_record_is_an_error() {
         let label = env.label();
         let a = seed_node(&env, json!("a"));
         let b = seed_node(&env, json!("b"));
-        let f = Node::fields();
-        let node_a = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(a))
-            .get()
-            .await
-            .unwrap();
+        let node_a = get_node(&env, a).await.unwrap();
         env.edit(NODES, a, json!({"new_name": "a2"}));
         let other = serde_json::to_string(&json!({ "d": env.record(NODES, b) })).unwrap();
-        env.emulator().faults().add(
-            FaultRule::new(FaultAction::Respond {
-                status: 200,
-                content_type: "application/json;charset=utf-8".into(),
-                body: other,
-            })
-            .method("GET")
-            .path_contains(&a.to_string())
-            .times(1),
-        );
-        let err = Node::objects(&env.db)
-            .filter(f.id.eq(node_a.id))
-            .get()
-            .await
-            .unwrap_err();
+        answer_next_get(&env, a, 200, "application/json;charset=utf-8", other);
+        let err = get_node_by_pk(&env, node_a.id).await.unwrap_err();
         assert!(
             matches!(cdms_error(&err), Some(CdmsError::Malformed { what, .. }) if what.contains(&b.to_string())),
             "[{label}] {err}"
@@ -290,15 +277,12 @@ async fn a_keyed_get_answered_with_another_record_is_an_error() {
         // A save through the same answer fails the same way and changes nothing in CDMS.
         let mut edit = node_a.clone();
         edit.name = "mine".into();
-        env.emulator().faults().add(
-            FaultRule::new(FaultAction::Respond {
-                status: 200,
-                content_type: "application/json;charset=utf-8".into(),
-                body: serde_json::to_string(&json!({ "d": env.record(NODES, b) })).unwrap(),
-            })
-            .method("GET")
-            .path_contains(&a.to_string())
-            .times(1),
+        answer_next_get(
+            &env,
+            a,
+            200,
+            "application/json;charset=utf-8",
+            serde_json::to_string(&json!({ "d": env.record(NODES, b) })).unwrap(),
         );
         assert!(edit.save(&env.db).await.is_err(), "[{label}]");
         assert_eq!(
@@ -314,27 +298,15 @@ async fn a_plain_404_on_a_keyed_get_means_deleted_in_cdms() {
     for env in envs().await {
         let label = env.label();
         let id = seed_node(&env, json!("soon gone"));
-        let f = Node::fields();
-        let node = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
-        env.emulator().faults().add(
-            FaultRule::new(FaultAction::Respond {
-                status: 404,
-                content_type: "text/html".into(),
-                body: "<html><body>404 - File or directory not found.</body></html>".into(),
-            })
-            .method("GET")
-            .path_contains(&id.to_string())
-            .times(1),
+        let node = get_node(&env, id).await.unwrap();
+        answer_next_get(
+            &env,
+            id,
+            404,
+            "text/html",
+            "<html><body>404 - File or directory not found.</body></html>".into(),
         );
-        let err = Node::objects(&env.db)
-            .filter(f.id.eq(node.id))
-            .get()
-            .await
-            .unwrap_err();
+        let err = get_node_by_pk(&env, node.id).await.unwrap_err();
         assert!(err.is_not_found(), "[{label}] {err}");
         assert!(
             Node::objects(&env.db.skip_cdms())
@@ -352,12 +324,7 @@ async fn an_edit_within_the_same_second_is_seen_by_get_and_lists() {
     for env in envs().await {
         let label = env.label();
         let id = seed_node(&env, json!("first"));
-        let f = Node::fields();
-        let node = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let node = get_node(&env, id).await.unwrap();
         // Another user edits within the same second: ModifiedOn does not move.
         env.emulator()
             .update(NODES, id, json!({"new_name": "second"}))
@@ -368,11 +335,7 @@ async fn an_edit_within_the_same_second_is_seen_by_get_and_lists() {
             "same ModifiedOn"
         );
         env.reset_log();
-        let again = Node::objects(&env.db)
-            .filter(f.id.eq(node.id))
-            .get()
-            .await
-            .unwrap();
+        let again = get_node_by_pk(&env, node.id).await.unwrap();
         assert_eq!(again.name, "second", "[{label}] get");
         assert_eq!(env.total(), 1, "[{label}] no extra request");
         let versions = again.versions(&env.db).await.unwrap();
@@ -416,12 +379,7 @@ async fn a_save_that_changes_nothing_makes_no_request_and_no_version() {
     for env in envs().await {
         let label = env.label();
         let id = seed_node(&env, json!("same"));
-        let f = Node::fields();
-        let mut node = Node::objects(&env.db)
-            .filter(f.cdms_id.eq(id))
-            .get()
-            .await
-            .unwrap();
+        let mut node = get_node(&env, id).await.unwrap();
         let versions = node.versions(&env.db).await.unwrap().len();
         env.reset_log();
         node.save(&env.db).await.unwrap();

@@ -196,7 +196,7 @@ pub fn decode_selected(
 }
 
 /// `e` with the record id filled in, when it is a decode error without one.
-fn with_record(e: CdmsError, id: Uuid) -> CdmsError {
+pub(crate) fn with_record(e: CdmsError, id: Uuid) -> CdmsError {
     match e {
         CdmsError::Decode {
             entity,

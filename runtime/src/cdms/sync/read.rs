@@ -120,22 +120,8 @@ pub(super) fn decode_fetched(
     id: Uuid,
     json: &serde_json::Map<String, J>,
 ) -> Result<codec::RemoteRecord> {
-    let record = codec::decode(cdms, &J::Object(json.clone())).map_err(|e| match e {
-        crate::cdms::CdmsError::Decode {
-            entity,
-            record: None,
-            property,
-            value,
-            reason,
-        } => crate::cdms::CdmsError::Decode {
-            entity,
-            record: Some(id),
-            property,
-            value,
-            reason,
-        },
-        other => other,
-    })?;
+    let record =
+        codec::decode(cdms, &J::Object(json.clone())).map_err(|e| codec::with_record(e, id))?;
     if record.id != id {
         return Err(crate::cdms::CdmsError::Malformed {
             what: format!(

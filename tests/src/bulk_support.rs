@@ -335,6 +335,27 @@ pub async fn compare_all(db: &Db, emu: &Emulator) -> Result<(), Vec<String>> {
     }
 }
 
+/// Panics with the first differences unless both stores hold exactly the same data.
+pub async fn assert_exact(env: &BulkEnv) {
+    if let Err(problems) = compare_all(env.db(), env.emulator()).await {
+        panic!(
+            "{}: local store differs from CDMS:\n{}",
+            env.local.label,
+            problems.join("\n")
+        );
+    }
+}
+
+/// The local organisation with CDMS id `id` (read locally, through the handle's remote if any).
+pub async fn local_org(env: &BulkEnv, id: Uuid) -> cdms_entities::Organisation {
+    let f = cdms_entities::Organisation::fields();
+    cdms_entities::Organisation::objects(env.db())
+        .filter(f.cdms_id.eq(id))
+        .get()
+        .await
+        .expect("organisation")
+}
+
 /// How many `remote refresh` versions each object of the example entities has, keyed by
 /// `(table, local pk)`.
 pub async fn refresh_versions(db: &Db) -> HashMap<(String, i64), usize> {

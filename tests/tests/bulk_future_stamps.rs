@@ -11,10 +11,9 @@ use cdms_runtime::cdms::Synced;
 use cdms_runtime::emulator::Clock;
 use cdms_runtime::store::{Backend, Param};
 use cdms_runtime::{Kind, Value};
-use cdms_tests::bulk_support::{backends, compare_all, metas, partitions, BulkEnv};
+use cdms_tests::bulk_support::{assert_exact, backends, local_org, metas, partitions, BulkEnv};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
-use uuid::Uuid;
 
 /// 2020-03-02T10:00:00Z: after every demo record's `ModifiedOn`.
 fn start() -> DateTime<Utc> {
@@ -32,24 +31,6 @@ fn far_future() -> DateTime<Utc> {
 /// the test's own run time).
 fn trusted_bound() -> DateTime<Utc> {
     Utc::now() + chrono::Duration::days(1) + chrono::Duration::minutes(1)
-}
-
-async fn assert_exact(env: &BulkEnv) {
-    if let Err(problems) = compare_all(env.db(), env.emulator()).await {
-        panic!(
-            "{}: local store differs from CDMS:\n{}",
-            env.local.label,
-            problems.join("\n")
-        );
-    }
-}
-
-async fn local_org(env: &BulkEnv, id: Uuid) -> Organisation {
-    Organisation::objects(env.db())
-        .filter(Organisation::fields().cdms_id.eq(id))
-        .get()
-        .await
-        .expect("organisation")
 }
 
 async fn load(env: &BulkEnv) -> LoadReport {

@@ -11,7 +11,9 @@ use cdms_runtime::cdms::Synced;
 use cdms_runtime::emulator::{Clock, FaultAction, FaultRule};
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::VersionKind;
-use cdms_tests::bulk_support::{backends, compare_all, metas, sqlite, BulkEnv, LocalDb};
+use cdms_tests::bulk_support::{
+    assert_exact, backends, local_org, metas, sqlite, BulkEnv, LocalDb,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -48,24 +50,6 @@ fn entity<'r>(report: &'r PollReport, name: &str) -> &'r cdms_runtime::cdms::bul
         .iter()
         .find(|e| e.entity == name)
         .expect("entity in report")
-}
-
-async fn assert_exact(env: &BulkEnv) {
-    if let Err(problems) = compare_all(env.db(), env.emulator()).await {
-        panic!(
-            "{}: local store differs from CDMS:\n{}",
-            env.local.label,
-            problems.join("\n")
-        );
-    }
-}
-
-async fn local_org(env: &BulkEnv, id: Uuid) -> Organisation {
-    Organisation::objects(env.db())
-        .filter(Organisation::fields().cdms_id.eq(id))
-        .get()
-        .await
-        .expect("organisation")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

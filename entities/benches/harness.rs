@@ -1,0 +1,550 @@
+//! The benchmark harness: the figures the project tracks, measured side by side in one run.
+//!
+//! `cargo bench -p cdms-entities --bench harness -- [--quick] [--json PATH] [--latency-ms N]`
+//!
+//! Starts the built-in emulator on 127.0.0.1 with a per-request latency (default 10 ms) and
+//! prints a table (and writes it as JSON, default `target/bench-harness.json`):
+//! - CDMS requests per operation (get, a filter over 120 records, create, update, delete, 100
+//!   concurrent gets of one record in sync) — these are checked: a wrong count fails the run;
+//! - each operation's latency ÷ (requests on its critical path × the emulator latency);
+//! - decode throughput of the example `Organisation` mapping against a plain
+//!   `#[derive(Deserialize)]` struct on the same bytes;
+//! - the initial load at concurrency 1 and 8 (records/s, ratio, ÷ the floor of
+//!   pages × latency ÷ concurrency) and the process's peak RSS;
+//! - a local-only (`skip_cdms`) get by name ÷ the same query hand-written in sqlx.
+//!
+//! Timings are printed, never judged. PostgreSQL is used for the operation figures too when
+//! `DATABASE_URL` is set. `--quick` keeps the run to a minute or two on 2 cores.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cdms_entities::demo_data::{self, DemoScale};
+use cdms_entities::Organisation;
+use cdms_runtime::cdms::bulk::{state, Bulk, LoadOptions, Loader};
+use cdms_runtime::cdms::{
+    codec, CdmsClient, CdmsMeta, CdmsRemote, ListOptions, SyncConfig, Synced,
+};
+use cdms_runtime::emulator::{Emulator, Latency, RunningEmulator};
+use cdms_runtime::query::EntityExt;
+use cdms_runtime::Db;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value as J};
+
+type Fail = Box<dyn std::error::Error>;
+
+struct Options {
+    quick: bool,
+    json: String,
+    latency: Duration,
+}
+
+fn options() -> Result<Options, Fail> {
+    let mut out = Options {
+        quick: false,
+        json: "target/bench-harness.json".to_owned(),
+        latency: Duration::from_millis(10),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => out.quick = true,
+            "--json" => out.json = args.next().ok_or("--json needs a path")?,
+            "--latency-ms" => {
+                let ms: u64 = args.next().ok_or("--latency-ms needs a number")?.parse()?;
+                out.latency = Duration::from_millis(ms.clamp(1, 1_000));
+            }
+            // `cargo bench` passes `--bench`.
+            "--bench" => {}
+            other => return Err(format!("unknown argument {other:?}").into()),
+        }
+    }
+    Ok(out)
+}
+
+/// The figures of the run, in print order.
+#[derive(Default)]
+struct Table {
+    rows: Vec<(String, String, String)>,
+    json: serde_json::Map<String, J>,
+    wrong: Vec<String>,
+}
+
+impl Table {
+    fn add(&mut self, figure: &str, value: J, note: &str) {
+        let shown = match &value {
+            J::Number(n) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or_default()),
+            other => other.to_string(),
+        };
+        self.rows.push((figure.to_owned(), shown, note.to_owned()));
+        self.json.insert(figure.to_owned(), value);
+    }
+
+    fn count(&mut self, figure: &str, got: usize, want: usize) {
+        let note = if got == want {
+            format!("expected {want}")
+        } else {
+            self.wrong
+                .push(format!("{figure}: {got} requests, expected {want}"));
+            format!("WRONG: expected {want}")
+        };
+        self.add(figure, json!(got), &note);
+    }
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn metas() -> Vec<&'static CdmsMeta> {
+    cdms_entities::all_entities()
+        .iter()
+        .filter_map(|m| CdmsMeta::of(m))
+        .collect()
+}
+
+fn blank_org(name: &str) -> Organisation {
+    Organisation {
+        id: 0,
+        cdms_id: None,
+        modified_on: DateTime::<Utc>::UNIX_EPOCH,
+        created_on: None,
+        name: name.to_owned(),
+        account_number: None,
+        companies_house_number: None,
+        vat_number: None,
+        website: None,
+        telephone: None,
+        email: None,
+        address_line1: None,
+        address_city: None,
+        address_postcode: None,
+        address_latitude: None,
+        number_of_employees: None,
+        revenue: None,
+        industry: None,
+        customer_type: None,
+        do_not_email: false,
+        uk_organisation: None,
+        country: None,
+        sector: None,
+        uk_region: None,
+        business_type: None,
+        notes: None,
+    }
+}
+
+async fn serve(organisations: usize) -> Result<(Emulator, RunningEmulator), Fail> {
+    let emulator = demo_data::emulator_builder().build()?;
+    demo_data::seed(&emulator, DemoScale::organisations(organisations))?;
+    let running = emulator.serve("127.0.0.1:0").await?;
+    Ok((emulator, running))
+}
+
+/// Requests and latency ratios of the single operations on `db`.
+async fn operations(t: &mut Table, label: &str, db: Db, o: &Options) -> Result<(), Fail> {
+    let (emu, running) = serve(20).await?;
+    state::migrate_all(&db, cdms_entities::all_entities()).await?;
+    let client = CdmsClient::builder(running.base_url()).build()?;
+    let remote = CdmsRemote::new(client, SyncConfig::default());
+    let db = remote.attach(&db).as_actor("bench");
+    for i in 0..120 {
+        emu.insert(
+            "AccountSet",
+            json!({"Name": format!("Bench {i:03}"), "DoNotEMail": false}),
+        )?;
+    }
+    let f = Organisation::fields();
+    let lat = o.latency.as_secs_f64();
+    emu.set_latency(Latency::Fixed(o.latency));
+    let mut measure = |name: &str, requests: usize, want: usize, critical: usize, secs: f64| {
+        t.count(&format!("{label}: {name}: CDMS requests"), requests, want);
+        t.add(
+            &format!("{label}: {name}: latency / critical path"),
+            json!(secs / (critical as f64 * lat)),
+            &format!("{critical} request(s) on the critical path; target <= 1.15"),
+        );
+    };
+
+    emu.reset_log();
+    let started = Instant::now();
+    let listed = Organisation::objects(&db)
+        .filter(f.name.startswith("Bench "))
+        .all()
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    let read = listed.len();
+    measure("filter over 120 records", emu.log().len(), 3, 3, secs);
+
+    let pk = listed[0].id;
+    emu.reset_log();
+    let started = Instant::now();
+    let mut one = Organisation::objects(&db).filter(f.id.eq(pk)).get().await?;
+    measure(
+        "get by key",
+        emu.log().len(),
+        1,
+        1,
+        started.elapsed().as_secs_f64(),
+    );
+
+    emu.reset_log();
+    let started = Instant::now();
+    one.telephone = Some("0123".into());
+    one.save(&db).await?;
+    measure(
+        "update",
+        emu.log().len(),
+        3,
+        3,
+        started.elapsed().as_secs_f64(),
+    );
+
+    emu.reset_log();
+    let started = Instant::now();
+    let mut created = Organisation::objects(&db)
+        .create(blank_org("Bench new"))
+        .await?;
+    measure(
+        "create",
+        emu.log().len(),
+        1,
+        1,
+        started.elapsed().as_secs_f64(),
+    );
+
+    emu.reset_log();
+    let started = Instant::now();
+    created.delete(&db).await?;
+    measure(
+        "delete",
+        emu.log().len(),
+        1,
+        1,
+        started.elapsed().as_secs_f64(),
+    );
+
+    emu.reset_log();
+    let started = Instant::now();
+    let gate = Arc::new(tokio::sync::Barrier::new(100));
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let db = db.clone();
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            gate.wait().await;
+            let f = Organisation::fields();
+            Organisation::objects(&db).filter(f.id.eq(pk)).get().await
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    measure(
+        "100 concurrent gets in sync",
+        emu.log().len(),
+        1,
+        1,
+        started.elapsed().as_secs_f64(),
+    );
+    if read != 120 {
+        t.wrong
+            .push(format!("{label}: the filter read {read} of 120 records"));
+    }
+    running.shutdown().await?;
+    Ok(())
+}
+
+/// A plain serde struct of the properties the example `Organisation` maps.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PlainAccount {
+    account_id: String,
+    modified_on: String,
+    created_on: Option<String>,
+    name: Option<String>,
+    account_number: Option<String>,
+    #[serde(rename = "optevia_CompaniesHouseNumber")]
+    companies_house_number: Option<String>,
+    #[serde(rename = "optevia_VATNumber")]
+    vat_number: Option<String>,
+    #[serde(rename = "WebSiteURL")]
+    website: Option<String>,
+    telephone1: Option<String>,
+    #[serde(rename = "EMailAddress1")]
+    email: Option<String>,
+    #[serde(rename = "Address1_Line1")]
+    line1: Option<String>,
+    #[serde(rename = "Address1_City")]
+    city: Option<String>,
+    #[serde(rename = "Address1_PostalCode")]
+    postcode: Option<String>,
+    #[serde(rename = "Address1_Latitude")]
+    latitude: Option<f64>,
+    number_of_employees: Option<i32>,
+    revenue: Option<Valued<Option<String>>>,
+    industry_code: Option<Valued<Option<i32>>>,
+    customer_type_code: Option<Valued<Option<i32>>>,
+    #[serde(rename = "DoNotEMail")]
+    do_not_email: Option<bool>,
+    #[serde(rename = "optevia_ukorganisation")]
+    uk: Option<bool>,
+    #[serde(rename = "optevia_Country")]
+    country: Option<Reference>,
+    #[serde(rename = "optevia_Sector")]
+    sector: Option<Reference>,
+    #[serde(rename = "optevia_UKRegion")]
+    region: Option<Reference>,
+    #[serde(rename = "optevia_BusinessType")]
+    business_type: Option<Reference>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Valued<T> {
+    #[serde(rename = "Value")]
+    value: T,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Reference {
+    #[serde(rename = "Id")]
+    id: Option<String>,
+    #[serde(rename = "LogicalName")]
+    logical_name: Option<String>,
+}
+
+fn cpu_seconds() -> f64 {
+    // Process CPU time (user + system) from /proc; wall time elsewhere.
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let fields: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or_default()
+        })
+}
+
+/// Decode throughput, the mapping against the plain struct, on the same bytes.
+async fn decoding(t: &mut Table, o: &Options) -> Result<(), Fail> {
+    let (_emu, running) = serve(2_000).await?;
+    let client = CdmsClient::builder(running.base_url()).build()?;
+    let opts = ListOptions {
+        select: codec::select(Organisation::CDMS, None),
+        ..ListOptions::default()
+    };
+    let mut records = Vec::new();
+    let mut pager = client.pager(Organisation::CDMS.set, &opts)?;
+    while let Some(page) = pager.next_page().await? {
+        records.extend(
+            page.iter()
+                .map(|r| serde_json::to_vec(r).unwrap_or_default()),
+        );
+    }
+    running.shutdown().await?;
+    let rounds = if o.quick { 5 } else { 50 };
+    let n = records.len() * rounds;
+    // Side by side, alternating, so drift hits both.
+    let (mut ours, mut plain) = (0.0, 0.0);
+    for _ in 0..rounds {
+        let start = cpu_seconds();
+        for bytes in &records {
+            let value: J = serde_json::from_slice(bytes)?;
+            std::hint::black_box(codec::decode(Organisation::CDMS, &value)?);
+        }
+        ours += cpu_seconds() - start;
+        let start = cpu_seconds();
+        for bytes in &records {
+            std::hint::black_box(serde_json::from_slice::<PlainAccount>(bytes)?);
+        }
+        plain += cpu_seconds() - start;
+    }
+    let ours_rate = n as f64 / ours.max(1e-9);
+    let plain_rate = n as f64 / plain.max(1e-9);
+    t.add(
+        "decode Organisation (24 properties): records per CPU-second",
+        json!(ours_rate.round()),
+        "target >= 100,000",
+    );
+    t.add(
+        "decode: plain #[derive(Deserialize)] struct, same bytes",
+        json!(plain_rate.round()),
+        "",
+    );
+    t.add(
+        "decode: mapping / plain serde struct",
+        json!(ours_rate / plain_rate),
+        "target >= 1.0",
+    );
+    Ok(())
+}
+
+/// The initial load at concurrency 1 and 8, and local-only reads against hand-written sqlx.
+async fn loading(t: &mut Table, o: &Options) -> Result<(), Fail> {
+    let organisations = if o.quick { 1_500 } else { 28_000 };
+    let (emu, running) = serve(organisations).await?;
+    emu.set_latency(Latency::Fixed(o.latency));
+    let mut rates = Vec::new();
+    let mut last_db = None;
+    for concurrency in [1usize, 8] {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("bench.sqlite");
+        let db = Db::sqlite(&path).await?;
+        state::migrate_all(&db, cdms_entities::all_entities()).await?;
+        let client = CdmsClient::builder(running.base_url()).build()?;
+        let remote = Arc::new(CdmsRemote::new(client.clone(), SyncConfig::default()));
+        let options = LoadOptions {
+            concurrency,
+            partitions: concurrency.max(1) * 2,
+            ..LoadOptions::default()
+        };
+        let report = Loader::new(Bulk::new(&db.as_actor("bench"), remote), options)
+            .run(&metas())
+            .await?;
+        let secs = report.elapsed.as_secs_f64();
+        let records = report.records();
+        let pages = client.metrics().snapshot().pages;
+        let floor = pages as f64 * o.latency.as_secs_f64() / concurrency as f64;
+        rates.push(records as f64 / secs);
+        t.add(
+            &format!("load at concurrency {concurrency}: records/s"),
+            json!((records as f64 / secs).round()),
+            &format!("{records} records, {pages} pages, {secs:.2} s"),
+        );
+        t.add(
+            &format!("load at concurrency {concurrency}: time / floor"),
+            json!(secs / floor.max(1e-9)),
+            "floor = pages x latency / concurrency; target <= 1.3",
+        );
+        last_db = Some((db, path, dir));
+    }
+    if let [one, eight] = rates[..] {
+        t.add(
+            "load: concurrency 8 / concurrency 1",
+            json!(eight / one),
+            "target >= 6",
+        );
+    }
+    t.add(
+        "peak RSS of this process (emulator included), MiB",
+        json!(peak_rss_mib().map(f64::round)),
+        "",
+    );
+    running.shutdown().await?;
+    if let Some((db, path, _dir)) = last_db {
+        local_reads(t, &db, &path, o).await?;
+    }
+    Ok(())
+}
+
+async fn local_reads(
+    t: &mut Table,
+    db: &Db,
+    path: &std::path::Path,
+    o: &Options,
+) -> Result<(), Fail> {
+    let names: Vec<String> = Organisation::objects(&db.skip_cdms())
+        .limit(200)
+        .all()
+        .await?
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    let rounds = if o.quick { 3 } else { 20 };
+    let f = Organisation::fields();
+    let local = db.skip_cdms();
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true),
+    )
+    .await?;
+    let (mut ours, mut hand) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for name in &names {
+            std::hint::black_box(
+                Organisation::objects(&local)
+                    .filter(f.name.eq(name.clone()))
+                    .first()
+                    .await?,
+            );
+        }
+        ours += start.elapsed();
+        let start = Instant::now();
+        for name in &names {
+            std::hint::black_box(
+                sqlx::query(
+                    "SELECT * FROM \"organisation\" WHERE \"name\" = ? ORDER BY \"id\" LIMIT 1",
+                )
+                .bind(name)
+                .fetch_optional(&pool)
+                .await?,
+            );
+        }
+        hand += start.elapsed();
+    }
+    t.add(
+        "local-only get by name / hand-written sqlx",
+        json!(ours.as_secs_f64() / hand.as_secs_f64().max(1e-9)),
+        "target <= 1.15 (the hand query decodes nothing)",
+    );
+    pool.close().await;
+    Ok(())
+}
+
+fn main() -> Result<(), Fail> {
+    let o = options()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let started = Instant::now();
+    let mut t = Table::default();
+    rt.block_on(async {
+        let dir = tempfile::tempdir()?;
+        let sqlite = Db::sqlite(dir.path().join("ops.sqlite")).await?;
+        operations(&mut t, "sqlite", sqlite, &o).await?;
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            operations(&mut t, "postgres", Db::connect(&url).await?, &o).await?;
+        }
+        decoding(&mut t, &o).await?;
+        loading(&mut t, &o).await?;
+        Ok::<(), Fail>(())
+    })?;
+    let width = t.rows.iter().map(|r| r.0.len()).max().unwrap_or(10);
+    println!(
+        "cdms-sync benchmark harness — {} — emulator latency {} ms{}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        o.latency.as_millis(),
+        if o.quick { ", --quick" } else { "" }
+    );
+    for (figure, value, note) in &t.rows {
+        println!("{figure:<width$}  {value:>12}  {note}");
+    }
+    println!("({:.0} s)", started.elapsed().as_secs_f64());
+    let mut json = t.json.clone();
+    json.insert("quick".into(), json!(o.quick));
+    json.insert("latency_ms".into(), json!(o.latency.as_millis() as u64));
+    if let Some(parent) = std::path::Path::new(&o.json).parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&o.json, serde_json::to_string_pretty(&J::Object(json))?)?;
+    println!("figures written to {}", o.json);
+    if !t.wrong.is_empty() {
+        return Err(format!("wrong counts: {}", t.wrong.join("; ")).into());
+    }
+    Ok(())
+}

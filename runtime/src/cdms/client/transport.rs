@@ -43,6 +43,45 @@ pub(crate) struct Answer {
     pub ambiguous: bool,
 }
 
+/// Why an attempt produced no answer.
+enum AttemptError {
+    /// A failure that may pass; retried per the policy.
+    Transient(Failure),
+    /// A failure that repeating cannot cure (an answer over the size limit).
+    Fatal(CdmsError),
+}
+
+impl From<Failure> for AttemptError {
+    fn from(f: Failure) -> Self {
+        AttemptError::Transient(f)
+    }
+}
+
+/// Reading an answer body as a stream, up to `limit` bytes.
+enum ReadError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads `resp`'s body, refusing it as soon as it is known to exceed `limit` bytes (from
+/// `Content-Length`, or while streaming), so an endless body costs at most `limit` bytes.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, ReadError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Transport)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// An attempt that got no (usable) answer.
 struct Failure {
     cause: TransientCause,
@@ -81,14 +120,23 @@ impl Failure {
     }
 }
 
-/// Whether an answer with `status` is a failure worth retrying (the platform faults that say
-/// the same thing every time are not).
+/// Whether an answer with `status` is a failure worth retrying.
+///
+/// 429, 502, 503 and 504 always are. A 500 (507, 508) is when it carries no CRM error code (an
+/// IIS or ASP.NET error page, or a WCF fault with an empty code), or CRM's generic "unexpected"
+/// code (`0x80040216`, which SQL timeouts and deadlocks surface as), unless its message is the
+/// `$skip` paging limit. Any other CRM code names a platform fault about the request itself
+/// (an attribute the entity lacks, an option value out of range, a duplicate key, a child
+/// without its parent) that repeats the same way every time. 4xx answers are never transient
+/// (429 aside): the request itself is refused.
 pub(crate) fn is_transient_status(status: u16, body: &[u8]) -> bool {
     match status {
         429 | 502 | 503 | 504 => true,
         500 | 507 | 508 => {
             let (code, message) = error_details(body);
-            code != wire::CODE_DUPLICATE_KEY && !message.to_ascii_lowercase().contains("paging")
+            let code = code.trim();
+            (code.is_empty() || code == "0" || code == wire::CODE_UNEXPECTED)
+                && !message.to_ascii_lowercase().contains("paging")
         }
         _ => false,
     }
@@ -176,7 +224,8 @@ impl Inner {
                         retry_after(&headers),
                     )
                 }
-                Err(f) => {
+                Err(AttemptError::Fatal(e)) => return Err(e),
+                Err(AttemptError::Transient(f)) => {
                     ambiguous |= f.sent;
                     (f.cause, f.message, None)
                 }
@@ -210,7 +259,7 @@ impl Inner {
         &self,
         call: &Call<'_>,
         attempt: u32,
-    ) -> Result<(u16, HeaderMap, Vec<u8>), Failure> {
+    ) -> Result<(u16, HeaderMap, Vec<u8>), AttemptError> {
         let bytes_out = call.body.as_ref().map_or(0, Vec::len);
         let span = tracing::debug_span!(
             "cdms_request",
@@ -234,15 +283,19 @@ impl Inner {
                 span.record("bytes_in", body.len());
                 tracing::debug!(parent: &span, status, duration_ms, bytes_in = body.len(), "CDMS answered");
             }
-            Err(f) => {
+            Err(AttemptError::Transient(f)) => {
                 self.metrics.transport_error(call.verb);
                 tracing::debug!(parent: &span, cause = %f.cause, duration_ms, error = %f.message, "CDMS request failed");
+            }
+            Err(AttemptError::Fatal(e)) => {
+                self.metrics.transport_error(call.verb);
+                tracing::debug!(parent: &span, duration_ms, error = %e, "CDMS request failed");
             }
         }
         result
     }
 
-    async fn exchange(&self, call: &Call<'_>) -> Result<(u16, HeaderMap, Vec<u8>), Failure> {
+    async fn exchange(&self, call: &Call<'_>) -> Result<(u16, HeaderMap, Vec<u8>), AttemptError> {
         let method = match call.verb {
             Verb::Get => Method::GET,
             Verb::Post | Verb::Merge => Method::POST,
@@ -278,8 +331,26 @@ impl Inner {
         let resp = rb.send().await.map_err(|e| Failure::from_reqwest(&e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| Failure::from_reqwest(&e))?;
-        Ok((status, headers, body.to_vec()))
+        let body = self.read_body(resp, call.set, call.verb).await?;
+        Ok((status, headers, body))
+    }
+
+    /// An answer's body, within the client's size limit.
+    async fn read_body(
+        &self,
+        resp: reqwest::Response,
+        set: &str,
+        verb: Verb,
+    ) -> Result<Vec<u8>, AttemptError> {
+        match read_capped(resp, self.max_answer_bytes).await {
+            Ok(body) => Ok(body),
+            Err(ReadError::TooLarge) => Err(AttemptError::Fatal(CdmsError::TooLarge {
+                set: set.to_owned(),
+                verb,
+                limit: self.max_answer_bytes,
+            })),
+            Err(ReadError::Transport(e)) => Err(Failure::from_reqwest(&e).into()),
+        }
     }
 
     /// Signs in when a cookie session has no cookie yet; returns the session generation in use.
@@ -335,7 +406,11 @@ impl Inner {
         let status = resp.status().as_u16();
         span.record("status", status);
         let cookies = auth::cookies_from(resp.headers());
-        let body = resp.bytes().await.unwrap_or_default();
+        let body = match self.read_body(resp, set, Verb::Post).await {
+            Ok(body) => body,
+            Err(AttemptError::Fatal(e)) => return Err(e),
+            Err(AttemptError::Transient(_)) => Vec::new(),
+        };
         match cookies {
             Some(cookie) if status < 400 => {
                 self.session.replace(auth::Secret::new(cookie));

@@ -28,9 +28,12 @@
 //!   `X-HTTP-Method: DELETE` (204);
 //! - `GET`/`POST /adfs/login` at the server root in session-auth mode (see [`Auth`]).
 //!
-//! Entity data is JSON only: data requests must send `Accept: application/json`, otherwise they
-//! get **406** with an OData XML error body (CRM would answer Atom, which the emulator does not
-//! write); writes must send `Content-Type: application/json`, otherwise **415**. Errors use
+//! Entity data is JSON only: reads and creates must send `Accept: application/json` (verbose or
+//! not), otherwise they get **406** with an OData XML error body (CRM would answer Atom, which
+//! the emulator does not write; [`EmulatorBuilder::json_for_any_accept`] serves JSON to `*/*`,
+//! `application/*` and a missing `Accept` instead). MERGE, PUT and DELETE answer 204 without a
+//! body whatever the `Accept`. Writes must send `Content-Type: application/json`, otherwise
+//! **415**. Errors use
 //! CRM's body `{"error":{"code":"..","message":{"lang":"en-US","value":".."}}}`; request-level
 //! (WCF Data Services) errors carry `"code":""`, platform faults a signed decimal code.
 //!

@@ -98,6 +98,10 @@ pub struct CdmsArgs {
         value_parser = clap::value_parser!(u64).range(1..=MAX_SECS)
     )]
     pub cdms_timeout_secs: u64,
+    /// Also trust the CA certificates in this PEM file (for a CDMS behind a private CA).
+    /// Certificates are always verified.
+    #[arg(long, env = "CDMS_CA_FILE", value_name = "PEM")]
+    pub cdms_ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for CdmsArgs {
@@ -109,6 +113,7 @@ impl std::fmt::Debug for CdmsArgs {
             .field("cdms_token", &self.cdms_token)
             .field("cdms_login_path", &self.cdms_login_path)
             .field("cdms_timeout_secs", &self.cdms_timeout_secs)
+            .field("cdms_ca_file", &self.cdms_ca_file)
             .finish()
     }
 }
@@ -143,10 +148,16 @@ impl CdmsArgs {
 
     /// The HTTP client.
     pub fn client(&self) -> Result<CdmsClient, CliError> {
-        Ok(CdmsClient::builder(self.cdms_url.clone())
+        let mut builder = CdmsClient::builder(self.cdms_url.clone())
             .auth(self.auth()?)
-            .timeout(Duration::from_secs(self.cdms_timeout_secs.max(1)))
-            .build()?)
+            .timeout(Duration::from_secs(self.cdms_timeout_secs.max(1)));
+        if let Some(path) = &self.cdms_ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                CliError::usage(format!("cannot read --cdms-ca-file {}: {e}", path.display()))
+            })?;
+            builder = builder.root_certificates_pem(&pem)?;
+        }
+        Ok(builder.build()?)
     }
 
     /// The sync remote.

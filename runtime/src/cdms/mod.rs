@@ -160,6 +160,18 @@ pub enum CdmsError {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// The server's TLS certificate did not verify (unknown issuer, expired, wrong name, ...).
+    /// Never retried, and verification cannot be turned off; trust a private CA with
+    /// [`CdmsClientBuilder::root_certificates_pem`].
+    #[error("{set}: TLS certificate verification failed for {host}: {reason}")]
+    Tls {
+        /// The entity set the request was for.
+        set: String,
+        /// The host whose certificate was refused.
+        host: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// The response is not the OData JSON it should be (bad JSON, no `d`, an unexpected page).
     #[error("malformed CDMS response: {what}; body starts with {excerpt:?}")]
     Malformed {

@@ -28,7 +28,9 @@
 //!   then means an earlier attempt succeeded, and the record is fetched and returned.
 //! - An expired cookie session (401, a redirect, or 200 with an HTML sign-in page) signs in again
 //!   once and repeats the request; a second refusal is [`CdmsError::Unauthorized`].
-//! - TLS certificates are always verified (rustls). Credentials are [`Secret`]s and are never
+//! - TLS certificates are always verified (rustls; extra CAs with
+//!   [`CdmsClientBuilder::root_certificates_pem`]); a certificate that does not verify is
+//!   [`CdmsError::Tls`], never retried. Credentials are [`Secret`]s and are never
 //!   logged; the `Authorization` and `Cookie` headers are marked sensitive.
 //! - Each attempt runs in a DEBUG `cdms_request` span (verb, set, attempt, status, duration,
 //!   bytes) and is counted in [`Metrics`].
@@ -116,6 +118,7 @@ pub struct CdmsClientBuilder {
     connect_timeout: Duration,
     max_pages: u32,
     max_answer_bytes: u64,
+    root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl CdmsClientBuilder {
@@ -166,6 +169,22 @@ impl CdmsClientBuilder {
         self
     }
 
+    /// Also trusts the CA certificates in `pem` (one or more PEM `CERTIFICATE` blocks), besides
+    /// the built-in roots, for the default HTTP client: for a CDMS behind a private CA.
+    /// Certificates are always verified; there is no way to turn that off.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, CdmsError> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| CdmsError::Config {
+            message: format!("CA certificates: {e}"),
+        })?;
+        if certs.is_empty() {
+            return Err(CdmsError::Config {
+                message: "CA certificates: no PEM CERTIFICATE block found".to_owned(),
+            });
+        }
+        self.root_certificates.extend(certs);
+        Ok(self)
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<CdmsClient, CdmsError> {
         let endpoint = url::Endpoint::new(&self.base_url)?;
@@ -173,16 +192,27 @@ impl CdmsClientBuilder {
             endpoint.origin_path(login_path)?;
         }
         let http = match self.http {
+            Some(_) if !self.root_certificates.is_empty() => {
+                return Err(CdmsError::Config {
+                    message: "CA certificates apply to the default HTTP client; add them to the \
+                              client given with http_client instead"
+                        .to_owned(),
+                })
+            }
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .use_rustls_tls()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("cdms-sync/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| CdmsError::Config {
+            None => {
+                let mut http = reqwest::Client::builder()
+                    .use_rustls_tls()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(self.connect_timeout)
+                    .user_agent(concat!("cdms-sync/", env!("CARGO_PKG_VERSION")));
+                for cert in self.root_certificates {
+                    http = http.add_root_certificate(cert);
+                }
+                http.build().map_err(|e| CdmsError::Config {
                     message: format!("HTTP client: {e}"),
-                })?,
+                })?
+            }
         };
         Ok(CdmsClient {
             inner: Arc::new(Inner {
@@ -214,6 +244,7 @@ impl CdmsClient {
             connect_timeout: Duration::from_secs(10),
             max_pages: DEFAULT_MAX_PAGES,
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            root_certificates: Vec::new(),
         }
     }
 

@@ -51,6 +51,45 @@ enum AttemptError {
     Fatal(CdmsError),
 }
 
+/// The certificate error in `e`'s chain, if the TLS handshake refused the server's certificate.
+pub(crate) fn certificate_error(e: &reqwest::Error) -> Option<String> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        // rustls' error travels inside io::Errors (possibly nested), whose `source` skips the
+        // error they wrap: look inside each.
+        let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(s);
+        while let Some(candidate) = inner {
+            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
+                return match tls {
+                    rustls::Error::InvalidCertificate(why) => Some(format!("{why:?}")),
+                    rustls::Error::NoCertificatesPresented => {
+                        Some("the server presented no certificate".to_owned())
+                    }
+                    rustls::Error::InvalidCertRevocationList(why) => Some(format!("{why:?}")),
+                    _ => None,
+                };
+            }
+            inner = candidate
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|e| e as &(dyn std::error::Error + 'static));
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// The host of `url`, for messages.
+pub(crate) fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}
+
 impl From<Failure> for AttemptError {
     fn from(f: Failure) -> Self {
         AttemptError::Transient(f)
@@ -328,7 +367,14 @@ impl Inner {
                 None => rb,
             },
         };
-        let resp = rb.send().await.map_err(|e| Failure::from_reqwest(&e))?;
+        let resp = rb.send().await.map_err(|e| match certificate_error(&e) {
+            Some(reason) => AttemptError::Fatal(CdmsError::Tls {
+                set: call.set.to_owned(),
+                host: host_of(&call.url),
+                reason,
+            }),
+            None => Failure::from_reqwest(&e).into(),
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = self.read_body(resp, call.set, call.verb).await?;
@@ -395,6 +441,13 @@ impl Inner {
             .instrument(span.clone())
             .await;
         let resp = sent.map_err(|e| {
+            if let Some(reason) = certificate_error(&e) {
+                return CdmsError::Tls {
+                    set: set.to_owned(),
+                    host: host_of(&url),
+                    reason,
+                };
+            }
             let f = Failure::from_reqwest(&e);
             CdmsError::Transient {
                 set: set.to_owned(),

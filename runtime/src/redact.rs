@@ -24,14 +24,23 @@ mod tests {
     #[test]
     fn user_info_is_hidden() {
         let cases = [
-            ("postgres://app:s3cret@db:5432/x", "postgres://***@db:5432/x"),
-            ("https://u:p%40ss@crm.example.org/UKTI", "https://***@crm.example.org/UKTI"),
+            (
+                "postgres://app:s3cret@db:5432/x",
+                "postgres://***@db:5432/x",
+            ),
+            (
+                "https://u:p%40ss@crm.example.org/UKTI",
+                "https://***@crm.example.org/UKTI",
+            ),
             ("http://u:p@ss@host", "http://***@host"),
             ("http://user@host/a@b", "http://***@host/a@b"),
             ("http://u:p@[::1/bad", "http://***@[::1/bad"),
             ("u:secret@host:5432/db", "***@host:5432/db"),
             ("http://host/path?x=a@b", "http://host/path?x=a@b"),
-            ("sqlite://cdms-sync.sqlite?mode=rwc", "sqlite://cdms-sync.sqlite?mode=rwc"),
+            (
+                "sqlite://cdms-sync.sqlite?mode=rwc",
+                "sqlite://cdms-sync.sqlite?mode=rwc",
+            ),
             ("not a url", "not a url"),
             ("", ""),
         ];

@@ -62,10 +62,8 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
                 0 | 1 => 2,
                 _ => 1,
             };
-            let link = set_url(&format!("?$skiptoken={next}")).replace(
-                "http://",
-                "http://svc:hunter2@",
-            );
+            let link =
+                set_url(&format!("?$skiptoken={next}")).replace("http://", "http://svc:hunter2@");
             page(record, Some(link))
         }
         // Empty pages, each linking to the next, for ever.
@@ -91,7 +89,9 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         "iis" => Response::builder()
             .status(StatusCode::INTERNAL_SERVER_ERROR)
             .header(header::CONTENT_TYPE, "text/html")
-            .body(Body::from("<html><body>Server Error in '/' Application.</body></html>"))
+            .body(Body::from(
+                "<html><body>Server Error in '/' Application.</body></html>",
+            ))
             .unwrap(),
         _ => Response::builder()
             .status(StatusCode::NOT_FOUND)
@@ -138,7 +138,11 @@ async fn a_cycle_of_pages_is_refused_naming_the_set_and_the_link() {
     let shown = format!("{e} {e:?}");
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains(ACCOUNTS), "{shown}");
-    assert_eq!(requests.load(Ordering::SeqCst), 3, "pages 0, 2 and 1, not retried");
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        3,
+        "pages 0, 2 and 1, not retried"
+    );
 }
 
 #[tokio::test]
@@ -173,7 +177,13 @@ async fn the_page_cap_ends_an_endless_listing() {
         }
     };
     assert!(
-        matches!(&e, CdmsError::Paging { reason: PagingStop::TooManyPages(7), .. }),
+        matches!(
+            &e,
+            CdmsError::Paging {
+                reason: PagingStop::TooManyPages(7),
+                ..
+            }
+        ),
         "{e:?}"
     );
     assert_eq!((records, requests.load(Ordering::SeqCst)), (7, 7));
@@ -202,9 +212,17 @@ async fn endless_body_server(head: &'static str, chunked: bool) -> (String, Arc<
                     return;
                 }
                 let chunk = vec![b' '; 64 * 1024];
-                let framed = [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk, b"\r\n".to_vec()]
-                    .concat();
-                let data = if chunked { framed } else { vec![b' '; 64 * 1024] };
+                let framed = [
+                    format!("{:x}\r\n", chunk.len()).into_bytes(),
+                    chunk,
+                    b"\r\n".to_vec(),
+                ]
+                .concat();
+                let data = if chunked {
+                    framed
+                } else {
+                    vec![b' '; 64 * 1024]
+                };
                 // Stops when the client closes the connection.
                 while sock.write_all(&data).await.is_ok() {}
             });
@@ -256,7 +274,10 @@ async fn only_failures_that_can_pass_are_retried() {
     let e = c.list(ACCOUNTS, &bad).await.unwrap_err();
     assert_eq!(e.status(), Some(400), "{e:?}");
     assert_eq!(emu.request_count("GET", ACCOUNTS), 1);
-    let e = c.list("NopeSet", &ListOptions::default()).await.unwrap_err();
+    let e = c
+        .list("NopeSet", &ListOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(404), "{e:?}");
     assert_eq!(emu.request_count("GET", "NopeSet"), 1);
 
@@ -281,7 +302,11 @@ async fn only_failures_that_can_pass_are_retried() {
     emu.faults()
         .add(FaultRule::new(FaultAction::status(500, "Generic SQL error.")).times(1));
     c.list(ACCOUNTS, &ListOptions::default()).await.unwrap();
-    assert_eq!(emu.request_count("GET", ACCOUNTS), 4, "one failure, one retry");
+    assert_eq!(
+        emu.request_count("GET", ACCOUNTS),
+        4,
+        "one failure, one retry"
+    );
 
     // The same against a plain server: a coded 500 once, an IIS error page four times.
     let (origin, requests) = hostile_server().await;
@@ -289,12 +314,19 @@ async fn only_failures_that_can_pass_are_retried() {
         .list(ACCOUNTS, &ListOptions::default())
         .await
         .unwrap_err();
-    assert!(matches!(&e, CdmsError::BadRequest { status: 500, .. }), "{e:?}");
+    assert!(
+        matches!(&e, CdmsError::BadRequest { status: 500, .. }),
+        "{e:?}"
+    );
     assert_eq!(requests.swap(0, Ordering::SeqCst), 1);
     let e = client_of(format!("{origin}/iis"))
         .list(ACCOUNTS, &ListOptions::default())
         .await
         .unwrap_err();
     assert!(e.is_transient(), "{e:?}");
-    assert_eq!(requests.load(Ordering::SeqCst), 4, "the policy's 4 attempts");
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        4,
+        "the policy's 4 attempts"
+    );
 }

@@ -87,18 +87,29 @@ async fn an_unverified_certificate_is_a_tls_error_and_not_retried() {
         other => panic!("{other:?}"),
     }
     assert!(!e.is_transient());
-    assert!(e.to_string().contains("certificate verification failed"), "{e}");
+    assert!(
+        e.to_string().contains("certificate verification failed"),
+        "{e}"
+    );
     assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
 }
 
 #[tokio::test]
 async fn a_private_ca_is_trusted_when_given() {
     let (origin, _) = tls_server().await;
-    let c = builder(&origin).root_certificates_pem(CA).unwrap().build().unwrap();
+    let c = builder(&origin)
+        .root_certificates_pem(CA)
+        .unwrap()
+        .build()
+        .unwrap();
     let records = c.list(ACCOUNTS, &ListOptions::default()).await.unwrap();
     assert_eq!(records.len(), 1);
     // The server's certificate is not a CA: trusting it instead does not help.
-    let c = builder(&origin).root_certificates_pem(CERT).unwrap().build().unwrap();
+    let c = builder(&origin)
+        .root_certificates_pem(CERT)
+        .unwrap()
+        .build()
+        .unwrap();
     let e = c.list(ACCOUNTS, &ListOptions::default()).await.unwrap_err();
     assert!(matches!(e, CdmsError::Tls { .. }), "{e:?}");
     // Garbage is refused when configured, not when used.
@@ -114,13 +125,24 @@ async fn a_private_ca_is_trusted_when_given() {
 async fn the_cli_reports_the_certificate_and_takes_a_ca_file() {
     let (origin, _) = tls_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("t.sqlite").display());
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("t.sqlite").display()
+    );
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, CA).unwrap();
     let url = format!("{origin}/UKTI");
     let run = move |ca_file: Option<std::path::PathBuf>| {
         let mut cmd = cdms_sync();
-        cmd.args(["status", "--entities", "country", "--database-url", &db, "--cdms-url", &url]);
+        cmd.args([
+            "status",
+            "--entities",
+            "country",
+            "--database-url",
+            &db,
+            "--cdms-url",
+            &url,
+        ]);
         if let Some(path) = ca_file {
             cmd.env("CDMS_CA_FILE", path);
         }
@@ -139,9 +161,11 @@ async fn the_cli_reports_the_certificate_and_takes_a_ca_file() {
     assert!(!trusted.contains("certificate"), "{trusted}");
     let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("certificate verification failed for 127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("certificate verification failed for 127.0.0.1:"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("after 4 attempts"), "{stderr}");
     assert_eq!(no_file.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_file.stderr).contains("--cdms-ca-file"));
 }
-

@@ -215,7 +215,10 @@ async fn emulate_load_poll_status_through_the_binary() {
 #[test]
 fn help_never_shows_values_from_the_environment() {
     let secrets = [
-        ("DATABASE_URL", "postgres://app:db-secret-1@db.example.org/x"),
+        (
+            "DATABASE_URL",
+            "postgres://app:db-secret-1@db.example.org/x",
+        ),
         ("CDMS_URL", "https://svc:url-secret-2@crm.example.org/UKTI"),
         ("CDMS_USER", "user-secret-3"),
         ("CDMS_PASSWORD", "password-secret-4"),
@@ -230,8 +233,17 @@ fn help_never_shows_values_from_the_environment() {
         assert!(help.status.success(), "{command}");
         let text = String::from_utf8_lossy(&help.stdout);
         assert!(text.contains("DATABASE_URL"), "{command}:\n{text}");
-        for secret in ["db-secret-1", "url-secret-2", "user-secret-3", "secret-4", "secret-5"] {
-            assert!(!text.contains(secret), "{command} --help shows {secret}:\n{text}");
+        for secret in [
+            "db-secret-1",
+            "url-secret-2",
+            "user-secret-3",
+            "secret-4",
+            "secret-5",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{command} --help shows {secret}:\n{text}"
+            );
         }
     }
 }
@@ -239,7 +251,10 @@ fn help_never_shows_values_from_the_environment() {
 #[test]
 fn urls_with_credentials_are_shown_without_them() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("c.sqlite").display());
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("c.sqlite").display()
+    );
     for cdms_url in [
         "http://svc:url-secret@[bad/UKTI",
         "http://svc:url-secret@127.0.0.1:99999/UKTI",
@@ -261,7 +276,10 @@ fn urls_with_credentials_are_shown_without_them() {
     }
     let run = cdms_sync()
         .args(["migrate"])
-        .env("DATABASE_URL", "postgres://app:db-secret@127.0.0.1:notaport/x")
+        .env(
+            "DATABASE_URL",
+            "postgres://app:db-secret@127.0.0.1:notaport/x",
+        )
         .output()
         .expect("run");
     assert_eq!(run.status.code(), Some(1));
@@ -298,7 +316,11 @@ fn numeric_flags_out_of_range_are_usage_errors() {
     for (command, flag, value) in cases {
         let run = output(&[command, &format!("{flag}={value}")]);
         let stderr = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(2), "{command} {flag} {value}: {stderr}");
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{command} {flag} {value}: {stderr}"
+        );
         assert!(stderr.contains(flag), "{command} {flag} {value}: {stderr}");
     }
     let run = cdms_sync()
@@ -306,7 +328,10 @@ fn numeric_flags_out_of_range_are_usage_errors() {
         .env("CDMS_TIMEOUT_SECS", huge)
         .output()
         .expect("help");
-    assert!(run.status.success(), "help does not validate the environment");
+    assert!(
+        run.status.success(),
+        "help does not validate the environment"
+    );
     let run = cdms_sync()
         .args(["load"])
         .env("CDMS_TIMEOUT_SECS", huge)

@@ -390,7 +390,12 @@ async fn bodiless_answers_ignore_accept_and_any_accept_can_get_json() {
         .unwrap();
     assert_eq!(merge.status(), 204);
     let delete = http
-        .request("DELETE", &entity("AccountSet", id), None, &[("Accept", "*/*")])
+        .request(
+            "DELETE",
+            &entity("AccountSet", id),
+            None,
+            &[("Accept", "*/*")],
+        )
         .await
         .unwrap();
     assert_eq!(delete.status, 204, "{}", delete.text);
@@ -414,14 +419,27 @@ async fn bodiless_answers_ignore_accept_and_any_accept_can_get_json() {
         assert_eq!(r.status, 200, "{accept:?}: {}", r.text);
         assert_eq!(r.json()["d"]["Name"], "A", "{accept:?}");
         let missing = http
-            .request("GET", "/AccountSet(guid'00000000-0000-0000-0000-000000000001')", None, &headers)
+            .request(
+                "GET",
+                "/AccountSet(guid'00000000-0000-0000-0000-000000000001')",
+                None,
+                &headers,
+            )
             .await
             .unwrap();
         assert_eq!(missing.status, 404);
-        assert!(missing.json()["error"]["message"]["value"].is_string(), "{accept:?}");
+        assert!(
+            missing.json()["error"]["message"]["value"].is_string(),
+            "{accept:?}"
+        );
     }
     let atom = http
-        .request("GET", "/AccountSet", None, &[("Accept", "application/atom+xml")])
+        .request(
+            "GET",
+            "/AccountSet",
+            None,
+            &[("Accept", "application/atom+xml")],
+        )
         .await
         .unwrap();
     assert_eq!(atom.status, 406, "asking for Atom only is still refused");

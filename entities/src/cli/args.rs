@@ -49,7 +49,10 @@ pub struct DbArgs {
 impl std::fmt::Debug for DbArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DbArgs")
-            .field("database_url", &cdms_runtime::redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &cdms_runtime::redact_url(&self.database_url),
+            )
             .finish()
     }
 }
@@ -153,7 +156,10 @@ impl CdmsArgs {
             .timeout(Duration::from_secs(self.cdms_timeout_secs.max(1)));
         if let Some(path) = &self.cdms_ca_file {
             let pem = std::fs::read(path).map_err(|e| {
-                CliError::usage(format!("cannot read --cdms-ca-file {}: {e}", path.display()))
+                CliError::usage(format!(
+                    "cannot read --cdms-ca-file {}: {e}",
+                    path.display()
+                ))
             })?;
             builder = builder.root_certificates_pem(&pem)?;
         }

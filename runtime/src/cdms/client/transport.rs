@@ -104,10 +104,7 @@ enum ReadError {
 
 /// Reads `resp`'s body, refusing it as soon as it is known to exceed `limit` bytes (from
 /// `Content-Length`, or while streaming), so an endless body costs at most `limit` bytes.
-async fn read_capped(
-    mut resp: reqwest::Response,
-    limit: u64,
-) -> Result<Vec<u8>, ReadError> {
+async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>, ReadError> {
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(ReadError::TooLarge);
     }

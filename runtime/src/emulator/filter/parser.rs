@@ -338,9 +338,7 @@ fn balanced(first: Node, rest: Vec<(BinOp, usize, Node)>) -> Result<Node, ApiErr
         operands = next;
         ops = next_ops;
     }
-    operands
-        .pop()
-        .ok_or_else(|| syntax_error(0))
+    operands.pop().ok_or_else(|| syntax_error(0))
 }
 
 fn is_keyword(w: &str) -> bool {
@@ -421,7 +419,11 @@ mod tests {
     fn assert_too_deep(text: &str) {
         let e = parse(text).unwrap_err();
         assert_eq!((e.status, e.code.as_str()), (400, ""), "{}", &text[..40]);
-        assert!(e.message.contains("nested more than 100 levels"), "{}", e.message);
+        assert!(
+            e.message.contains("nested more than 100 levels"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -444,10 +446,7 @@ mod tests {
             p("A eq 1 or B eq 2 or C eq 3"),
             "(((A eq Int32(1)) or (B eq Int32(2))) or (C eq Int32(3)))"
         );
-        assert_eq!(
-            p("A and B and C and D"),
-            "((A and B) and (C and D))"
-        );
+        assert_eq!(p("A and B and C and D"), "((A and B) and (C and D))");
         let chain = vec!["Count eq 1"; 5000].join(" or ");
         let ast = parse(&chain).unwrap();
         assert_eq!(height(&ast), 15, "13 levels of or, then the comparisons");

@@ -15,7 +15,8 @@
 //! - `Accept: application/json` on every request, `Content-Type: application/json` on writes;
 //!   every query option percent-encoded ([`ListOptions::query`]).
 //! - Lists follow `__next` (pages of at most 50) until the end or `$top` ([`Pager`]); a `__next`
-//!   on another origin is refused, and so is a chain that does not end: a link already read in
+//!   on another origin is refused (user info in a link is dropped, never sent or shown), and so
+//!   is a chain that does not end: a link already read in
 //!   the same listing, more pages than [`CdmsClientBuilder::max_pages`], or
 //!   [`MAX_EMPTY_PAGES`] empty pages in a row that still link onwards ([`CdmsError::Paging`]).
 //! - An answer body is read as a stream and refused beyond
@@ -281,20 +282,22 @@ impl CdmsClient {
     pub fn resume_pager(&self, set: &str, link: &str) -> Result<Pager, CdmsError> {
         self.inner.endpoint.set_url(set)?;
         let parsed = reqwest::Url::parse(link).map_err(|e| CdmsError::Config {
-            message: format!(
-                "{set}: cannot resume at {:?}: {e}",
-                crate::cdms::excerpt(link, 200)
-            ),
+            message: format!("{set}: cannot resume at {:?}: {e}", shown_link(link)),
         })?;
         if !self.inner.endpoint.same_origin(&parsed) {
             return Err(CdmsError::Config {
                 message: format!(
                     "{set}: cannot resume at a link on another server: {}",
-                    crate::cdms::excerpt(&crate::redact_url(link), 200)
+                    shown_link(link)
                 ),
             });
         }
-        Ok(Pager::new(self, set, link.to_owned(), None))
+        Ok(Pager::new(
+            self,
+            set,
+            without_credentials(parsed, link),
+            None,
+        ))
     }
 
     /// Every record of `set` matching `opts`, following `__next` to the end (or `opts.top`).
@@ -483,6 +486,18 @@ fn link_hash(link: &str) -> u64 {
     h.finish()
 }
 
+/// `link` (parsed as `url`) without user info: credentials in a link are neither sent nor
+/// echoed in errors. A link without them is kept exactly as given.
+fn without_credentials(mut url: reqwest::Url, link: &str) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return link.to_owned();
+    }
+    // Cannot fail for http(s) URLs, which is all `same_origin` lets through.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.into()
+}
+
 /// A link as shown in errors: without credentials, shortened.
 fn shown_link(link: &str) -> String {
     crate::cdms::excerpt(&crate::redact_url(link), 200)
@@ -574,6 +589,7 @@ impl Pager {
                     excerpt: shown_link(&next),
                 });
             }
+            let next = without_credentials(parsed, &next);
             self.check_next(&next, page_was_empty)?;
             self.next = Some(next);
         }

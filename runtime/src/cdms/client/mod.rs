@@ -16,9 +16,9 @@
 //!   every query option percent-encoded ([`ListOptions::query`]).
 //! - Lists follow `__next` (pages of at most 50) until the end or `$top` ([`Pager`]); a `__next`
 //!   on another origin is refused (user info in a link is dropped, never sent or shown), and so
-//!   is a chain that does not end: a link already read in
-//!   the same listing, more pages than [`CdmsClientBuilder::max_pages`], or
-//!   [`MAX_EMPTY_PAGES`] empty pages in a row that still link onwards ([`CdmsError::Paging`]).
+//!   is a chain that does not end: a link already read in the same listing, more pages than
+//!   [`CdmsClientBuilder::max_pages`], or [`MAX_EMPTY_PAGES`] empty pages in a row that still
+//!   link onwards ([`CdmsError::Paging`]).
 //! - An answer body is read as a stream and refused beyond
 //!   [`CdmsClientBuilder::max_answer_bytes`] ([`CdmsError::TooLarge`]).
 //! - Updates are `POST` + `X-HTTP-Method: MERGE` with only the given properties (204).

@@ -13,6 +13,7 @@
 pub mod entity;
 pub mod error;
 pub mod query;
+pub mod redact;
 pub mod store;
 pub mod types;
 pub mod value;
@@ -33,6 +34,7 @@ pub use entity::{Entity, EntityMeta, FieldMeta, Role, Row};
 pub use error::{Error, Result};
 pub use query::expr::{Field, Order, Q};
 pub use query::QuerySet;
+pub use redact::redact_url;
 pub use store::Db;
 pub use types::{FieldType, OptionSet, Ref};
 pub use value::{Kind, Value};

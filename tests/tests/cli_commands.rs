@@ -211,3 +211,131 @@ async fn emulate_load_poll_status_through_the_binary() {
     assert!(status.success(), "{}", server.stderr());
     assert!(server.stdout().contains("stopped after"));
 }
+
+#[test]
+fn help_never_shows_values_from_the_environment() {
+    let secrets = [
+        (
+            "DATABASE_URL",
+            "postgres://app:db-secret-1@db.example.org/x",
+        ),
+        ("CDMS_URL", "https://svc:url-secret-2@crm.example.org/UKTI"),
+        ("CDMS_USER", "user-secret-3"),
+        ("CDMS_PASSWORD", "password-secret-4"),
+        ("CDMS_TOKEN", "token-secret-5"),
+    ];
+    for command in ["load", "poll", "status", "migrate"] {
+        let mut cmd = cdms_sync();
+        for (var, value) in secrets {
+            cmd.env(var, value);
+        }
+        let help = cmd.args([command, "--help"]).output().expect("help");
+        assert!(help.status.success(), "{command}");
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.contains("DATABASE_URL"), "{command}:\n{text}");
+        for secret in [
+            "db-secret-1",
+            "url-secret-2",
+            "user-secret-3",
+            "secret-4",
+            "secret-5",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{command} --help shows {secret}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn urls_with_credentials_are_shown_without_them() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("c.sqlite").display()
+    );
+    for cdms_url in [
+        "http://svc:url-secret@[bad/UKTI",
+        "http://svc:url-secret@127.0.0.1:99999/UKTI",
+        "ftp://svc:url-secret@crm.example.org/UKTI",
+        "http://svc:url-secret@127.0.0.1:9/UKTI",
+    ] {
+        let run = cdms_sync()
+            .args(["-vv", "status", "--database-url", &db])
+            .env("CDMS_URL", cdms_url)
+            .output()
+            .expect("run");
+        assert_eq!(run.status.code(), Some(1), "{cdms_url}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(!all.contains("url-secret"), "{cdms_url}:\n{all}");
+    }
+    let run = cdms_sync()
+        .args(["migrate"])
+        .env(
+            "DATABASE_URL",
+            "postgres://app:db-secret@127.0.0.1:notaport/x",
+        )
+        .output()
+        .expect("run");
+    assert_eq!(run.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("db-secret"));
+}
+
+#[test]
+fn numeric_flags_out_of_range_are_usage_errors() {
+    let huge = "10000000000000";
+    let huger = "99999999999999999999999";
+    let cases: &[(&str, &str, &str)] = &[
+        ("load", "--partitions", huge),
+        ("load", "--partitions", "0"),
+        ("load", "--concurrency", huge),
+        ("load", "--concurrency", "0"),
+        ("load", "--pages-per-commit", huge),
+        ("load", "--max-pages", huger),
+        ("load", "--max-pages", "0"),
+        ("load", "--lease-secs", huge),
+        ("load", "--cdms-timeout-secs", huge),
+        ("load", "--cdms-timeout-secs", "0"),
+        ("poll", "--interval", huge),
+        ("poll", "--overlap", huge),
+        ("poll", "--overlap", "-1"),
+        ("poll", "--reconcile-every", huge),
+        ("poll", "--lease-secs", huge),
+        ("status", "--sample", huge),
+        ("status", "--cdms-timeout-secs", huger),
+        ("emulate", "--seed", huge),
+        ("demo", "--scale", huge),
+        ("demo", "--scale", "0"),
+        ("demo", "--concurrency", huge),
+    ];
+    for (command, flag, value) in cases {
+        let run = output(&[command, &format!("{flag}={value}")]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{command} {flag} {value}: {stderr}"
+        );
+        assert!(stderr.contains(flag), "{command} {flag} {value}: {stderr}");
+    }
+    let run = cdms_sync()
+        .args(["load", "--help"])
+        .env("CDMS_TIMEOUT_SECS", huge)
+        .output()
+        .expect("help");
+    assert!(
+        run.status.success(),
+        "help does not validate the environment"
+    );
+    let run = cdms_sync()
+        .args(["load"])
+        .env("CDMS_TIMEOUT_SECS", huge)
+        .output()
+        .expect("run");
+    assert_eq!(run.status.code(), Some(2));
+}

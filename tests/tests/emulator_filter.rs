@@ -388,3 +388,33 @@ async fn query_strings_are_decoded_like_iis() {
         "an unencoded & splits the option (the original's bug)"
     );
 }
+
+#[tokio::test]
+async fn deeply_nested_filters_are_refused_and_the_server_keeps_serving() {
+    let d = data();
+    let (_server, http) = start(&d.emulator).await;
+    // 2 KB of parentheses, sent raw and percent-encoded; and a long chain of `not`.
+    let parens = format!("{}Name eq 'Acme'{}", "(".repeat(1_000), ")".repeat(1_000));
+    let nots = format!("{}DoNotEMail", "not ".repeat(500));
+    for filter in [&parens, &nots] {
+        for path in [
+            format!("/AccountSet?$filter={}", enc(filter)),
+            format!("/AccountSet?$filter={}", filter.replace(' ', "%20")),
+        ] {
+            let r = http.get(&path).await;
+            assert_eq!(r.status, 400, "{}", r.text);
+            let (code, message) = r.error();
+            assert_eq!(code, "");
+            assert!(message.contains("nested more than 100 levels"), "{message}");
+        }
+    }
+    // Still serving, and nesting within the limit still works.
+    let fine = format!("{}Name eq 'Acme'{}", "(".repeat(50), ")".repeat(50));
+    assert_eq!(select(&http, &fine).await.unwrap(), set(&["Acme"]));
+    // A long or-chain (an `in` lookup with many values) is not nesting.
+    let chain = (0..1_000)
+        .map(|n| format!("NumberOfEmployees eq {n}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    assert_eq!(select(&http, &chain).await.unwrap().len(), 6);
+}

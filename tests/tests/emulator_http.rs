@@ -374,6 +374,78 @@ async fn json_only_accept_and_content_type_rules() {
 }
 
 #[tokio::test]
+async fn bodiless_answers_ignore_accept_and_any_accept_can_get_json() {
+    let emulator = fx::emulator();
+    let id = emulator.insert("AccountSet", json!({"Name": "A"})).unwrap();
+    let (_server, http) = start(&emulator).await;
+    let merge = http
+        .client
+        .post(http.url(&entity("AccountSet", id)))
+        .header("Accept", "*/*")
+        .header("Content-Type", "application/json")
+        .header("X-HTTP-Method", "MERGE")
+        .body(r#"{"Name":"B"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(merge.status(), 204);
+    let delete = http
+        .request(
+            "DELETE",
+            &entity("AccountSet", id),
+            None,
+            &[("Accept", "*/*")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(delete.status, 204, "{}", delete.text);
+    assert_eq!(emulator.count("AccountSet"), 0);
+
+    let lenient = fx::builder().json_for_any_accept(true).build().unwrap();
+    let id = lenient.insert("AccountSet", json!({"Name": "A"})).unwrap();
+    let (_server, http) = start(&lenient).await;
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("application/*"),
+        Some("text/html, */*;q=0.8"),
+        Some("application/json;odata=verbose"),
+    ] {
+        let headers: Vec<(&str, &str)> = accept.map(|a| vec![("Accept", a)]).unwrap_or_default();
+        let r = http
+            .request("GET", &entity("AccountSet", id), None, &headers)
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{accept:?}: {}", r.text);
+        assert_eq!(r.json()["d"]["Name"], "A", "{accept:?}");
+        let missing = http
+            .request(
+                "GET",
+                "/AccountSet(guid'00000000-0000-0000-0000-000000000001')",
+                None,
+                &headers,
+            )
+            .await
+            .unwrap();
+        assert_eq!(missing.status, 404);
+        assert!(
+            missing.json()["error"]["message"]["value"].is_string(),
+            "{accept:?}"
+        );
+    }
+    let atom = http
+        .request(
+            "GET",
+            "/AccountSet",
+            None,
+            &[("Accept", "application/atom+xml")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(atom.status, 406, "asking for Atom only is still refused");
+}
+
+#[tokio::test]
 async fn get_single_entities_and_properties() {
     let emulator = fx::emulator();
     let id = emulator

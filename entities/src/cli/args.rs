@@ -19,16 +19,42 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://cdms-sync.sqlite?mode=rwc";
 /// `cdms-sync emulate` serves by default.
 pub const DEFAULT_CDMS_URL: &str = "http://127.0.0.1:8080/UKTI";
 
+/// The longest duration a flag takes, in seconds (a week): beyond it, durations would overflow
+/// the clocks they are added to, and no sensible setting needs more.
+pub(crate) const MAX_SECS: u64 = 7 * 24 * 3600;
+
+/// A count flag (`--partitions`, `--sample`, ...) between `lo` and `hi`.
+pub(crate) fn count_in(lo: u64, hi: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(lo..=hi)
+}
+
 fn secret(s: &str) -> Result<Secret, Infallible> {
     Ok(Secret::new(s))
 }
 
-/// The local database.
-#[derive(Debug, Clone, Args)]
+/// The local database. `Debug` shows the URL without credentials.
+#[derive(Clone, Args)]
 pub struct DbArgs {
     /// Local database: `sqlite://path/file.sqlite?mode=rwc` or `postgres://user@host/db`.
-    #[arg(long, env = "DATABASE_URL", value_name = "URL", default_value = DEFAULT_DATABASE_URL)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        default_value = DEFAULT_DATABASE_URL,
+        hide_env_values = true
+    )]
     pub database_url: String,
+}
+
+impl std::fmt::Debug for DbArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbArgs")
+            .field(
+                "database_url",
+                &cdms_runtime::redact_url(&self.database_url),
+            )
+            .finish()
+    }
 }
 
 impl DbArgs {
@@ -38,16 +64,23 @@ impl DbArgs {
     }
 }
 
-/// Where CDMS is and how to sign in. Credentials are never printed.
-#[derive(Debug, Clone, Args)]
+/// Where CDMS is and how to sign in. Credentials are never printed: `--help` shows no value
+/// taken from the environment, and `Debug` shows the URL without credentials.
+#[derive(Clone, Args)]
 pub struct CdmsArgs {
     /// The CDMS organisation root (the service path `/XRMServices/2011/OrganizationData.svc` is
     /// appended).
-    #[arg(long, env = "CDMS_URL", value_name = "URL", default_value = DEFAULT_CDMS_URL)]
+    #[arg(
+        long,
+        env = "CDMS_URL",
+        value_name = "URL",
+        default_value = DEFAULT_CDMS_URL,
+        hide_env_values = true
+    )]
     pub cdms_url: String,
     /// User name (with `--cdms-password`: HTTP Basic, or an ADFS form sign-in with
     /// `--cdms-login-path`).
-    #[arg(long, env = "CDMS_USER", value_name = "USER")]
+    #[arg(long, env = "CDMS_USER", value_name = "USER", hide_env_values = true)]
     pub cdms_user: Option<String>,
     /// Password of `--cdms-user`.
     #[arg(long, env = "CDMS_PASSWORD", value_name = "PASSWORD", hide_env_values = true, value_parser = secret)]
@@ -64,9 +97,28 @@ pub struct CdmsArgs {
         long,
         env = "CDMS_TIMEOUT_SECS",
         value_name = "SECS",
-        default_value_t = 120
+        default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_SECS)
     )]
     pub cdms_timeout_secs: u64,
+    /// Also trust the CA certificates in this PEM file (for a CDMS behind a private CA).
+    /// Certificates are always verified.
+    #[arg(long, env = "CDMS_CA_FILE", value_name = "PEM")]
+    pub cdms_ca_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for CdmsArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CdmsArgs")
+            .field("cdms_url", &cdms_runtime::redact_url(&self.cdms_url))
+            .field("cdms_user", &self.cdms_user.as_ref().map(|_| "***"))
+            .field("cdms_password", &self.cdms_password)
+            .field("cdms_token", &self.cdms_token)
+            .field("cdms_login_path", &self.cdms_login_path)
+            .field("cdms_timeout_secs", &self.cdms_timeout_secs)
+            .field("cdms_ca_file", &self.cdms_ca_file)
+            .finish()
+    }
 }
 
 impl CdmsArgs {
@@ -99,10 +151,19 @@ impl CdmsArgs {
 
     /// The HTTP client.
     pub fn client(&self) -> Result<CdmsClient, CliError> {
-        Ok(CdmsClient::builder(self.cdms_url.clone())
+        let mut builder = CdmsClient::builder(self.cdms_url.clone())
             .auth(self.auth()?)
-            .timeout(Duration::from_secs(self.cdms_timeout_secs.max(1)))
-            .build()?)
+            .timeout(Duration::from_secs(self.cdms_timeout_secs.max(1)));
+        if let Some(path) = &self.cdms_ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read --cdms-ca-file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.root_certificates_pem(&pem)?;
+        }
+        Ok(builder.build()?)
     }
 
     /// The sync remote.
@@ -185,7 +246,12 @@ pub struct WorkerArgs {
     pub worker_id: Option<String>,
     /// How long a claimed partition or entity stays reserved without renewal; a crashed worker's
     /// work is taken over after this long.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_SECS)
+    )]
     pub lease_secs: u64,
 }
 

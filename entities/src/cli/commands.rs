@@ -9,7 +9,7 @@ use cdms_runtime::cdms::{CdmsMeta, MetricsSnapshot, Verb};
 use cdms_runtime::Db;
 use clap::Args;
 
-use super::args::{CdmsArgs, DbArgs, EntityArgs, WorkerArgs};
+use super::args::{count_in, CdmsArgs, DbArgs, EntityArgs, WorkerArgs, MAX_SECS};
 use super::render::Reporter;
 use super::{CliError, Outcome};
 use crate::demo_data::{self, DemoScale};
@@ -64,16 +64,16 @@ pub struct LoadArgs {
     #[command(flatten)]
     pub worker: WorkerArgs,
     /// Partitions per entity set (`CreatedOn` windows), decided when a set is first loaded.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = count_in(1, 10_000))]
     pub partitions: usize,
     /// Partitions fetched at once by this process.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 256))]
     pub concurrency: usize,
     /// Pages (of 50 records) applied per transaction and checkpoint.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 10_000))]
     pub pages_per_commit: usize,
     /// Stop after committing this many pages (a later `load` resumes).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
     pub max_pages: Option<u64>,
     /// Forget earlier checkpoints of the selected entities and load them again from the start
     /// (rows already loaded are refreshed, not duplicated).
@@ -183,14 +183,29 @@ pub struct PollArgs {
     #[arg(long, conflicts_with = "interval")]
     pub once: bool,
     /// Seconds between the starts of two polls (continuous mode, until Ctrl-C).
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_SECS)
+    )]
     pub interval: u64,
     /// Seconds before the watermark each poll starts reading again.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(0..=MAX_SECS)
+    )]
     pub overlap: u64,
     /// Seconds between id reconciliations (which find records deleted in CDMS); 0 reconciles on
     /// every poll.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(0..=MAX_SECS)
+    )]
     pub reconcile_every: u64,
     /// Never reconcile ids.
     #[arg(long, conflicts_with = "reconcile_every")]
@@ -266,7 +281,7 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub entities: EntityArgs,
     /// Examples of each kind of drift to show per entity.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = count_in(0, 10_000))]
     pub sample: usize,
 }
 
@@ -295,7 +310,7 @@ pub struct EmulateArgs {
     pub listen: String,
     /// Seed the demo data set with this many organisations (2.5 contacts each, and the full
     /// lookup sets). Without it, every set starts empty.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = count_in(0, 1_000_000))]
     pub seed: Option<usize>,
 }
 

@@ -25,6 +25,7 @@ use cdms_runtime::{Db, Ref};
 use clap::Args;
 use serde_json::json;
 
+use super::args::count_in;
 use super::commands::{migrate, requests_by_verb};
 use super::render::Reporter;
 use super::{CliError, Outcome};
@@ -42,10 +43,15 @@ pub struct DemoArgs {
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Organisations in the data set (plus 2.5 contacts each and the lookup sets).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_ORGANISATIONS)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_ORGANISATIONS,
+        value_parser = count_in(1, 1_000_000)
+    )]
     pub scale: usize,
     /// Partitions fetched at once during the load.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 256))]
     pub concurrency: usize,
 }
 

@@ -52,6 +52,29 @@ impl std::fmt::Display for TransientCause {
     }
 }
 
+/// Why a listing stopped following `__next` links ([`CdmsError::Paging`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingStop {
+    /// The link was already read in this listing: the pages form a cycle.
+    Cycle,
+    /// The listing reached the client's cap of this many pages
+    /// ([`CdmsClientBuilder::max_pages`]).
+    TooManyPages(u32),
+    /// This many pages in a row were empty, yet each linked to a further page.
+    EmptyPages(u32),
+}
+
+impl std::fmt::Display for PagingStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PagingStop::Cycle => f.write_str("the link leads back to a page already read"),
+            PagingStop::TooManyPages(n) => write!(f, "more than {n} pages in one listing"),
+            PagingStop::EmptyPages(n) => write!(f, "{n} empty pages in a row, each with a link"),
+        }
+    }
+}
+
 /// An error from CDMS or the sync protocol.
 ///
 /// Every variant names what was being accessed. Credentials never appear in messages.
@@ -114,6 +137,40 @@ pub enum CdmsError {
         attempts: u32,
         /// The last error message (server text or transport error).
         message: String,
+    },
+    /// A listing's `__next` links do not come to an end. Not retried: the same links would be
+    /// served again.
+    #[error("{set}: stopped following \"__next\": {reason}; link {link}")]
+    Paging {
+        /// The entity set being listed.
+        set: String,
+        /// What was wrong with the chain of pages.
+        reason: PagingStop,
+        /// The link that was not followed (credentials removed, shortened).
+        link: String,
+    },
+    /// An answer was larger than the client's limit ([`CdmsClientBuilder::max_answer_bytes`]).
+    /// Not retried: the same answer would come again.
+    #[error("{set}: the answer to {verb} exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The entity set the request was for.
+        set: String,
+        /// The request's verb.
+        verb: Verb,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The server's TLS certificate did not verify (unknown issuer, expired, wrong name, ...).
+    /// Never retried, and verification cannot be turned off; trust a private CA with
+    /// [`CdmsClientBuilder::root_certificates_pem`].
+    #[error("{set}: TLS certificate verification failed for {host}: {reason}")]
+    Tls {
+        /// The entity set the request was for.
+        set: String,
+        /// The host whose certificate was refused.
+        host: String,
+        /// Why it was refused.
+        reason: String,
     },
     /// The response is not the OData JSON it should be (bad JSON, no `d`, an unexpected page).
     #[error("malformed CDMS response: {what}; body starts with {excerpt:?}")]

@@ -20,6 +20,10 @@ pub const CODE_NOT_FOUND: &str = "-2147220969";
 /// The CRM error code used for a duplicate primary key on create ("Cannot insert duplicate key").
 pub const CODE_DUPLICATE_KEY: &str = "-2147220937";
 
+/// The CRM error code of "unexpected" platform faults (0x80040216), which also carries
+/// transient server trouble such as SQL timeouts.
+pub const CODE_UNEXPECTED: &str = "-2147220970";
+
 /// Renders an instant as CRM does on the wire: `/Date(1451606400000)/` (milliseconds since the
 /// epoch, UTC, no offset). JSON serialisation escapes it as `"\/Date(...)\/"` only if the writer
 /// chooses to; both forms are accepted by [`parse_date`].

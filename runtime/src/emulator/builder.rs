@@ -36,6 +36,7 @@ pub(crate) struct Config {
     pub lowercase_entry_uris: bool,
     pub check_references: bool,
     pub max_body: usize,
+    pub json_for_any_accept: bool,
 }
 
 /// Builds an [`Emulator`]: `Emulator::builder().set(Account::CDMS).build()?`.
@@ -66,6 +67,7 @@ impl Default for EmulatorBuilder {
                 lowercase_entry_uris: true,
                 check_references: true,
                 max_body: 16 * 1024 * 1024,
+                json_for_any_accept: false,
             },
             guid_order: GuidOrder::SqlServer,
             clock: Clock::system(),
@@ -170,6 +172,17 @@ impl EmulatorBuilder {
     /// URLs as strings). Paths are matched case-insensitively either way.
     pub fn lowercase_entry_uris(mut self, lower: bool) -> Self {
         self.cfg.lowercase_entry_uris = lower;
+        self
+    }
+
+    /// Whether entity data is also served as JSON to requests that accept anything (no
+    /// `Accept`, `*/*`, `application/*`). Default: no, they get 406, standing in for the Atom
+    /// XML CRM answers them with (dialect §1: JSON only for `Accept: application/json`), which
+    /// the emulator does not write; so a client that forgets to ask for JSON fails here as it
+    /// would against CRM. Answers without a body (MERGE, PUT, DELETE: 204) never depend on
+    /// `Accept`.
+    pub fn json_for_any_accept(mut self, json: bool) -> Self {
+        self.cfg.json_for_any_accept = json;
         self
     }
 

@@ -47,8 +47,7 @@ pub(crate) struct ApiError {
     pub message: String,
 }
 
-/// The CRM code used for "unexpected" platform faults (`0x80040216`).
-pub(crate) const CODE_UNEXPECTED: &str = "-2147220970";
+pub(crate) use crate::cdms::wire::CODE_UNEXPECTED;
 
 impl ApiError {
     /// A request-level (WCF Data Services) error: 400 with an empty code.

@@ -51,6 +51,29 @@ pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
         .any(|v| v.to_ascii_lowercase().contains("application/json"))
 }
 
+/// Whether the client accepts any media type: no `Accept` header, or a `*/*` or
+/// `application/*` range in it.
+pub(crate) fn accepts_anything(headers: &HeaderMap) -> bool {
+    let mut values = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    values.flat_map(|v| v.split(',')).any(|range| {
+        let media = range.split(';').next().unwrap_or("").trim();
+        media == "*/*" || media.eq_ignore_ascii_case("application/*")
+    })
+}
+
+/// Whether to answer in JSON: asked for, or accepted when the emulator is configured to serve
+/// JSON to clients that accept anything ([`super::EmulatorBuilder::json_for_any_accept`]).
+pub(crate) fn answers_json(emu: &Emulator, headers: &HeaderMap) -> bool {
+    wants_json(headers) || (emu.inner.cfg.json_for_any_accept && accepts_anything(headers))
+}
+
 fn origin(parts: &Parts, local: SocketAddr) -> String {
     match header_str(&parts.headers, "host") {
         Some(host) if !host.is_empty() && !host.contains(['/', ' ', '@']) => {
@@ -235,7 +258,7 @@ fn post_fault(conn: &ConnInfo, action: &FaultAction, mut reply: Reply) -> Option
 }
 
 fn respond(ctx: &ServerCtx, req: &Req<'_>, body: &[u8]) -> Reply {
-    let json = wants_json(req.headers);
+    let json = answers_json(&ctx.emu, req.headers);
     match req.route {
         Route::Login => return login(ctx, req, body),
         Route::Outside => {

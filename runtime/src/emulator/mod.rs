@@ -28,9 +28,12 @@
 //!   `X-HTTP-Method: DELETE` (204);
 //! - `GET`/`POST /adfs/login` at the server root in session-auth mode (see [`Auth`]).
 //!
-//! Entity data is JSON only: data requests must send `Accept: application/json`, otherwise they
-//! get **406** with an OData XML error body (CRM would answer Atom, which the emulator does not
-//! write); writes must send `Content-Type: application/json`, otherwise **415**. Errors use
+//! Entity data is JSON only: reads and creates must send `Accept: application/json` (verbose or
+//! not), otherwise they get **406** with an OData XML error body (CRM would answer Atom, which
+//! the emulator does not write; [`EmulatorBuilder::json_for_any_accept`] serves JSON to `*/*`,
+//! `application/*` and a missing `Accept` instead). MERGE, PUT and DELETE answer 204 without a
+//! body whatever the `Accept`. Writes must send `Content-Type: application/json`, otherwise
+//! **415**. Errors use
 //! CRM's body `{"error":{"code":"..","message":{"lang":"en-US","value":".."}}}`; request-level
 //! (WCF Data Services) errors carry `"code":""`, platform faults a signed decimal code.
 //!
@@ -48,6 +51,10 @@
 //!   compared with anything but `true`/`false`, a Double literal against Decimal/Money. `$format`,
 //!   `$inlinecount`, `$expand` (no navigation properties are emulated), `$count` and unknown
 //!   `$` options answer 400 too; options without `$` are ignored.
+//! - A `$filter` nested more than 100 levels deep (parentheses, function arguments, `not`, or
+//!   the height of the expression with `and`/`or` chains counted as balanced trees) answers
+//!   **400** with `"code":""`: WCF Data Services has a recursion limit, but its threshold and
+//!   wording as CRM answers them are not known.
 //! - Accepted beyond the documented minimum: a literal on the left (`5 lt X`), a bare Boolean
 //!   property, `eq null`/`ne null` on a whole complex property, `datetime'…'` with a trailing `Z`
 //!   or fractional seconds, numeric promotion (an integer literal against Decimal/Double).
@@ -114,6 +121,8 @@ mod schema;
 mod server;
 mod service;
 mod store;
+#[cfg(test)]
+mod tests_hostile;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};

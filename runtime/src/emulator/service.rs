@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::builder::OrgUrl;
 use super::error::{ApiError, CODE_UNEXPECTED};
-use super::handlers::{header_str, wants_json, Req};
+use super::handlers::{answers_json, header_str, Req};
 use super::list::{self, Plan};
 use super::query::{self, Options};
 use super::reply::Reply;
@@ -93,7 +93,7 @@ fn not_emulated(what: &str) -> ApiError {
 
 /// Serves a request addressed to the OData service.
 pub(crate) fn serve(emu: &Emulator, req: &Req<'_>, body: &[u8]) -> Result<Reply, ApiError> {
-    let json = wants_json(req.headers);
+    let json = answers_json(emu, req.headers);
     let only_get = || match req.method {
         "GET" => Ok(()),
         other => Err(ApiError::method_not_allowed(other)),
@@ -139,10 +139,13 @@ pub(crate) fn serve(emu: &Emulator, req: &Req<'_>, body: &[u8]) -> Result<Reply,
             }
         }
         Route::Entity(set, id) => {
-            require_json(json)?;
             let opts = options(emu, *set, req)?;
             match req.method {
-                "GET" => get_one(emu, req, *set, *id, &opts),
+                "GET" => {
+                    require_json(json)?;
+                    get_one(emu, req, *set, *id, &opts)
+                }
+                // 204 without a body: nothing to negotiate.
                 "MERGE" | "PUT" => {
                     require_json_body(req)?;
                     let map = json_in::parse_body(body)?;

@@ -50,10 +50,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::Connection as _;
 
 use crate::entity::EntityMeta;
 use crate::error::{Error, Result};
@@ -71,6 +72,9 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 /// Connections in a PostgreSQL pool.
 const PG_MAX_CONNECTIONS: u32 = 10;
+
+/// How long [`Db::connect`] waits for PostgreSQL to answer a first connection before giving up.
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The database behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,13 +138,44 @@ fn config_error(message: String) -> Error {
     )
 }
 
+/// Opens and closes one connection, so an unreachable server fails within
+/// [`PG_CONNECT_TIMEOUT`] with its host, port and the reason. (The pool itself retries a refused
+/// connection until its acquire timeout, 30 s, then reports only "pool timed out".)
+async fn probe_postgres(options: &PgConnectOptions) -> Result<()> {
+    let at = format!("{}:{}", options.get_host(), options.get_port());
+    let failed = |kind: std::io::ErrorKind, why: String| {
+        Error::db(
+            "store",
+            "connect",
+            sqlx::Error::Io(std::io::Error::new(
+                kind,
+                format!("cannot connect to PostgreSQL at {at}: {why}"),
+            )),
+        )
+    };
+    match tokio::time::timeout(PG_CONNECT_TIMEOUT, PgConnection::connect_with(options)).await {
+        Ok(Ok(conn)) => {
+            // Only the probe's own connection; the pool opens its own.
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(sqlx::Error::Io(e))) => Err(failed(e.kind(), e.to_string())),
+        Ok(Err(e)) => Err(failed(std::io::ErrorKind::Other, e.to_string())),
+        Err(_) => Err(failed(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", PG_CONNECT_TIMEOUT.as_secs()),
+        )),
+    }
+}
+
 impl Db {
     /// Connects to `url`: `sqlite://path/to/file.db?mode=rwc`, `sqlite::memory:`, or
     /// `postgres://user@host:port/database` (also `postgresql://`).
     ///
     /// SQLite connections use WAL journaling, enforce foreign keys, wait up to 30 s for locks
     /// and provide `REGEXP`. An in-memory SQLite database uses a single connection (each
-    /// connection would otherwise see its own database).
+    /// connection would otherwise see its own database). An unreachable PostgreSQL server fails
+    /// within 5 s with its host, port (never the password) and the reason.
     pub async fn connect(url: &str) -> Result<Db> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -148,9 +183,12 @@ impl Db {
             let memory = url.contains(":memory:") || url.contains("mode=memory");
             Self::open_sqlite(options, memory).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options =
+                PgConnectOptions::from_str(url).map_err(|e| Error::db("store", "connect", e))?;
+            probe_postgres(&options).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(PG_MAX_CONNECTIONS)
-                .connect(url)
+                .connect_with(options)
                 .await
                 .map_err(|e| Error::db("store", "connect", e))?;
             Ok(Self::from_pool(Pool::Postgres(pool), Backend::Postgres))

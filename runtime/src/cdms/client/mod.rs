@@ -15,7 +15,12 @@
 //! - `Accept: application/json` on every request, `Content-Type: application/json` on writes;
 //!   every query option percent-encoded ([`ListOptions::query`]).
 //! - Lists follow `__next` (pages of at most 50) until the end or `$top` ([`Pager`]); a `__next`
-//!   on another origin is refused.
+//!   on another origin is refused (user info in a link is dropped, never sent or shown), and so
+//!   is a chain that does not end: a link already read in the same listing, more pages than
+//!   [`CdmsClientBuilder::max_pages`], or [`MAX_EMPTY_PAGES`] empty pages in a row that still
+//!   link onwards ([`CdmsError::Paging`]).
+//! - An answer body is read as a stream and refused beyond
+//!   [`CdmsClientBuilder::max_answer_bytes`] ([`CdmsError::TooLarge`]).
 //! - Updates are `POST` + `X-HTTP-Method: MERGE` with only the given properties (204).
 //! - Every request has a timeout. GET, DELETE and MERGE are retried on transient failures
 //!   (5xx other than deterministic platform faults, 429, timeouts, dropped connections) with
@@ -24,7 +29,9 @@
 //!   then means an earlier attempt succeeded, and the record is fetched and returned.
 //! - An expired cookie session (401, a redirect, or 200 with an HTML sign-in page) signs in again
 //!   once and repeats the request; a second refusal is [`CdmsError::Unauthorized`].
-//! - TLS certificates are always verified (rustls). Credentials are [`Secret`]s and are never
+//! - TLS certificates are always verified (rustls; extra CAs with
+//!   [`CdmsClientBuilder::root_certificates_pem`]); a certificate that does not verify is
+//!   [`CdmsError::Tls`], never retried. Credentials are [`Secret`]s and are never
 //!   logged; the `Authorization` and `Cookie` headers are marked sensitive.
 //! - Each attempt runs in a DEBUG `cdms_request` span (verb, set, attempt, status, duration,
 //!   bytes) and is counted in [`Metrics`].
@@ -39,13 +46,15 @@ mod url;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value as J};
 use uuid::Uuid;
 
-use super::CdmsError;
+use super::{CdmsError, PagingStop};
 use response::{entry, is_duplicate, status_error};
 use transport::{Call, Retry};
 
@@ -53,6 +62,18 @@ pub use auth::{Auth, Secret};
 pub use metrics::{Metrics, MetricsSnapshot, Verb};
 pub use retry::RetryPolicy;
 pub use url::{encode_component, ListOptions};
+
+/// Pages one listing may have by default ([`CdmsClientBuilder::max_pages`]): 5 million records.
+pub const DEFAULT_MAX_PAGES: u32 = 100_000;
+
+/// The default limit of one answer's size ([`CdmsClientBuilder::max_answer_bytes`]): 64 MiB, far
+/// above a page of 50 records (typically well under 1 MiB).
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Empty pages in a row that may still link to a further page before the listing is refused.
+/// CRM never sends one (its paging cookie comes from the page's last record); a few are
+/// tolerated in case a filter on the server's side drops a whole page.
+pub const MAX_EMPTY_PAGES: u32 = 10;
 
 /// A client of one organisation's Organization Data Service. Cheap to clone (clones share the
 /// connection pool, the session and the metrics).
@@ -69,6 +90,8 @@ pub(crate) struct Inner {
     login_lock: tokio::sync::Mutex<()>,
     retry: RetryPolicy,
     timeout: Duration,
+    max_pages: u32,
+    max_answer_bytes: u64,
     metrics: Arc<Metrics>,
 }
 
@@ -79,6 +102,8 @@ impl std::fmt::Debug for CdmsClient {
             .field("auth", &self.inner.auth)
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
+            .field("max_pages", &self.inner.max_pages)
+            .field("max_answer_bytes", &self.inner.max_answer_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -92,6 +117,9 @@ pub struct CdmsClientBuilder {
     retry: RetryPolicy,
     timeout: Duration,
     connect_timeout: Duration,
+    max_pages: u32,
+    max_answer_bytes: u64,
+    root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl CdmsClientBuilder {
@@ -128,6 +156,36 @@ impl CdmsClientBuilder {
         self
     }
 
+    /// The most pages one listing may have (default: [`DEFAULT_MAX_PAGES`]); a listing that goes
+    /// on is refused with [`CdmsError::Paging`]. At least 1.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages.max(1);
+        self
+    }
+
+    /// The largest answer body accepted, in bytes (default: [`DEFAULT_MAX_ANSWER_BYTES`]); a
+    /// larger one is refused with [`CdmsError::TooLarge`] without being read to its end.
+    pub fn max_answer_bytes(mut self, bytes: u64) -> Self {
+        self.max_answer_bytes = bytes;
+        self
+    }
+
+    /// Also trusts the CA certificates in `pem` (one or more PEM `CERTIFICATE` blocks), besides
+    /// the built-in roots, for the default HTTP client: for a CDMS behind a private CA.
+    /// Certificates are always verified; there is no way to turn that off.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, CdmsError> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| CdmsError::Config {
+            message: format!("CA certificates: {e}"),
+        })?;
+        if certs.is_empty() {
+            return Err(CdmsError::Config {
+                message: "CA certificates: no PEM CERTIFICATE block found".to_owned(),
+            });
+        }
+        self.root_certificates.extend(certs);
+        Ok(self)
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<CdmsClient, CdmsError> {
         let endpoint = url::Endpoint::new(&self.base_url)?;
@@ -136,16 +194,27 @@ impl CdmsClientBuilder {
             endpoint.origin_path(login_path)?;
         }
         let http = match self.http {
+            Some(_) if !self.root_certificates.is_empty() => {
+                return Err(CdmsError::Config {
+                    message: "CA certificates apply to the default HTTP client; add them to the \
+                              client given with http_client instead"
+                        .to_owned(),
+                })
+            }
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .use_rustls_tls()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("cdms-sync/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| CdmsError::Config {
+            None => {
+                let mut http = reqwest::Client::builder()
+                    .use_rustls_tls()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(self.connect_timeout)
+                    .user_agent(concat!("cdms-sync/", env!("CARGO_PKG_VERSION")));
+                for cert in self.root_certificates {
+                    http = http.add_root_certificate(cert);
+                }
+                http.build().map_err(|e| CdmsError::Config {
                     message: format!("HTTP client: {e}"),
-                })?,
+                })?
+            }
         };
         Ok(CdmsClient {
             inner: Arc::new(Inner {
@@ -156,6 +225,8 @@ impl CdmsClientBuilder {
                 login_lock: tokio::sync::Mutex::new(()),
                 retry: self.retry,
                 timeout: self.timeout,
+                max_pages: self.max_pages,
+                max_answer_bytes: self.max_answer_bytes,
                 metrics: Arc::new(Metrics::default()),
             }),
         })
@@ -173,6 +244,9 @@ impl CdmsClient {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(120),
             connect_timeout: Duration::from_secs(10),
+            max_pages: DEFAULT_MAX_PAGES,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            root_certificates: Vec::new(),
         }
     }
 
@@ -200,13 +274,7 @@ impl CdmsClient {
             url.push('?');
             url.push_str(&query);
         }
-        Ok(Pager {
-            client: self.clone(),
-            set: set.to_owned(),
-            next: Some(url),
-            remaining: opts.top.map(u64::from),
-            pages: 0,
-        })
+        Ok(Pager::new(self, set, url, opts.top.map(u64::from)))
     }
 
     /// Continues paging `set` at `link`: the URL of a page, as saved from [`Pager::next_link`]
@@ -215,26 +283,22 @@ impl CdmsClient {
     pub fn resume_pager(&self, set: &str, link: &str) -> Result<Pager, CdmsError> {
         self.inner.endpoint.set_url(set)?;
         let parsed = reqwest::Url::parse(link).map_err(|e| CdmsError::Config {
-            message: format!(
-                "{set}: cannot resume at {:?}: {e}",
-                crate::cdms::excerpt(link, 200)
-            ),
+            message: format!("{set}: cannot resume at {:?}: {e}", shown_link(link)),
         })?;
         if !self.inner.endpoint.same_origin(&parsed) {
             return Err(CdmsError::Config {
                 message: format!(
                     "{set}: cannot resume at a link on another server: {}",
-                    crate::cdms::excerpt(link, 200)
+                    shown_link(link)
                 ),
             });
         }
-        Ok(Pager {
-            client: self.clone(),
-            set: set.to_owned(),
-            next: Some(link.to_owned()),
-            remaining: None,
-            pages: 0,
-        })
+        Ok(Pager::new(
+            self,
+            set,
+            without_credentials(parsed, link),
+            None,
+        ))
     }
 
     /// Every record of `set` matching `opts`, following `__next` to the end (or `opts.top`).
@@ -443,14 +507,82 @@ pub struct Pager {
     next: Option<String>,
     remaining: Option<u64>,
     pages: u32,
+    /// Hashes of every link read or queued in this listing (a cycle is refused).
+    seen: HashSet<u64>,
+    /// Empty pages in a row so far.
+    empty_run: u32,
+}
+
+fn link_hash(link: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    link.hash(&mut h);
+    h.finish()
+}
+
+/// `link` (parsed as `url`) without user info: credentials in a link are neither sent nor
+/// echoed in errors. A link without them is kept exactly as given.
+fn without_credentials(mut url: reqwest::Url, link: &str) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return link.to_owned();
+    }
+    // Cannot fail for http(s) URLs, which is all `same_origin` lets through.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.into()
+}
+
+/// A link as shown in errors: without credentials, shortened.
+fn shown_link(link: &str) -> String {
+    crate::cdms::excerpt(&crate::redact_url(link), 200)
 }
 
 impl Pager {
+    fn new(client: &CdmsClient, set: &str, first: String, remaining: Option<u64>) -> Self {
+        Pager {
+            client: client.clone(),
+            set: set.to_owned(),
+            seen: HashSet::from([link_hash(&first)]),
+            next: Some(first),
+            remaining,
+            pages: 0,
+            empty_run: 0,
+        }
+    }
+
+    /// Refuses to follow `next` when the chain of pages does not come to an end.
+    fn check_next(&mut self, next: &str, page_was_empty: bool) -> Result<(), CdmsError> {
+        let stop = |reason| CdmsError::Paging {
+            set: self.set.clone(),
+            reason,
+            link: shown_link(next),
+        };
+        self.empty_run = if page_was_empty {
+            self.empty_run + 1
+        } else {
+            0
+        };
+        if self.empty_run >= MAX_EMPTY_PAGES {
+            return Err(stop(PagingStop::EmptyPages(self.empty_run)));
+        }
+        if !self.seen.insert(link_hash(next)) {
+            return Err(stop(PagingStop::Cycle));
+        }
+        Ok(())
+    }
+
     /// The next page (at most 50 records), or `None` after the last one. The first call always
     /// yields a page, possibly empty.
     pub async fn next_page(&mut self) -> Result<Option<Vec<J>>, CdmsError> {
         if self.remaining == Some(0) {
             self.next = None;
+        }
+        let max = self.client.inner.max_pages;
+        if self.next.is_some() && self.pages >= max {
+            return Err(CdmsError::Paging {
+                set: self.set.clone(),
+                reason: PagingStop::TooManyPages(max),
+                link: shown_link(self.next.as_deref().unwrap_or_default()),
+            });
         }
         let Some(url) = self.next.take() else {
             return Ok(None);
@@ -459,7 +591,7 @@ impl Pager {
         let call = Call {
             verb: Verb::Get,
             set,
-            url: url.clone(),
+            url,
             body: None,
             retry: Retry::Idempotent,
         };
@@ -469,6 +601,7 @@ impl Pager {
             return Err(status_error(set, None, &a));
         }
         let (mut results, next) = response::page(set, &a)?;
+        let page_was_empty = results.is_empty();
         inner.metrics.page();
         self.pages += 1;
         if let Some(remaining) = &mut self.remaining {
@@ -479,22 +612,18 @@ impl Pager {
         if let Some(next) = next {
             let parsed = reqwest::Url::parse(&next).map_err(|e| CdmsError::Malformed {
                 what: format!("{set}: \"__next\" is not a URL ({e})"),
-                excerpt: crate::cdms::excerpt(&next, 200),
+                excerpt: shown_link(&next),
             })?;
             if !inner.endpoint.same_origin(&parsed) {
                 return Err(CdmsError::Malformed {
                     what: format!(
                         "{set}: \"__next\" leads to another server; refusing to follow it"
                     ),
-                    excerpt: crate::cdms::excerpt(&next, 200),
+                    excerpt: shown_link(&next),
                 });
             }
-            if next == url {
-                return Err(CdmsError::Malformed {
-                    what: format!("{set}: \"__next\" repeats the page just read"),
-                    excerpt: crate::cdms::excerpt(&next, 200),
-                });
-            }
+            let next = without_credentials(parsed, &next);
+            self.check_next(&next, page_was_empty)?;
             self.next = Some(next);
         }
         Ok(Some(results))

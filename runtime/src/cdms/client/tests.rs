@@ -117,6 +117,16 @@ fn endpoints() {
             "{bad}"
         );
     }
+    // Malformed URLs with credentials are echoed without them.
+    for bad in [
+        "https://svc:hunter2@[crm/x",
+        "https://svc:hunter2@crm:99999/x",
+        "ftp://svc:hunter2@crm/x",
+        "https://svc:hunter2@crm/x",
+    ] {
+        let shown = Endpoint::new(bad).unwrap_err().to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
 }
 
 #[test]

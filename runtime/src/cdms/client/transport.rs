@@ -43,6 +43,81 @@ pub(crate) struct Answer {
     pub ambiguous: bool,
 }
 
+/// Why an attempt produced no answer.
+enum AttemptError {
+    /// A failure that may pass; retried per the policy.
+    Transient(Failure),
+    /// A failure that repeating cannot cure (an answer over the size limit).
+    Fatal(CdmsError),
+}
+
+/// The certificate error in `e`'s chain, if the TLS handshake refused the server's certificate.
+pub(crate) fn certificate_error(e: &reqwest::Error) -> Option<String> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        // rustls' error travels inside io::Errors (possibly nested), whose `source` skips the
+        // error they wrap: look inside each.
+        let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(s);
+        while let Some(candidate) = inner {
+            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
+                return match tls {
+                    rustls::Error::InvalidCertificate(why) => Some(format!("{why:?}")),
+                    rustls::Error::NoCertificatesPresented => {
+                        Some("the server presented no certificate".to_owned())
+                    }
+                    rustls::Error::InvalidCertRevocationList(why) => Some(format!("{why:?}")),
+                    _ => None,
+                };
+            }
+            inner = candidate
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|e| e as &(dyn std::error::Error + 'static));
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// The host of `url`, for messages.
+pub(crate) fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+impl From<Failure> for AttemptError {
+    fn from(f: Failure) -> Self {
+        AttemptError::Transient(f)
+    }
+}
+
+/// Reading an answer body as a stream, up to `limit` bytes.
+enum ReadError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads `resp`'s body, refusing it as soon as it is known to exceed `limit` bytes (from
+/// `Content-Length`, or while streaming), so an endless body costs at most `limit` bytes.
+async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>, ReadError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Transport)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// An attempt that got no (usable) answer.
 struct Failure {
     cause: TransientCause,
@@ -81,14 +156,23 @@ impl Failure {
     }
 }
 
-/// Whether an answer with `status` is a failure worth retrying (the platform faults that say
-/// the same thing every time are not).
+/// Whether an answer with `status` is a failure worth retrying.
+///
+/// 429, 502, 503 and 504 always are. A 500 (507, 508) is when it carries no CRM error code (an
+/// IIS or ASP.NET error page, or a WCF fault with an empty code), or CRM's generic "unexpected"
+/// code (`0x80040216`, which SQL timeouts and deadlocks surface as), unless its message is the
+/// `$skip` paging limit. Any other CRM code names a platform fault about the request itself
+/// (an attribute the entity lacks, an option value out of range, a duplicate key, a child
+/// without its parent) that repeats the same way every time. 4xx answers are never transient
+/// (429 aside): the request itself is refused.
 pub(crate) fn is_transient_status(status: u16, body: &[u8]) -> bool {
     match status {
         429 | 502 | 503 | 504 => true,
         500 | 507 | 508 => {
             let (code, message) = error_details(body);
-            code != wire::CODE_DUPLICATE_KEY && !message.to_ascii_lowercase().contains("paging")
+            let code = code.trim();
+            (code.is_empty() || code == "0" || code == wire::CODE_UNEXPECTED)
+                && !message.to_ascii_lowercase().contains("paging")
         }
         _ => false,
     }
@@ -176,7 +260,8 @@ impl Inner {
                         retry_after(&headers),
                     )
                 }
-                Err(f) => {
+                Err(AttemptError::Fatal(e)) => return Err(e),
+                Err(AttemptError::Transient(f)) => {
                     ambiguous |= f.sent;
                     (f.cause, f.message, None)
                 }
@@ -210,7 +295,7 @@ impl Inner {
         &self,
         call: &Call<'_>,
         attempt: u32,
-    ) -> Result<(u16, HeaderMap, Vec<u8>), Failure> {
+    ) -> Result<(u16, HeaderMap, Vec<u8>), AttemptError> {
         let bytes_out = call.body.as_ref().map_or(0, Vec::len);
         let span = tracing::debug_span!(
             "cdms_request",
@@ -234,15 +319,19 @@ impl Inner {
                 span.record("bytes_in", body.len());
                 tracing::debug!(parent: &span, status, duration_ms, bytes_in = body.len(), "CDMS answered");
             }
-            Err(f) => {
+            Err(AttemptError::Transient(f)) => {
                 self.metrics.transport_error(call.verb);
                 tracing::debug!(parent: &span, cause = %f.cause, duration_ms, error = %f.message, "CDMS request failed");
+            }
+            Err(AttemptError::Fatal(e)) => {
+                self.metrics.transport_error(call.verb);
+                tracing::debug!(parent: &span, duration_ms, error = %e, "CDMS request failed");
             }
         }
         result
     }
 
-    async fn exchange(&self, call: &Call<'_>) -> Result<(u16, HeaderMap, Vec<u8>), Failure> {
+    async fn exchange(&self, call: &Call<'_>) -> Result<(u16, HeaderMap, Vec<u8>), AttemptError> {
         let method = match call.verb {
             Verb::Get => Method::GET,
             Verb::Post | Verb::Merge => Method::POST,
@@ -275,11 +364,36 @@ impl Inner {
                 None => rb,
             },
         };
-        let resp = rb.send().await.map_err(|e| Failure::from_reqwest(&e))?;
+        let resp = rb.send().await.map_err(|e| match certificate_error(&e) {
+            Some(reason) => AttemptError::Fatal(CdmsError::Tls {
+                set: call.set.to_owned(),
+                host: host_of(&call.url),
+                reason,
+            }),
+            None => Failure::from_reqwest(&e).into(),
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| Failure::from_reqwest(&e))?;
-        Ok((status, headers, body.to_vec()))
+        let body = self.read_body(resp, call.set, call.verb).await?;
+        Ok((status, headers, body))
+    }
+
+    /// An answer's body, within the client's size limit.
+    async fn read_body(
+        &self,
+        resp: reqwest::Response,
+        set: &str,
+        verb: Verb,
+    ) -> Result<Vec<u8>, AttemptError> {
+        match read_capped(resp, self.max_answer_bytes).await {
+            Ok(body) => Ok(body),
+            Err(ReadError::TooLarge) => Err(AttemptError::Fatal(CdmsError::TooLarge {
+                set: set.to_owned(),
+                verb,
+                limit: self.max_answer_bytes,
+            })),
+            Err(ReadError::Transport(e)) => Err(Failure::from_reqwest(&e).into()),
+        }
     }
 
     /// Signs in when a cookie session has no cookie yet; returns the session generation in use.
@@ -324,6 +438,13 @@ impl Inner {
             .instrument(span.clone())
             .await;
         let resp = sent.map_err(|e| {
+            if let Some(reason) = certificate_error(&e) {
+                return CdmsError::Tls {
+                    set: set.to_owned(),
+                    host: host_of(&url),
+                    reason,
+                };
+            }
             let f = Failure::from_reqwest(&e);
             CdmsError::Transient {
                 set: set.to_owned(),
@@ -335,7 +456,11 @@ impl Inner {
         let status = resp.status().as_u16();
         span.record("status", status);
         let cookies = auth::cookies_from(resp.headers());
-        let body = resp.bytes().await.unwrap_or_default();
+        let body = match self.read_body(resp, set, Verb::Post).await {
+            Ok(body) => body,
+            Err(AttemptError::Fatal(e)) => return Err(e),
+            Err(AttemptError::Transient(_)) => Vec::new(),
+        };
         match cookies {
             Some(cookie) if status < 400 => {
                 self.session.replace(auth::Secret::new(cookie));

@@ -68,11 +68,13 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     pub fn new(base_url: &str) -> Result<Self, CdmsError> {
         let config = |message: String| CdmsError::Config { message };
-        let base = Url::parse(base_url)
-            .map_err(|e| config(format!("invalid base URL {base_url:?}: {e}")))?;
+        // Shown redacted: a malformed URL may still carry a password.
+        let shown = crate::redact_url(base_url);
+        let base =
+            Url::parse(base_url).map_err(|e| config(format!("invalid base URL {shown:?}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(config(format!(
-                "base URL {base_url:?} must be an http(s) URL with a host"
+                "base URL {shown:?} must be an http(s) URL with a host"
             )));
         }
         if base.query().is_some()

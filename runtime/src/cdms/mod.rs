@@ -149,6 +149,18 @@ pub enum CdmsError {
         /// The link that was not followed (credentials removed, shortened).
         link: String,
     },
+    /// A listing's query string is longer than IIS in front of CRM accepts, even without
+    /// `$select` (a long `$filter`); nothing was sent. The sync layer splits or relaxes such
+    /// filters before listing.
+    #[error("{set}: the query string would be {length} bytes, over the {limit} bytes IIS accepts; nothing was sent")]
+    TooLong {
+        /// The entity set.
+        set: String,
+        /// The query string's length, in bytes.
+        length: usize,
+        /// The limit it must stay within.
+        limit: usize,
+    },
     /// An answer was larger than the client's limit ([`CdmsClientBuilder::max_answer_bytes`]).
     /// Not retried: the same answer would come again.
     #[error("{set}: the answer to {verb} exceeds the limit of {limit} bytes")]

@@ -24,6 +24,18 @@ pub const CODE_DUPLICATE_KEY: &str = "-2147220937";
 /// transient server trouble such as SQL timeouts.
 pub const CODE_UNEXPECTED: &str = "-2147220970";
 
+/// The longest query string IIS in front of a stock CRM 2011 accepts (`requestLimits`
+/// `maxQueryString`, in bytes); longer ones are refused with 404.15 before CRM sees them.
+pub const MAX_QUERY_STRING: usize = 2048;
+
+/// The longest URL path IIS accepts (`requestLimits` `maxUrl`, in bytes); longer ones are
+/// refused with 404.14.
+pub const MAX_URL_PATH: usize = 4096;
+
+/// The room a list request leaves in [`MAX_QUERY_STRING`] for what CRM appends to its `__next`
+/// links (`$skiptoken`, about 150 bytes).
+pub const NEXT_LINK_ROOM: usize = 256;
+
 /// Renders an instant as CRM does on the wire: `/Date(1451606400000)/` (milliseconds since the
 /// epoch, UTC, no offset). JSON serialisation escapes it as `"\/Date(...)\/"` only if the writer
 /// chooses to; both forms are accepted by [`parse_date`].

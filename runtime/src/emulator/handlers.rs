@@ -113,6 +113,20 @@ pub(crate) async fn handle(
     if let Some(delay) = emu.latency_delay() {
         tokio::time::sleep(delay).await;
     }
+    if let Some(refusal) = request_limits(&path, &query) {
+        emu.inner.log.push(RequestRecord {
+            method,
+            tunnelled,
+            path,
+            query,
+            status: Some(refusal.status),
+            set,
+            duration: started.elapsed(),
+            at,
+            fault: None,
+        });
+        return refusal.into_response();
+    }
     let fault = emu.inner.faults.check(&FaultRequest {
         method: &method,
         set: set.as_deref(),
@@ -165,6 +179,26 @@ pub(crate) async fn handle(
             Reply::new(500, "text/plain", "").into_response()
         }
     }
+}
+
+/// IIS's request filtering in front of CRM: a query string over `maxQueryString` (404.15) or a
+/// path over `maxUrl` (404.14) is refused before anything else sees the request.
+fn request_limits(path: &str, query: &str) -> Option<Reply> {
+    let (sub, what) = if query.len() > crate::cdms::wire::MAX_QUERY_STRING {
+        ("15", "query string")
+    } else if path.len() > crate::cdms::wire::MAX_URL_PATH {
+        ("14", "URL")
+    } else {
+        return None;
+    };
+    Some(Reply::html(
+        404,
+        format!(
+            "<!DOCTYPE html><html><head><title>IIS 7.5 Detailed Error - 404.{sub} - Not Found</title></head>\
+             <body><h3>HTTP Error 404.{sub} - Not Found</h3><h4>The request filtering module is \
+             configured to deny a request where the {what} is too long.</h4></body></html>"
+        ),
+    ))
 }
 
 /// Faults that replace handling; `None` = no answer (the connection is dropped).

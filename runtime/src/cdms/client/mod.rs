@@ -269,7 +269,13 @@ impl CdmsClient {
     /// Pages through `set` with `opts`; see [`Pager`].
     pub fn pager(&self, set: &str, opts: &ListOptions) -> Result<Pager, CdmsError> {
         let mut url = self.inner.endpoint.set_url(set)?;
-        let query = opts.query();
+        // IIS refuses long query strings before CRM sees them: narrow ($select dropped) or
+        // refuse here, never send what cannot be answered.
+        let query = opts.narrowed().ok_or_else(|| CdmsError::TooLong {
+            set: set.to_owned(),
+            length: opts.query().len(),
+            limit: crate::cdms::wire::MAX_QUERY_STRING - crate::cdms::wire::NEXT_LINK_ROOM,
+        })?;
         if !query.is_empty() {
             url.push('?');
             url.push_str(&query);

@@ -54,6 +54,29 @@ impl ListOptions {
         }
         parts.join("&")
     }
+
+    /// Whether a listing with these options stays within IIS's query string limit
+    /// ([`crate::cdms::wire::MAX_QUERY_STRING`], with room for what CRM adds to `__next`
+    /// links), once the client has narrowed it (see [`crate::cdms::CdmsClient::pager`]).
+    pub fn fits(&self) -> bool {
+        self.narrowed().is_some()
+    }
+
+    /// The query string to send: as given when it fits, otherwise without `$select` (every
+    /// property comes back; the decoders ignore the others); `None` when even that is too long.
+    pub(crate) fn narrowed(&self) -> Option<String> {
+        let budget = crate::cdms::wire::MAX_QUERY_STRING - crate::cdms::wire::NEXT_LINK_ROOM;
+        let query = self.query();
+        if query.len() <= budget {
+            return Some(query);
+        }
+        let bare = ListOptions {
+            select: Vec::new(),
+            ..self.clone()
+        }
+        .query();
+        (bare.len() <= budget).then_some(bare)
+    }
 }
 
 /// Where the service lives.

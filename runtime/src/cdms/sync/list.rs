@@ -167,6 +167,89 @@ async fn fetch_pages(
     Ok((out, rejected, total))
 }
 
+/// Every listing in turn (the chunks of a split filter), until `want` records came back.
+async fn fetch_all(
+    client: &CdmsClient,
+    cdms: &'static CdmsMeta,
+    listings: &[ListOptions],
+    want: usize,
+) -> Result<(Vec<RemoteRecord>, Vec<Rejected>, usize)> {
+    let mut out = (Vec::new(), Vec::new(), 0);
+    for opts in listings {
+        if out.2 >= want {
+            break;
+        }
+        let (records, rejected, returned) = fetch_pages(client, cdms, opts).await?;
+        out.0.extend(records);
+        out.1.extend(rejected);
+        out.2 += returned;
+    }
+    Ok(out)
+}
+
+/// The `$filter`s to list with, each within IIS's query string limit, and whether together
+/// they select exactly the matching records. A filter that fits is used as it is. One that
+/// does not and is a single `in` condition (a long list of keys) is split into chunks, one
+/// listing each. Anything else is relaxed to no filter: a superset remotely, the exact
+/// condition applied by the local SQL, as for every condition CDMS cannot express.
+fn fitting_filters(
+    cdms: &'static CdmsMeta,
+    prepared: &Prepared,
+    translation: &crate::cdms::filter::Translation,
+    select: &[String],
+    order: &crate::cdms::filter::RemoteOrder,
+) -> (Vec<Option<String>>, bool) {
+    let fits = |filter: &Option<String>| {
+        ListOptions {
+            filter: filter.clone(),
+            select: select.to_vec(),
+            orderby: Some(order.orderby.clone()),
+            top: Some(u32::MAX),
+        }
+        .fits()
+    };
+    if fits(&translation.filter) {
+        return (vec![translation.filter.clone()], translation.exact);
+    }
+    let lookup_ids = |t: &EntityMeta, pk: i64| prepared.ids.get(&(t.table, pk)).copied();
+    if let Expr::Cond(Cond {
+        field,
+        lookup: Lookup::In(values),
+    }) = &prepared.expr
+    {
+        let chunk_filter = |chunk: &[Value]| {
+            let expr = Expr::Cond(Cond {
+                field: *field,
+                lookup: Lookup::In(chunk.to_vec()),
+            });
+            translate(cdms, &expr, &lookup_ids)
+        };
+        let mut size = values.len();
+        while size > 1 {
+            size = size.div_ceil(2);
+            if fits(&chunk_filter(&values[..size]).filter) {
+                let chunks: Vec<crate::cdms::filter::Translation> =
+                    values.chunks(size).map(chunk_filter).collect();
+                if chunks.iter().all(|t| fits(&t.filter)) {
+                    let exact = chunks.iter().all(|t| t.exact);
+                    tracing::debug!(
+                        entity = cdms.set,
+                        values = values.len(),
+                        listings = chunks.len(),
+                        "an `in` condition too long for one request is listed in chunks"
+                    );
+                    return (chunks.into_iter().map(|t| t.filter).collect(), exact);
+                }
+            }
+        }
+    }
+    tracing::debug!(
+        entity = cdms.set,
+        "a $filter too long for one request is relaxed remotely and applied exactly locally"
+    );
+    (vec![None], false)
+}
+
 /// The local rows (key, CDMS id) the read would consider: the window itself for a windowed read,
 /// otherwise the synced rows matching the filter (at most `cap + 1`, in the read's order).
 async fn local_candidates(
@@ -245,11 +328,14 @@ pub(crate) async fn refresh(
         keys
     };
     let order = orderby(cdms, &keys);
+    let select = codec::select(cdms, None);
+    let (filters, remote_exact) = fitting_filters(cdms, &prepared, &translation, &select, &order);
     // A slice whose records CDMS can pick exactly: fetch just the window.
     let window_end = spec
         .limit
         .map(|l| usize::try_from(spec.offset.saturating_add(l)).unwrap_or(usize::MAX));
-    let windowed = translation.exact
+    let windowed = remote_exact
+        && filters.len() == 1
         && order.exact
         && !spec.random
         && window_end.is_some_and(|end| end <= cap);
@@ -261,14 +347,17 @@ pub(crate) async fn refresh(
     let (fetched, candidates) = if matches_nothing || want == 0 {
         ((Vec::new(), Vec::new(), 0), Vec::new())
     } else {
-        let opts = ListOptions {
-            filter: translation.filter.clone(),
-            select: codec::select(cdms, None),
-            orderby: Some(order.orderby.clone()),
-            top: Some(u32::try_from(want).unwrap_or(u32::MAX)),
-        };
+        let listings: Vec<ListOptions> = filters
+            .into_iter()
+            .map(|filter| ListOptions {
+                filter,
+                select: select.clone(),
+                orderby: Some(order.orderby.clone()),
+                top: Some(u32::try_from(want).unwrap_or(u32::MAX)),
+            })
+            .collect();
         let (records, candidates) = tokio::join!(
-            fetch_pages(remote.client(), cdms, &opts),
+            fetch_all(remote.client(), cdms, &listings, want),
             local_candidates(db, cdms, spec, windowed, cap)
         );
         (records?, candidates?)

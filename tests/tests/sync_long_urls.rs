@@ -6,7 +6,6 @@
 use cdms_entities::Organisation;
 use cdms_runtime::cdms::wire::MAX_QUERY_STRING;
 use cdms_runtime::cdms::{CdmsError, ListOptions};
-use cdms_runtime::query::EntityExt;
 use cdms_tests::sync_support::{client, envs};
 use serde_json::json;
 

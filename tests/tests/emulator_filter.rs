@@ -393,28 +393,30 @@ async fn query_strings_are_decoded_like_iis() {
 async fn deeply_nested_filters_are_refused_and_the_server_keeps_serving() {
     let d = data();
     let (_server, http) = start(&d.emulator).await;
-    // 2 KB of parentheses, sent raw and percent-encoded; and a long chain of `not`.
-    let parens = format!("{}Name eq 'Acme'{}", "(".repeat(1_000), ")".repeat(1_000));
-    let nots = format!("{}DoNotEMail", "not ".repeat(500));
-    for filter in [&parens, &nots] {
-        for path in [
-            format!("/AccountSet?$filter={}", enc(filter)),
-            format!("/AccountSet?$filter={}", filter.replace(' ', "%20")),
-        ] {
-            let r = http.get(&path).await;
-            assert_eq!(r.status, 400, "{}", r.text);
-            let (code, message) = r.error();
-            assert_eq!(code, "");
-            assert!(message.contains("nested more than 100 levels"), "{message}");
-        }
+    // 1,000 parentheses sent raw (2 KB: just within IIS's query string limit), 300 sent
+    // percent-encoded, and a chain of 150 `not`s: all nested deeper than 100 levels.
+    let deep = |n: usize| format!("{}Name eq 'Acme'{}", "(".repeat(n), ")".repeat(n));
+    let nots = format!("{}DoNotEMail", "not ".repeat(150));
+    for path in [
+        format!("/AccountSet?$filter={}", deep(1_000).replace(' ', "%20")),
+        format!("/AccountSet?$filter={}", enc(&deep(300))),
+        format!("/AccountSet?$filter={}", enc(&nots)),
+    ] {
+        assert!(path.len() - "/AccountSet?".len() <= 2_048, "{}", path.len());
+        let r = http.get(&path).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        let (code, message) = r.error();
+        assert_eq!(code, "");
+        assert!(message.contains("nested more than 100 levels"), "{message}");
     }
     // Still serving, and nesting within the limit still works.
     let fine = format!("{}Name eq 'Acme'{}", "(".repeat(50), ")".repeat(50));
     assert_eq!(select(&http, &fine).await.unwrap(), set(&["Acme"]));
-    // A long or-chain (an `in` lookup with many values) is not nesting.
-    let chain = (0..1_000)
+    // A long or-chain (an `in` lookup with many values) is not nesting: the longest IIS lets
+    // through (the parser's balanced chains are unit-tested at 5,000 terms).
+    let chain = (0..55)
         .map(|n| format!("NumberOfEmployees eq {n}"))
         .collect::<Vec<_>>()
         .join(" or ");
-    assert_eq!(select(&http, &chain).await.unwrap().len(), 6);
+    assert!(!select(&http, &chain).await.unwrap().is_empty());
 }

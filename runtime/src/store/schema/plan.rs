@@ -1,0 +1,638 @@
+//! The plan from the live schema to the entities: typed steps, their risk, their SQL.
+//!
+//! Only tables of the given entities are compared; other tables (a removed entity's, another
+//! module's) are listed in [`Plan::unmanaged`] and never touched. Renames are never guessed:
+//! a column is renamed only when a field declares `#[entity(renamed_from = "old")]`; otherwise
+//! a missing column is added and a column no field maps is dropped (a risky step).
+
+use std::fmt;
+
+use super::{expected_table, Schema, Table};
+use crate::entity::{EntityMeta, Role};
+use crate::store::sql::{ddl, quote_ident};
+use crate::store::Backend;
+use crate::value::Kind;
+
+/// Whether a step may run without review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Risk {
+    /// Additive: cannot lose data or fail on existing rows. [`Db::migrate`](crate::Db::migrate)
+    /// applies it.
+    Safe,
+    /// Can lose data, fail on existing rows, or break other code: applied only from a reviewed
+    /// migration file.
+    Risky,
+}
+
+/// One change of the schema.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A new table (with its unique constraints and foreign keys) and its indexes.
+    CreateTable {
+        /// The entity.
+        entity: &'static EntityMeta,
+    },
+    /// A new column.
+    AddColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its storage kind.
+        kind: Kind,
+        /// Whether it is nullable; a `NOT NULL` column has no value for existing rows (risky).
+        nullable: bool,
+        /// The referenced table and column, for a reference.
+        references: Option<(String, String)>,
+    },
+    /// A column renamed (declared with `renamed_from`).
+    RenameColumn {
+        /// The table.
+        table: String,
+        /// The live name.
+        from: String,
+        /// The new name.
+        to: String,
+    },
+    /// A column no field maps any more.
+    DropColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A column whose type differs.
+    ChangeType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The live type.
+        from: String,
+        /// The new kind.
+        kind: Kind,
+    },
+    /// A nullable column that becomes `NOT NULL` (fails if a row holds `NULL`).
+    SetNotNull {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A `NOT NULL` column that becomes nullable.
+    DropNotNull {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A new plain index.
+    CreateIndex {
+        /// The table.
+        table: String,
+        /// The columns.
+        columns: Vec<String>,
+    },
+    /// An index the store created that no field asks for any more.
+    DropIndex {
+        /// The table.
+        table: String,
+        /// The index name.
+        index: String,
+    },
+    /// A new unique index (fails if existing rows hold duplicates; safe on a new column).
+    AddUnique {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Whether the column is added by the same plan (no existing values).
+        new_column: bool,
+    },
+    /// A unique index or constraint no field asks for any more.
+    DropUnique {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The index (or constraint) name.
+        index: String,
+        /// Whether it is a constraint of the table definition.
+        constraint: bool,
+    },
+    /// A foreign key on an existing column.
+    AddForeignKey {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The referenced table.
+        references: String,
+        /// The referenced column.
+        referenced_column: String,
+    },
+}
+
+impl Step {
+    /// Whether the step may run without review.
+    pub fn risk(&self) -> Risk {
+        match self {
+            Step::CreateTable { .. } | Step::CreateIndex { .. } | Step::DropIndex { .. } => {
+                Risk::Safe
+            }
+            Step::AddColumn { nullable, .. } if *nullable => Risk::Safe,
+            Step::AddUnique { new_column, .. } if *new_column => Risk::Safe,
+            _ => Risk::Risky,
+        }
+    }
+
+    /// The table the step changes.
+    pub fn table(&self) -> &str {
+        match self {
+            Step::CreateTable { entity } => entity.table,
+            Step::AddColumn { table, .. }
+            | Step::RenameColumn { table, .. }
+            | Step::DropColumn { table, .. }
+            | Step::ChangeType { table, .. }
+            | Step::SetNotNull { table, .. }
+            | Step::DropNotNull { table, .. }
+            | Step::CreateIndex { table, .. }
+            | Step::DropIndex { table, .. }
+            | Step::AddUnique { table, .. }
+            | Step::DropUnique { table, .. }
+            | Step::AddForeignKey { table, .. } => table,
+        }
+    }
+
+    /// The statements of the step on `backend`. A change SQLite cannot make in place (type,
+    /// nullability, constraints of an existing table) is a single SQL comment saying so: the
+    /// table has to be rebuilt by hand in the reviewed migration file.
+    pub fn sql(&self, backend: Backend) -> Vec<String> {
+        let q = |s: &str| quote_ident(s);
+        let rebuild = |what: &str, table: &str| {
+            vec![format!(
+                "-- SQLite cannot {what} in place: rebuild table {} here \
+                 (CREATE TABLE new, INSERT ... SELECT, DROP TABLE, ALTER TABLE ... RENAME TO)",
+                q(table)
+            )]
+        };
+        match self {
+            Step::CreateTable { entity } => {
+                let mut out = vec![ddl::create_table(backend, entity)];
+                out.extend(ddl::create_indexes(entity));
+                out
+            }
+            Step::AddColumn {
+                table,
+                column,
+                kind,
+                nullable,
+                references,
+            } => {
+                let mut def = format!(
+                    "ALTER TABLE {} ADD COLUMN {} {} {}",
+                    q(table),
+                    q(column),
+                    ddl::column_type(backend, *kind),
+                    if *nullable { "NULL" } else { "NOT NULL" }
+                );
+                if let Some((t, c)) = references {
+                    def.push_str(&format!(" REFERENCES {} ({})", q(t), q(c)));
+                }
+                vec![def]
+            }
+            Step::RenameColumn { table, from, to } => vec![format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                q(table),
+                q(from),
+                q(to)
+            )],
+            Step::DropColumn { table, column } => vec![format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                q(table),
+                q(column)
+            )],
+            Step::ChangeType {
+                table,
+                column,
+                kind,
+                ..
+            } => match backend {
+                Backend::Sqlite => rebuild("change a column's type", table),
+                Backend::Postgres => {
+                    let ty = ddl::column_type(backend, *kind);
+                    let bare = ty.split(' ').next().unwrap_or(ty);
+                    vec![format!(
+                        "ALTER TABLE {} ALTER COLUMN {} TYPE {ty} USING {}::{bare}",
+                        q(table),
+                        q(column),
+                        q(column)
+                    )]
+                }
+            },
+            Step::SetNotNull { table, column } => match backend {
+                Backend::Sqlite => rebuild("make a column NOT NULL", table),
+                Backend::Postgres => vec![format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL",
+                    q(table),
+                    q(column)
+                )],
+            },
+            Step::DropNotNull { table, column } => match backend {
+                Backend::Sqlite => rebuild("make a column nullable", table),
+                Backend::Postgres => vec![format!(
+                    "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
+                    q(table),
+                    q(column)
+                )],
+            },
+            Step::CreateIndex { table, columns } => {
+                let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+                vec![ddl::create_index(table, &columns)]
+            }
+            Step::DropIndex { index, .. } => vec![format!("DROP INDEX IF EXISTS {}", q(index))],
+            Step::AddUnique { table, column, .. } => vec![format!(
+                "CREATE UNIQUE INDEX {} ON {} ({})",
+                q(&unique_index_name(table, column)),
+                q(table),
+                q(column)
+            )],
+            Step::DropUnique {
+                table,
+                index,
+                constraint,
+                ..
+            } => match (backend, constraint) {
+                (_, false) => vec![format!("DROP INDEX {}", q(index))],
+                (Backend::Sqlite, true) => rebuild("drop a UNIQUE constraint", table),
+                (Backend::Postgres, true) => vec![format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    q(table),
+                    q(index)
+                )],
+            },
+            Step::AddForeignKey {
+                table,
+                column,
+                references,
+                referenced_column,
+            } => match backend {
+                Backend::Sqlite => rebuild("add a foreign key", table),
+                Backend::Postgres => vec![format!(
+                    "ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({})",
+                    q(table),
+                    q(column),
+                    q(references),
+                    q(referenced_column)
+                )],
+            },
+        }
+    }
+}
+
+/// The name of the unique index a plan creates on `column` of `table`.
+pub fn unique_index_name(table: &str, column: &str) -> String {
+    format!("{table}__{column}__key")
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::CreateTable { entity } => write!(f, "create table {}", entity.table),
+            Step::AddColumn {
+                table,
+                column,
+                nullable,
+                ..
+            } => write!(
+                f,
+                "add column {table}.{column}{}",
+                if *nullable {
+                    ""
+                } else {
+                    " (NOT NULL, no value for existing rows)"
+                }
+            ),
+            Step::RenameColumn { table, from, to } => {
+                write!(f, "rename column {table}.{from} to {to}")
+            }
+            Step::DropColumn { table, column } => write!(f, "drop column {table}.{column}"),
+            Step::ChangeType {
+                table,
+                column,
+                from,
+                kind,
+            } => write!(f, "change type of {table}.{column} from {from} to {kind:?}"),
+            Step::SetNotNull { table, column } => write!(f, "set NOT NULL on {table}.{column}"),
+            Step::DropNotNull { table, column } => {
+                write!(f, "drop NOT NULL on {table}.{column}")
+            }
+            Step::CreateIndex { table, columns } => {
+                write!(f, "create index on {table} ({})", columns.join(", "))
+            }
+            Step::DropIndex { table, index } => write!(f, "drop index {index} on {table}"),
+            Step::AddUnique {
+                table,
+                column,
+                new_column,
+            } => write!(
+                f,
+                "add unique index on {table}.{column}{}",
+                if *new_column {
+                    " (new column)"
+                } else {
+                    " (over existing rows)"
+                }
+            ),
+            Step::DropUnique { table, column, .. } => {
+                write!(f, "drop unique constraint on {table}.{column}")
+            }
+            Step::AddForeignKey {
+                table,
+                column,
+                references,
+                ..
+            } => write!(f, "add foreign key {table}.{column} -> {references}"),
+        }
+    }
+}
+
+/// The steps from a live schema to the entities, in the order they run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The backend the plan was computed for (and renders for).
+    pub backend: Backend,
+    /// The steps.
+    pub steps: Vec<Step>,
+    /// Live tables that belong to none of the entities (left alone).
+    pub unmanaged: Vec<String>,
+}
+
+impl Plan {
+    /// Whether the live schema already matches the entities.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The steps [`Db::migrate`](crate::Db::migrate) applies.
+    pub fn safe(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.risk() == Risk::Safe)
+    }
+
+    /// The steps that need a reviewed migration file.
+    pub fn risky(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.risk() == Risk::Risky)
+    }
+
+    /// The plan as SQL for its backend: each step as a `--` comment (with `RISKY` when it needs
+    /// review) followed by its statements, each ending in `;`.
+    pub fn to_sql(&self) -> String {
+        let mut out = String::new();
+        for step in &self.steps {
+            let risk = match step.risk() {
+                Risk::Safe => "",
+                Risk::Risky => " [RISKY: review]",
+            };
+            out.push_str(&format!("-- {step}{risk}\n"));
+            for statement in step.sql(self.backend) {
+                out.push_str(&statement);
+                if !statement.starts_with("--") {
+                    out.push(';');
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// The plan from `live` to `entities` (referenced entities first) plus `extra` indexes of
+/// those tables that the entities' DDL does not describe (`(table, columns)`).
+pub fn plan(
+    backend: Backend,
+    live: &Schema,
+    entities: &[&'static EntityMeta],
+    extra: &[(&str, &[&str])],
+) -> Plan {
+    let mut steps = Vec::new();
+    let mut creates = Vec::new();
+    for meta in entities {
+        let Some(table) = live.tables.get(meta.table) else {
+            creates.push(Step::CreateTable { entity: meta });
+            for (_, columns) in extra.iter().filter(|(t, _)| *t == meta.table) {
+                creates.push(Step::CreateIndex {
+                    table: meta.table.to_owned(),
+                    columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+                });
+            }
+            continue;
+        };
+        let extra: Vec<&[&str]> = extra
+            .iter()
+            .filter(|(t, _)| *t == meta.table)
+            .map(|(_, c)| *c)
+            .collect();
+        alter(backend, table, meta, &extra, &mut steps);
+    }
+    let unmanaged = live
+        .tables
+        .keys()
+        .filter(|t| !entities.iter().any(|m| m.table == t.as_str()))
+        .cloned()
+        .collect();
+    creates.extend(steps);
+    Plan {
+        backend,
+        steps: creates,
+        unmanaged,
+    }
+}
+
+/// The steps for one existing table, grouped in a safe order: index and constraint drops,
+/// renames, additions, type and nullability changes, column drops, new indexes and constraints.
+fn alter(
+    backend: Backend,
+    live: &Table,
+    meta: &EntityMeta,
+    extra: &[&[&str]],
+    steps: &mut Vec<Step>,
+) {
+    let want = expected_table(backend, meta);
+    let table = meta.table.to_owned();
+    // The live name of each field's column: its own, or the one it was renamed from.
+    let mut live_name: Vec<Option<String>> = Vec::new();
+    let (mut renames, mut adds, mut changes, mut drops, mut creates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (field, col) in meta.fields.iter().zip(&want.columns) {
+        let found = live.column(field.column).map(|c| (c, false)).or_else(|| {
+            field
+                .renamed_from
+                .and_then(|old| live.column(old))
+                .map(|c| (c, true))
+        });
+        let Some((have, renamed)) = found else {
+            live_name.push(None);
+            adds.push(Step::AddColumn {
+                table: table.clone(),
+                column: field.column.to_owned(),
+                kind: field.kind,
+                nullable: field.nullable,
+                references: field.references.map(|r| {
+                    let r = r();
+                    (r.table.to_owned(), r.pk_field().column.to_owned())
+                }),
+            });
+            if field.unique {
+                creates.push(Step::AddUnique {
+                    table: table.clone(),
+                    column: field.column.to_owned(),
+                    new_column: true,
+                });
+            }
+            continue;
+        };
+        live_name.push(Some(have.name.clone()));
+        if renamed {
+            renames.push(Step::RenameColumn {
+                table: table.clone(),
+                from: have.name.clone(),
+                to: field.column.to_owned(),
+            });
+        }
+        if field.role == Role::PrimaryKey {
+            continue;
+        }
+        if !have.sql_type.eq_ignore_ascii_case(&col.sql_type) {
+            changes.push(Step::ChangeType {
+                table: table.clone(),
+                column: field.column.to_owned(),
+                from: have.sql_type.clone(),
+                kind: field.kind,
+            });
+        }
+        match (have.nullable, col.nullable) {
+            (true, false) => changes.push(Step::SetNotNull {
+                table: table.clone(),
+                column: field.column.to_owned(),
+            }),
+            (false, true) => changes.push(Step::DropNotNull {
+                table: table.clone(),
+                column: field.column.to_owned(),
+            }),
+            _ => {}
+        }
+        if field.unique && !live.is_unique(&have.name) {
+            creates.push(Step::AddUnique {
+                table: table.clone(),
+                column: field.column.to_owned(),
+                new_column: false,
+            });
+        }
+        if let Some(target) = field.references {
+            let target = target();
+            if live.foreign_key(&have.name).is_none() {
+                creates.push(Step::AddForeignKey {
+                    table: table.clone(),
+                    column: field.column.to_owned(),
+                    references: target.table.to_owned(),
+                    referenced_column: target.pk_field().column.to_owned(),
+                });
+            }
+        }
+    }
+    // Live columns no field maps.
+    let mapped = |name: &str| live_name.iter().flatten().any(|n| n == name);
+    for have in &live.columns {
+        if !mapped(&have.name) {
+            drops.push(Step::DropColumn {
+                table: table.clone(),
+                column: have.name.clone(),
+            });
+        }
+    }
+    // Indexes, compared by their columns under the new names.
+    let new_name = |live_col: &str| -> String {
+        meta.fields
+            .iter()
+            .zip(&live_name)
+            .find(|(_, n)| n.as_deref() == Some(live_col))
+            .map_or_else(|| live_col.to_owned(), |(f, _)| f.column.to_owned())
+    };
+    let mut index_drops = Vec::new();
+    let wanted_plain: Vec<Vec<String>> = want
+        .indexes
+        .iter()
+        .filter(|i| !i.unique)
+        .map(|i| i.columns.clone())
+        .chain(
+            extra
+                .iter()
+                .map(|cols| cols.iter().map(|c| (*c).to_owned()).collect()),
+        )
+        .collect();
+    for index in &live.indexes {
+        if index.primary {
+            continue;
+        }
+        let columns: Vec<String> = index.columns.iter().map(|c| new_name(c)).collect();
+        if index.unique {
+            let still = columns.len() == 1
+                && meta
+                    .fields
+                    .iter()
+                    .any(|f| f.unique && f.column == columns[0] && f.role != Role::PrimaryKey);
+            let dropped_column = columns.iter().any(|c| !mapped_after(meta, c));
+            if !still && !dropped_column && columns.len() == 1 {
+                index_drops.push(Step::DropUnique {
+                    table: table.clone(),
+                    column: columns[0].clone(),
+                    index: index.name.clone(),
+                    constraint: index.constraint,
+                });
+            } else if !still && !index.constraint && dropped_column {
+                // A dropped column's own index goes first (SQLite refuses to drop an
+                // indexed column).
+                index_drops.push(Step::DropIndex {
+                    table: table.clone(),
+                    index: index.name.clone(),
+                });
+            }
+            continue;
+        }
+        let ours = index.name.starts_with(&format!("{}__", meta.table));
+        if ours && !wanted_plain.contains(&columns) {
+            index_drops.push(Step::DropIndex {
+                table: table.clone(),
+                index: index.name.clone(),
+            });
+        }
+    }
+    for cols in &wanted_plain {
+        let present = live.indexes.iter().any(|i| {
+            !i.unique && i.columns.iter().map(|c| new_name(c)).collect::<Vec<_>>() == *cols
+        });
+        if !present {
+            creates.push(Step::CreateIndex {
+                table: table.clone(),
+                columns: cols.clone(),
+            });
+        }
+    }
+    // Order: index drops, renames, adds, changes, column drops, creations (unique last).
+    creates.sort_by_key(|s| match s {
+        Step::CreateIndex { .. } => 0,
+        Step::AddUnique { .. } => 1,
+        _ => 2,
+    });
+    steps.extend(index_drops);
+    steps.extend(renames);
+    steps.extend(adds);
+    steps.extend(changes);
+    steps.extend(drops);
+    steps.extend(creates);
+}
+
+/// Whether `column` is a column of `meta`.
+fn mapped_after(meta: &EntityMeta, column: &str) -> bool {
+    meta.fields.iter().any(|f| f.column == column)
+}

@@ -77,6 +77,31 @@ mod v2 {
     }
 }
 
+mod v3 {
+    use cdms_runtime::{Entity, Ref};
+    use chrono::{DateTime, Utc};
+
+    pub use super::v1::Tag;
+
+    /// v2 with `priority` widened to `i64`, `title` unique and a new unique `slug`.
+    #[derive(Debug, Clone, Entity)]
+    #[entity(table = "note")]
+    pub struct Note {
+        #[entity(primary_key)]
+        pub id: i64,
+        #[entity(modified)]
+        pub modified: DateTime<Utc>,
+        #[entity(unique)]
+        pub title: String,
+        pub writer: Option<String>,
+        #[entity(index)]
+        pub priority: Option<i64>,
+        pub tag: Option<Ref<Tag>>,
+        #[entity(unique)]
+        pub slug: Option<String>,
+    }
+}
+
 fn v1_entities() -> Vec<&'static EntityMeta> {
     vec![v1::Tag::META, v1::Note::META]
 }
@@ -368,6 +393,63 @@ async fn nullability_and_unique_changes_are_risky() {
             back.contains(&"add column note.author".to_owned())
                 && back.contains(&"drop column note.writer".to_owned())
                 && back.contains(&"drop index note__priority on note".to_owned()),
+            "[{}] {back:?}",
+            t.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn type_changes_and_unique_constraints() {
+    for t in backends().await {
+        let db = &t.db;
+        db.migrate(&v2_entities()).await.expect("migrate v2");
+        let v3 = [v3::Tag::META, v2::Label::META, v3::Note::META];
+        let plan = db.plan(&v3).await.unwrap();
+        let mut expected = vec![
+            "add column note.slug",
+            "add unique index on note.title (over existing rows)",
+            "add unique index on note.slug (new column)",
+        ];
+        if t.backend() == Backend::Postgres {
+            // SQLite stores both as INTEGER: nothing to change there.
+            expected.insert(1, "change type of note.priority from integer to Int64");
+        }
+        assert_eq!(described(&plan.steps), expected, "[{}]", t.label);
+        let risky: Vec<String> = plan.risky().map(ToString::to_string).collect();
+        assert!(
+            risky.iter().all(|s| !s.contains("slug")) && risky.len() == expected.len() - 2,
+            "[{}] {risky:?}",
+            t.label
+        );
+        assert!(refused(&db.migrate(&v3).await.expect_err("refused")).is_some());
+
+        let dir = tempfile::tempdir().unwrap();
+        cdms_runtime::store::schema::files::write(&plan, dir.path(), "unique titles")
+            .unwrap()
+            .expect("a file");
+        db.apply_migrations(dir.path()).await.expect("apply");
+        let left = db.plan(&v3).await.unwrap();
+        assert!(
+            left.is_empty(),
+            "[{}] {:?}",
+            t.label,
+            described(&left.steps)
+        );
+        let live = db.introspect().await.unwrap();
+        let note = &live.tables["note"];
+        assert!(
+            note.is_unique("title") && note.is_unique("slug"),
+            "[{}]",
+            t.label
+        );
+
+        // And back: the unique index on title is no longer wanted (risky to drop).
+        let plan = db.plan(&v2_entities()).await.unwrap();
+        let back = described(&plan.steps);
+        assert!(
+            back.contains(&"drop unique constraint on note.title".to_owned())
+                && back.contains(&"drop column note.slug".to_owned()),
             "[{}] {back:?}",
             t.label
         );

@@ -269,11 +269,35 @@ fn create_table_sql(backend: Backend) -> String {
     )
 }
 
-/// The recorded migrations, in version order (none if the table does not exist yet).
+/// Whether [`MIGRATIONS_TABLE`] exists.
+async fn table_exists(db: &Db) -> Result<bool> {
+    let err = |e| Error::db("store", DURING, e);
+    let found: Option<i64> = match db.pool() {
+        Pool::Sqlite(p) => {
+            sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")
+                .bind(MIGRATIONS_TABLE)
+                .fetch_optional(p)
+                .await
+                .map_err(err)?
+        }
+        Pool::Postgres(p) => sqlx::query_scalar(
+            "SELECT 1::int8 FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind(MIGRATIONS_TABLE)
+        .fetch_optional(p)
+        .await
+        .map_err(err)?,
+    };
+    Ok(found.is_some())
+}
+
+/// The recorded migrations, in version order (none when nothing was ever applied; reading
+/// creates nothing).
 pub async fn applied(db: &Db) -> Result<Vec<AppliedMigration>> {
-    Conn::Db(db)
-        .execute_plain(&create_table_sql(db.backend()), "store", DURING)
-        .await?;
+    if !table_exists(db).await? {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT {}, {}, {}, {} FROM {} ORDER BY {}",
         quote_ident("version"),
@@ -343,6 +367,9 @@ pub fn compare(applied: &[AppliedMigration], files: &[MigrationFile], plan: &Pla
 /// transaction; returns the versions applied. Refuses (applying nothing) when the record
 /// disagrees with the files (a changed or missing file).
 pub async fn apply(db: &Db, files: &[MigrationFile]) -> Result<Vec<i64>> {
+    Conn::Db(db)
+        .execute_plain(&create_table_sql(db.backend()), "store", DURING)
+        .await?;
     let recorded = applied(db).await?;
     let empty = Plan {
         backend: db.backend(),

@@ -636,3 +636,87 @@ fn alter(
 fn mapped_after(meta: &EntityMeta, column: &str) -> bool {
     meta.fields.iter().any(|f| f.column == column)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::history::HISTORY;
+    use crate::store::schema::{expected, Column};
+
+    fn live(backend: Backend) -> Schema {
+        expected(backend, &[&HISTORY])
+    }
+
+    #[test]
+    fn the_expected_schema_needs_no_step() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let plan = plan(backend, &live(backend), &[&HISTORY], &[]);
+            assert!(plan.is_empty(), "{backend:?}: {:?}", plan.steps);
+            assert!(plan.unmanaged.is_empty());
+        }
+    }
+
+    #[test]
+    fn missing_and_extra_columns_and_tables() {
+        let mut schema = live(Backend::Postgres);
+        let table = schema.tables.get_mut(HISTORY.table).unwrap();
+        table.columns.retain(|c| c.name != "actor");
+        table.columns.push(Column {
+            name: "legacy".into(),
+            sql_type: "text".into(),
+            nullable: true,
+            primary_key: false,
+        });
+        schema.tables.insert(
+            "other".into(),
+            Table {
+                name: "other".into(),
+                columns: Vec::new(),
+                indexes: Vec::new(),
+                foreign_keys: Vec::new(),
+            },
+        );
+        let plan = plan(Backend::Postgres, &schema, &[&HISTORY], &[]);
+        let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            steps,
+            ["add column history.actor", "drop column history.legacy"]
+        );
+        assert_eq!(
+            plan.unmanaged,
+            ["other"],
+            "other tables are listed, not dropped"
+        );
+        assert_eq!(
+            plan.safe().count(),
+            1,
+            "a nullable column is safe, a drop is not"
+        );
+        assert_eq!(
+            plan.to_sql(),
+            "-- add column history.actor\n\
+             ALTER TABLE \"history\" ADD COLUMN \"actor\" TEXT COLLATE \"C\" NULL;\n\
+             -- drop column history.legacy [RISKY: review]\n\
+             ALTER TABLE \"history\" DROP COLUMN \"legacy\";\n"
+        );
+    }
+
+    #[test]
+    fn extra_indexes_are_created_with_a_new_table() {
+        let plan = plan(
+            Backend::Sqlite,
+            &Schema::default(),
+            &[&HISTORY],
+            &[("history", &["entity", "local_pk"])],
+        );
+        let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            steps,
+            [
+                "create table history",
+                "create index on history (entity, local_pk)"
+            ]
+        );
+        assert!(plan.risky().next().is_none());
+    }
+}

@@ -11,6 +11,7 @@
 pub mod files;
 pub mod introspect;
 pub mod plan;
+pub mod render;
 
 use std::collections::BTreeMap;
 

@@ -20,7 +20,15 @@ pub const CDMS: &str = "cdms";
 pub const OPTION_SET: &str = "option_set";
 
 const ENTITY_CONTAINER_KEYS: &[&str] = &["table"];
-const ENTITY_FIELD_KEYS: &[&str] = &["primary_key", "modified", "created", "column", "unique"];
+const ENTITY_FIELD_KEYS: &[&str] = &[
+    "primary_key",
+    "modified",
+    "created",
+    "column",
+    "unique",
+    "index",
+    "renamed_from",
+];
 const CDMS_CONTAINER_KEYS: &[&str] = &["service", "logical_name"];
 const CDMS_FIELD_KEYS: &[&str] = &["field", "id", "money", "with", "skip", "null"];
 /// The values `null = ...` takes.
@@ -56,6 +64,10 @@ pub struct EntityFieldAttrs {
     pub column: Option<Keyed<LitStr>>,
     /// `unique`
     pub unique: Option<Path>,
+    /// `index`
+    pub index: Option<Path>,
+    /// `renamed_from = "old_column"`
+    pub renamed_from: Option<Keyed<LitStr>>,
 }
 
 /// `#[cdms(...)]` on the struct.
@@ -152,6 +164,10 @@ pub fn entity_field(cx: &Ctxt, attrs: &[Attribute]) -> EntityFieldAttrs {
             "column" => string(cx, meta, &pos, &mut out.column)?,
             // #[entity(unique)]
             "unique" => flag(cx, meta, &pos, &mut out.unique)?,
+            // #[entity(index)]
+            "index" => flag(cx, meta, &pos, &mut out.index)?,
+            // #[entity(renamed_from = "old_column")]
+            "renamed_from" => string(cx, meta, &pos, &mut out.renamed_from)?,
             _ => {}
         }
         Ok(())
@@ -481,7 +497,7 @@ mod tests {
             messages(cx),
             [
                 "unknown key `primary` in #[entity(...)] on a field; expected one of \
-              `primary_key`, `modified`, `created`, `column`, `unique`"
+              `primary_key`, `modified`, `created`, `column`, `unique`, `index`, `renamed_from`"
             ]
         );
     }

@@ -53,6 +53,60 @@ pub fn entity(cx: &Ctxt, entity: &Entity) {
         );
     }
     columns(cx, entity);
+    schema_keys(cx, entity);
+}
+
+/// `index` and `renamed_from`: an index that adds something, a previous name that is a column
+/// name other than the current one and is not claimed twice.
+fn schema_keys(cx: &Ctxt, entity: &Entity) {
+    let mut claimed: HashMap<String, &Field> = HashMap::new();
+    for field in &entity.fields {
+        if let Some(index) = &field.attrs.index {
+            if field.role == Role::PrimaryKey || field.attrs.unique.is_some() {
+                cx.error_at(
+                    index,
+                    "`index` is implied by `primary_key` and `unique` (they are indexed); remove it",
+                );
+            }
+        }
+        let Some(old) = &field.attrs.renamed_from else {
+            continue;
+        };
+        let name = old.value.value();
+        if !is_identifier(&name) {
+            cx.error_at(
+                &old.value,
+                "a previous column name is letters, digits and `_`, not starting with a digit",
+            );
+        } else if name.eq_ignore_ascii_case(&field.column) {
+            cx.error_at(
+                &old.value,
+                format_args!("`renamed_from` names the current column `{}`; remove it once the rename is applied", field.column),
+            );
+        } else if let Some(other) = entity
+            .fields
+            .iter()
+            .find(|f| f.column.eq_ignore_ascii_case(&name))
+        {
+            cx.error_at(
+                &old.value,
+                format_args!(
+                    "column `{name}` still exists as field `{}`; a renamed column has one new name",
+                    other.ident
+                ),
+            );
+        } else if let Some(first) = claimed.get(&name.to_ascii_lowercase()) {
+            cx.error_at(
+                &old.value,
+                format_args!(
+                    "column `{name}` is already renamed to field `{}`",
+                    first.ident
+                ),
+            );
+        } else {
+            claimed.insert(name.to_ascii_lowercase(), field);
+        }
+    }
 }
 
 /// Roles of one field: at most one, each on a type that fits it.

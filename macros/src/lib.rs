@@ -41,6 +41,8 @@ use syn::{parse_macro_input, DeriveInput};
 /// | `#[entity(created)]` | when the record was created: at most one, `DateTime<Utc>` or `Option<DateTime<Utc>>`; with CDMS it is `CreatedOn` |
 /// | `#[entity(column = "name")]` | the column name; default: the field name (without `r#`) |
 /// | `#[entity(unique)]` | a unique index on the column |
+/// | `#[entity(index)]` | a plain index on the column (references and `modified` have one already) |
+/// | `#[entity(renamed_from = "old")]` | the column was called `old`: the migration plan renames it instead of dropping it and adding a new one |
 ///
 /// Table and column names are letters, digits and `_`, and column names are unique ignoring
 /// case.

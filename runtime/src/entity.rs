@@ -33,6 +33,11 @@ pub struct FieldMeta {
     pub references: Option<fn() -> &'static EntityMeta>,
     /// Whether the column carries a unique index (`#[entity(unique)]`).
     pub unique: bool,
+    /// Whether the column carries a plain index (`#[entity(index)]`).
+    pub indexed: bool,
+    /// The column's previous name (`#[entity(renamed_from = "old")]`): the migration plan
+    /// renames that column instead of dropping it and adding this one.
+    pub renamed_from: Option<&'static str>,
     /// Whether the field is an option set (integer codes).
     pub option_set: bool,
 }

@@ -64,6 +64,10 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A migration refused, a migration file unusable, or drift between the database and its
+    /// recorded migrations.
+    #[error(transparent)]
+    Migration(Box<crate::store::schema::files::MigrationError>),
     /// An error from CDMS or the sync protocol.
     #[cfg(feature = "cdms")]
     #[error(transparent)]

@@ -191,6 +191,14 @@ fn field_meta(f: &Field) -> TokenStream {
         Role::Created => quote!(#role::Created),
     };
     let unique = f.attrs.unique.is_some();
+    let indexed = f.attrs.index.is_some();
+    let renamed_from = match &f.attrs.renamed_from {
+        Some(old) => {
+            let old = &old.value;
+            quote!(::core::option::Option::Some(#old))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         #field_meta {
             name: #name,
@@ -200,6 +208,8 @@ fn field_meta(f: &Field) -> TokenStream {
             role: #role,
             references: #references::<#ty>(),
             unique: #unique,
+            indexed: #indexed,
+            renamed_from: #renamed_from,
             option_set: #is_option_set::<#ty>(),
         }
     }

@@ -44,6 +44,7 @@ fn entity_with_refs_option_sets_money_and_converter() {
                 revenue: Option<Decimal>,
                 #[cdms(field = "IndustryCode")]
                 industry: Option<IndustryCode>,
+                #[entity(index, renamed_from = "post_code")]
                 #[cdms(field = "Address1_PostalCode", with = crate::convert::postcode)]
                 postcode: Option<String>,
                 #[cdms(field = "optevia_Country")]

@@ -6,6 +6,7 @@ use cdms_runtime::cdms::bulk::{
     self, Bulk, LoadOptions, LoadReport, Loader, PollOptions, PollReport, Poller, Stop,
 };
 use cdms_runtime::cdms::{CdmsMeta, MetricsSnapshot, Verb};
+use cdms_runtime::store::schema;
 use cdms_runtime::Db;
 use clap::Args;
 
@@ -17,6 +18,79 @@ use crate::demo_data::{self, DemoScale};
 /// Creates or updates the local tables of every entity (and the sync's state tables).
 pub async fn migrate(db: &Db) -> Result<(), CliError> {
     Ok(bulk::state::migrate_all(db, crate::all_entities()).await?)
+}
+
+/// `migrate` and its modes.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    /// The database.
+    pub db: DbArgs,
+    /// Print the plan (live schema → entities) as SQL for this database, change nothing.
+    #[arg(long, conflicts_with_all = ["write", "apply", "check"])]
+    pub plan: bool,
+    /// Write the plan as a versioned migration file (`<version>_<description>.sql`, sqlx's
+    /// layout) into DIR for review, change nothing.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["apply", "check"])]
+    pub write: Option<std::path::PathBuf>,
+    /// Apply the migration files of DIR not yet recorded in the database (in version order,
+    /// each in a transaction), then the safe steps left, then report drift (exit code 3).
+    #[arg(long, value_name = "DIR", conflicts_with = "check")]
+    pub apply: Option<std::path::PathBuf>,
+    /// Report drift between the database, its recorded migrations, the files of DIR and the
+    /// entities, change nothing (exit code 3 when anything differs).
+    #[arg(long, value_name = "DIR")]
+    pub check: Option<std::path::PathBuf>,
+}
+
+/// Runs `migrate` in the mode `args` asks for.
+pub async fn migrate_command(args: &MigrateArgs) -> Result<Outcome, CliError> {
+    let db = args.db.connect().await?;
+    let entities = crate::all_entities();
+    let outcome = if args.plan {
+        let plan = db.plan(entities).await?;
+        if plan.is_empty() {
+            println!("-- the local tables match the entities");
+        } else {
+            print!("{}", plan.to_sql());
+        }
+        Outcome::Ok
+    } else if let Some(dir) = &args.write {
+        let plan = db.plan(entities).await?;
+        match schema::files::write(&plan, dir, "schema plan")? {
+            Some(file) => println!(
+                "wrote {} ({} step(s), {} risky): review it, then run `cdms-sync migrate --apply {}`",
+                file.path.display(),
+                plan.steps.len(),
+                plan.risky().count(),
+                dir.display()
+            ),
+            None => println!("the local tables match the entities: no file written"),
+        }
+        Outcome::Ok
+    } else if let Some(dir) = &args.apply {
+        let applied = db.apply_migrations(dir).await?;
+        println!("applied {} migration file(s): {applied:?}", applied.len());
+        migrate(&db).await?;
+        report_drift(&db.drift(Some(dir), entities).await?)
+    } else if let Some(dir) = &args.check {
+        report_drift(&db.drift(Some(dir), entities).await?)
+    } else {
+        migrate(&db).await?;
+        println!("the local tables are up to date");
+        Outcome::Ok
+    };
+    db.close().await;
+    Ok(outcome)
+}
+
+fn report_drift(drift: &schema::Drift) -> Outcome {
+    print!("{drift}");
+    if drift.is_clean() {
+        Outcome::Ok
+    } else {
+        Outcome::Drift
+    }
 }
 
 /// Fires `stop` on the first Ctrl-C; a second one exits at once.

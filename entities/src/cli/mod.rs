@@ -59,12 +59,10 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Serve a CDMS emulator (the demo data set with --seed) until Ctrl-C.
     Emulate(commands::EmulateArgs),
-    /// Create or update the local tables.
-    Migrate {
-        #[command(flatten)]
-        /// The database.
-        db: args::DbArgs,
-    },
+    /// Create or update the local tables: safe changes (new tables, nullable columns, indexes)
+    /// directly; risky ones (drops, renames, type or nullability changes, new unique
+    /// constraints) only from a reviewed migration file (--write, then --apply).
+    Migrate(commands::MigrateArgs),
     /// Initial bulk load: every record of the chosen entities, partitioned, concurrent,
     /// resumable (Ctrl-C or a crash resumes from checkpoints in the database).
     Load(commands::LoadArgs),
@@ -129,13 +127,7 @@ async fn run(cli: &Cli, reporter: &render::Reporter) -> Result<Outcome, CliError
     match &cli.command {
         Command::Demo(args) => demo::demo(args, reporter).await,
         Command::Emulate(args) => commands::emulate(args).await,
-        Command::Migrate { db } => {
-            let handle = db.connect().await?;
-            commands::migrate(&handle).await?;
-            handle.close().await;
-            println!("the local tables are up to date");
-            Ok(Outcome::Ok)
-        }
+        Command::Migrate(args) => commands::migrate_command(args).await,
         Command::Load(args) => commands::load(args, reporter).await,
         Command::Poll(args) => commands::poll(args, reporter).await,
         Command::Status(args) => commands::status(args, reporter).await,

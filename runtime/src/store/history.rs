@@ -68,6 +68,8 @@ const fn col(name: &'static str, kind: Kind, nullable: bool, role: Role) -> Fiel
         role,
         references: None,
         unique: false,
+        indexed: false,
+        renamed_from: None,
         option_set: false,
     }
 }

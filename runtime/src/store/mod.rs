@@ -33,6 +33,7 @@ pub mod history;
 pub mod migrate;
 pub mod remote;
 pub mod rows;
+pub mod schema;
 pub mod sql;
 
 mod bind;
@@ -327,10 +328,51 @@ impl Db {
         Tx::begin(self).await
     }
 
-    /// Creates the tables and indexes of `entities` (in the given order: referenced entities
-    /// first) and the history table, if they do not exist. See [`migrate`].
+    /// Brings the schema to `entities` (in the given order: referenced entities first) and the
+    /// history table when every step is safe (new tables, nullable columns, indexes); otherwise
+    /// applies nothing and returns [`schema::files::MigrationError::Refused`] listing the risky
+    /// steps. See [`migrate`].
     pub async fn migrate(&self, entities: &[&'static EntityMeta]) -> Result<()> {
         migrate::migrate(self, entities).await
+    }
+
+    /// The plan from the live schema to `entities` and the history table. See
+    /// [`schema::plan`].
+    pub async fn plan(&self, entities: &[&'static EntityMeta]) -> Result<schema::Plan> {
+        migrate::plan(self, entities).await
+    }
+
+    /// The live schema ([`schema::introspect`]).
+    pub async fn introspect(&self) -> Result<schema::Schema> {
+        schema::introspect::introspect(self).await
+    }
+
+    /// Applies the migration files of `dir` not yet recorded (see [`schema::files::apply`]);
+    /// returns the versions applied.
+    pub async fn apply_migrations(&self, dir: &std::path::Path) -> Result<Vec<i64>> {
+        let files = schema::files::read_dir(dir)?;
+        schema::files::apply(self, &files).await
+    }
+
+    /// What differs between the database, its recorded migrations, the files of `dir` and
+    /// `entities` ([`schema::files::Drift`]).
+    pub async fn drift(
+        &self,
+        dir: Option<&std::path::Path>,
+        entities: &[&'static EntityMeta],
+    ) -> Result<schema::Drift> {
+        let files = match dir {
+            Some(dir) => schema::files::read_dir(dir)?,
+            None => Vec::new(),
+        };
+        let applied = schema::files::applied(self).await?;
+        let plan = self.plan(entities).await?;
+        let mut drift = schema::files::compare(&applied, &files, &plan);
+        if dir.is_none() {
+            // Without a directory there is nothing to compare the record with.
+            drift.missing.clear();
+        }
+        Ok(drift)
     }
 
     /// Runs one statement of raw SQL with `params` bound in order (placeholders `?` on SQLite,

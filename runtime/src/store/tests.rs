@@ -27,6 +27,8 @@ const fn fm<T: FieldType>(name: &'static str, role: Role, unique: bool) -> Field
         role,
         references: references::<T>(),
         unique,
+        indexed: false,
+        renamed_from: None,
         option_set: is_option_set::<T>(),
     }
 }

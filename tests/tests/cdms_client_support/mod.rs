@@ -20,6 +20,8 @@ const fn field(name: &'static str, kind: Kind, nullable: bool, role: Role) -> Fi
         role,
         references: None,
         unique: false,
+        indexed: false,
+        renamed_from: None,
         option_set: false,
     }
 }

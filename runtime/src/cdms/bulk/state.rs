@@ -31,6 +31,8 @@ const fn col(
         role,
         references: None,
         unique,
+        indexed: false,
+        renamed_from: None,
         option_set: false,
     }
 }

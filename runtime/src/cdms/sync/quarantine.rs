@@ -40,6 +40,8 @@ const fn col(name: &'static str, kind: Kind, nullable: bool, unique: bool) -> Fi
         role: Role::Plain,
         references: None,
         unique,
+        indexed: false,
+        renamed_from: None,
         option_set: false,
     }
 }

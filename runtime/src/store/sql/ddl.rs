@@ -69,13 +69,16 @@ pub fn index_name(table: &str, columns: &[&str]) -> String {
     format!("{table}__{}", columns.join("__"))
 }
 
-/// `CREATE INDEX IF NOT EXISTS` statements for `meta`: one per reference column (not already
-/// unique) and one on the `modified` field.
-pub fn create_indexes(meta: &EntityMeta) -> Vec<String> {
-    let mut columns: Vec<&str> = meta
+/// The single-column indexes of `meta`, besides its primary key and unique columns: one per
+/// reference column and `#[entity(index)]` field (not already unique) and one on the
+/// `modified` field.
+pub fn indexed_columns(meta: &EntityMeta) -> Vec<&'static str> {
+    let mut columns: Vec<&'static str> = meta
         .fields
         .iter()
-        .filter(|f| f.references.is_some() && !f.unique)
+        .filter(|f| {
+            (f.references.is_some() || f.indexed) && !f.unique && f.role != Role::PrimaryKey
+        })
         .map(|f| f.column)
         .collect();
     if let Some(i) = meta.modified {
@@ -86,6 +89,11 @@ pub fn create_indexes(meta: &EntityMeta) -> Vec<String> {
         }
     }
     columns
+}
+
+/// `CREATE INDEX IF NOT EXISTS` statements for `meta`, one per [`indexed_columns`].
+pub fn create_indexes(meta: &EntityMeta) -> Vec<String> {
+    indexed_columns(meta)
         .into_iter()
         .map(|c| create_index(meta.table, &[c]))
         .collect()

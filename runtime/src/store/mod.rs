@@ -187,8 +187,13 @@ impl Db {
             let options =
                 PgConnectOptions::from_str(url).map_err(|e| Error::db("store", "connect", e))?;
             probe_postgres(&options).await?;
+            // No ping before every checkout (a round trip per statement and per BEGIN);
+            // connections idle for a minute are closed instead, so one broken by a server
+            // restart is rarely handed out.
             let pool = PgPoolOptions::new()
                 .max_connections(PG_MAX_CONNECTIONS)
+                .test_before_acquire(false)
+                .idle_timeout(Some(std::time::Duration::from_secs(60)))
                 .connect_with(options)
                 .await
                 .map_err(|e| Error::db("store", "connect", e))?;
@@ -229,7 +234,9 @@ impl Db {
                 .idle_timeout(None)
                 .max_lifetime(None)
         } else {
-            SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
+            SqlitePoolOptions::new()
+                .max_connections(SQLITE_MAX_CONNECTIONS)
+                .test_before_acquire(false)
         };
         let pool = pool_options
             .connect_with(options)

@@ -44,6 +44,19 @@ async fn load_skips_bad_records_and_status_names_them() {
     let blank = emulator
         .insert("AccountSet", json!({"Name": "", "DoNotEMail": false}))
         .expect("insert");
+    // A "no date" placeholder as ModifiedOn: loaded, never trusted as a bound.
+    let placeholder = emulator
+        .insert(
+            "AccountSet",
+            json!({"Name": "Placeholder Ltd", "DoNotEMail": false}),
+        )
+        .expect("insert");
+    let far = chrono::DateTime::parse_from_rfc3339("9999-12-31T00:00:00Z")
+        .expect("date")
+        .with_timezone(&chrono::Utc);
+    emulator
+        .set_modified("AccountSet", placeholder, far)
+        .expect("stamp");
     let running = emulator.serve("127.0.0.1:0").await.expect("serve");
     let cdms = running.base_url();
     for local in backends().await {
@@ -63,8 +76,12 @@ async fn load_skips_bad_records_and_status_names_them() {
             .unwrap();
         assert_eq!(
             loaded as usize,
-            seeded.organisations + 1,
-            "[{label}] every other organisation is loaded, the blank name too"
+            seeded.organisations + 2,
+            "[{label}] every other organisation is loaded, the blank name and the placeholder too"
+        );
+        assert!(
+            out.contains("1 records are stamped more than a day in the future"),
+            "[{label}] {out}"
         );
         let f = Organisation::fields();
         let blanked = Organisation::objects(&local.db.skip_cdms())

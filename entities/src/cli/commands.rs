@@ -193,6 +193,13 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
         report.records(),
         requests_by_verb(metrics)
     );
+    let future: u64 = report.entities.iter().map(|e| e.future_stamps).sum();
+    if future > 0 {
+        println!(
+            "{future} records are stamped more than a day in the future (a placeholder date?): \
+             loaded, but never used as a partition bound or the poll watermark"
+        );
+    }
     let quarantined: u64 = report.entities.iter().map(|e| e.quarantined).sum();
     if quarantined > 0 {
         println!(
@@ -308,6 +315,12 @@ fn print_poll(report: &PollReport) {
             if e.delete_refused > 0 { format!(" ({} kept: still referenced)", e.delete_refused) } else { String::new() },
             if e.reconciled { ", ids reconciled" } else { "" },
         );
+        if e.future_stamps > 0 {
+            println!(
+                "{:<14} {} records stamped more than a day in the future: applied, never used as the watermark",
+                "", e.future_stamps
+            );
+        }
     }
 }
 

@@ -28,7 +28,6 @@ use cdms_runtime::cdms::{
 use cdms_runtime::emulator::{Emulator, Latency, RunningEmulator};
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::Db;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value as J};
 
@@ -107,37 +106,6 @@ fn metas() -> Vec<&'static CdmsMeta> {
         .collect()
 }
 
-fn blank_org(name: &str) -> Organisation {
-    Organisation {
-        id: 0,
-        cdms_id: None,
-        modified_on: DateTime::<Utc>::UNIX_EPOCH,
-        created_on: None,
-        name: name.to_owned(),
-        account_number: None,
-        companies_house_number: None,
-        vat_number: None,
-        website: None,
-        telephone: None,
-        email: None,
-        address_line1: None,
-        address_city: None,
-        address_postcode: None,
-        address_latitude: None,
-        number_of_employees: None,
-        revenue: None,
-        industry: None,
-        customer_type: None,
-        do_not_email: false,
-        uk_organisation: None,
-        country: None,
-        sector: None,
-        uk_region: None,
-        business_type: None,
-        notes: None,
-    }
-}
-
 async fn serve(organisations: usize) -> Result<(Emulator, RunningEmulator), Fail> {
     let emulator = demo_data::emulator_builder().build()?;
     demo_data::seed(&emulator, DemoScale::organisations(organisations))?;
@@ -207,7 +175,7 @@ async fn operations(t: &mut Table, label: &str, db: Db, o: &Options) -> Result<(
     emu.reset_log();
     let started = Instant::now();
     let mut created = Organisation::objects(&db)
-        .create(blank_org("Bench new"))
+        .create(Organisation::named("Bench new"))
         .await?;
     measure(
         "create",

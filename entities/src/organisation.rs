@@ -94,6 +94,40 @@ pub struct Organisation {
     pub notes: Option<String>,
 }
 
+impl Organisation {
+    /// A new (unsaved) organisation named `name`, every optional field empty.
+    pub fn named(name: &str) -> Self {
+        Organisation {
+            id: 0,
+            cdms_id: None,
+            modified_on: DateTime::<Utc>::UNIX_EPOCH,
+            created_on: None,
+            name: name.to_owned(),
+            account_number: None,
+            companies_house_number: None,
+            vat_number: None,
+            website: None,
+            telephone: None,
+            email: None,
+            address_line1: None,
+            address_city: None,
+            address_postcode: None,
+            address_latitude: None,
+            number_of_employees: None,
+            revenue: None,
+            industry: None,
+            customer_type: None,
+            do_not_email: false,
+            uk_organisation: None,
+            country: None,
+            sector: None,
+            uk_region: None,
+            business_type: None,
+            notes: None,
+        }
+    }
+}
+
 /// CRM's standard `IndustryCode` option set (codes 1–33); codes added by customisation decode to
 /// [`IndustryCode::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, OptionSet)]

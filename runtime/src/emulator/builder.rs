@@ -98,6 +98,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves several sets described explicitly (e.g. those of a `$metadata` file).
+    pub fn specs(mut self, specs: impl IntoIterator<Item = SetSpec>) -> Self {
+        self.specs.extend(specs);
+        self
+    }
+
     /// The organisation name (URL segment and `<Org>Context`); default `UKTI`.
     pub fn org(mut self, name: &str) -> Self {
         self.cfg.org = name.to_owned();

@@ -124,6 +124,12 @@ impl SetSpec {
         })
     }
 
+    /// Overrides the entity set name (when it is not `<Service>Set`).
+    pub fn set_name_as(mut self, set: &str) -> Self {
+        self.set = set.to_owned();
+        self
+    }
+
     /// Overrides the logical name (`EntityReference.LogicalName` of this set's records).
     pub fn logical_name(mut self, name: &str) -> Self {
         self.logical = name.to_owned();

@@ -1,4 +1,5 @@
-//! `cdms-sync demo`: the whole sync on embedded defaults.
+//! `cdms-sync demo`: the whole sync on embedded defaults; and how `cdms-sync emulate` serves
+//! these entities (the demo data set for `--seed`).
 //!
 //! 1. a built-in CDMS emulator on `127.0.0.1:0`, seeded with the demo data set
 //!    ([`crate::demo_data`]);
@@ -18,22 +19,57 @@ use std::time::{Duration, Instant};
 
 use cdms_runtime::cdms::bulk::{self, Bulk, LoadOptions, Loader, PollOptions, Poller};
 use cdms_runtime::cdms::{CdmsClient, CdmsMeta, CdmsRemote, SyncConfig, Synced};
+use cdms_runtime::cli::{count_in, migrate, requests_by_verb, CliError, Commands, Context};
+use cdms_runtime::cli::{Emulation, Outcome};
+use cdms_runtime::emulator::{Emulator, EmulatorError};
 use cdms_runtime::emulator::{FaultAction, FaultRule};
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::types::format_datetime;
 use cdms_runtime::{Db, Ref};
-use clap::Args;
+use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::args::count_in;
-use super::commands::{migrate, requests_by_verb};
-use super::render::Reporter;
-use super::{CliError, Outcome};
 use crate::demo_data::{self, DemoScale, DEFAULT_ORGANISATIONS};
 use crate::{Contact, Organisation};
 
 /// The demo's SQLite file (in the working directory), recreated on every run.
 pub const DEFAULT_DEMO_DATABASE: &str = "cdms-demo.sqlite";
+
+/// The commands `cdms-sync` adds to [`cdms_runtime::cli`].
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Run the whole sync on embedded defaults: a built-in CDMS emulator with a realistic data
+    /// set, a local SQLite file, the initial load, then edits flowing both ways, a rollback,
+    /// history and a summary. Start here: it needs nothing but this binary.
+    Demo(DemoArgs),
+}
+
+impl Commands for DemoCommand {
+    async fn run(&self, ctx: &Context<'_>) -> Result<Outcome, CliError> {
+        match self {
+            DemoCommand::Demo(args) => demo(args, ctx).await,
+        }
+    }
+}
+
+/// `emulate` over these entities: their sets with the demo's primary names, and `--seed N`
+/// seeding N organisations of the demo data set (2.5 contacts each, the full lookup sets).
+pub fn emulation() -> Emulation {
+    Emulation {
+        builder: demo_data::emulator_builder,
+        seed: Some(seed_demo),
+    }
+}
+
+fn seed_demo(emulator: &Emulator, organisations: usize) -> Result<u64, EmulatorError> {
+    let seeded = demo_data::seed(emulator, DemoScale::organisations(organisations))?;
+    tracing::info!(
+        organisations = seeded.organisations,
+        contacts = seeded.contacts,
+        "demo data set"
+    );
+    Ok(seeded.total() as u64)
+}
 
 /// Options of `demo`.
 #[derive(Debug, Clone, Args)]
@@ -83,7 +119,7 @@ async fn open_database(args: &DemoArgs) -> Result<Db, CliError> {
             Db::sqlite(Path::new(DEFAULT_DEMO_DATABASE)).await?
         }
     };
-    migrate(&db).await?;
+    migrate(&db, crate::all_entities()).await?;
     let existing = Organisation::objects(&db).skip_cdms().count().await?;
     if existing > 0 {
         return Err(CliError::usage(format!(
@@ -123,7 +159,7 @@ fn metas() -> Vec<&'static CdmsMeta> {
 }
 
 /// Runs the demo.
-pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliError> {
+pub async fn demo(args: &DemoArgs, ctx: &Context<'_>) -> Result<Outcome, CliError> {
     let started = Instant::now();
     section("1. A CDMS organisation (the built-in emulator)");
     let emulator = demo_data::emulator_builder().build()?;
@@ -149,8 +185,7 @@ pub async fn demo(args: &DemoArgs, reporter: &Reporter) -> Result<Outcome, CliEr
     let client = CdmsClient::builder(server.base_url()).build()?;
     let remote = Arc::new(CdmsRemote::new(client.clone(), SyncConfig::default()));
     let metas = metas();
-    let bulk = Bulk::new(&db.as_actor("cdms-sync load"), remote.clone())
-        .progress(reporter.progress.clone());
+    let bulk = Bulk::new(&db.as_actor("cdms-sync load"), remote.clone()).progress(ctx.progress());
     let options = LoadOptions {
         concurrency: args.concurrency.max(1),
         ..LoadOptions::default()

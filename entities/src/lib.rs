@@ -17,9 +17,9 @@
 
 #![warn(missing_docs)]
 
-pub mod cli;
 pub mod contact;
 pub mod convert;
+pub mod demo;
 pub mod demo_data;
 pub mod lookups;
 pub mod organisation;

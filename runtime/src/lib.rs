@@ -20,6 +20,8 @@ pub mod value;
 
 #[cfg(feature = "cdms")]
 pub mod cdms;
+#[cfg(all(feature = "cdms", feature = "cli"))]
+pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 

@@ -5,9 +5,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cdms_runtime::cdms::bulk::Bulk;
-use cdms_runtime::cdms::{Auth, CdmsClient, CdmsMeta, CdmsRemote, Secret, SyncConfig};
-use cdms_runtime::{Db, EntityMeta};
+use crate::cdms::bulk::Bulk;
+use crate::cdms::{Auth, CdmsClient, CdmsMeta, CdmsRemote, Secret, SyncConfig};
+use crate::{Db, EntityMeta};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
@@ -24,7 +24,7 @@ pub const DEFAULT_CDMS_URL: &str = "http://127.0.0.1:8080/UKTI";
 pub(crate) const MAX_SECS: u64 = 7 * 24 * 3600;
 
 /// A count flag (`--partitions`, `--sample`, ...) between `lo` and `hi`.
-pub(crate) fn count_in(lo: u64, hi: u64) -> clap::builder::RangedU64ValueParser<usize> {
+pub fn count_in(lo: u64, hi: u64) -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::<usize>::new().range(lo..=hi)
 }
 
@@ -49,10 +49,7 @@ pub struct DbArgs {
 impl std::fmt::Debug for DbArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DbArgs")
-            .field(
-                "database_url",
-                &cdms_runtime::redact_url(&self.database_url),
-            )
+            .field("database_url", &crate::redact_url(&self.database_url))
             .finish()
     }
 }
@@ -110,7 +107,7 @@ pub struct CdmsArgs {
 impl std::fmt::Debug for CdmsArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CdmsArgs")
-            .field("cdms_url", &cdms_runtime::redact_url(&self.cdms_url))
+            .field("cdms_url", &crate::redact_url(&self.cdms_url))
             .field("cdms_user", &self.cdms_user.as_ref().map(|_| "***"))
             .field("cdms_password", &self.cdms_password)
             .field("cdms_token", &self.cdms_token)
@@ -199,9 +196,11 @@ fn names(meta: &EntityMeta) -> Vec<String> {
 }
 
 impl EntityArgs {
-    /// The selected entities' CDMS metadata, in reference order.
-    pub fn select(&self) -> Result<Vec<&'static CdmsMeta>, CliError> {
-        let all = crate::all_entities();
+    /// The selected entities' CDMS metadata, in reference order (the order of `all`).
+    pub fn select(
+        &self,
+        all: &'static [&'static EntityMeta],
+    ) -> Result<Vec<&'static CdmsMeta>, CliError> {
         for wanted in &self.entities {
             let w = wanted.trim().to_ascii_lowercase();
             if !all.iter().any(|m| names(m).contains(&w)) {

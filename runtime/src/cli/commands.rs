@@ -1,23 +1,22 @@
-//! `migrate`, `load`, `poll`, `status` and `emulate`.
+//! `migrate`, `load`, `poll` and `status`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cdms_runtime::cdms::bulk::{
+use crate::cdms::bulk::{
     self, Bulk, LoadOptions, LoadReport, Loader, PollOptions, PollReport, Poller, Stop,
 };
-use cdms_runtime::cdms::{CdmsMeta, MetricsSnapshot, Verb};
-use cdms_runtime::store::schema;
-use cdms_runtime::Db;
+use crate::cdms::{CdmsMeta, MetricsSnapshot, Verb};
+use crate::store::schema;
+use crate::{Db, EntityMeta};
 use clap::Args;
 
 use super::args::{count_in, CdmsArgs, DbArgs, EntityArgs, WorkerArgs, MAX_SECS};
 use super::render::Reporter;
 use super::{CliError, Outcome};
-use crate::demo_data::{self, DemoScale};
 
 /// Creates or updates the local tables of every entity (and the sync's state tables).
-pub async fn migrate(db: &Db) -> Result<(), CliError> {
-    Ok(bulk::state::migrate_all(db, crate::all_entities()).await?)
+pub async fn migrate(db: &Db, entities: &[&'static EntityMeta]) -> Result<(), CliError> {
+    Ok(bulk::state::migrate_all(db, entities).await?)
 }
 
 /// `migrate` and its modes.
@@ -44,9 +43,11 @@ pub struct MigrateArgs {
 }
 
 /// Runs `migrate` in the mode `args` asks for.
-pub async fn migrate_command(args: &MigrateArgs) -> Result<Outcome, CliError> {
+pub async fn migrate_command(
+    args: &MigrateArgs,
+    entities: &'static [&'static EntityMeta],
+) -> Result<Outcome, CliError> {
     let db = args.db.connect().await?;
-    let entities = crate::all_entities();
     let outcome = if args.plan {
         let plan = db.plan(entities).await?;
         if plan.is_empty() {
@@ -71,12 +72,12 @@ pub async fn migrate_command(args: &MigrateArgs) -> Result<Outcome, CliError> {
     } else if let Some(dir) = &args.apply {
         let applied = db.apply_migrations(dir).await?;
         println!("applied {} migration file(s): {applied:?}", applied.len());
-        migrate(&db).await?;
+        migrate(&db, entities).await?;
         report_drift(&db.drift(Some(dir), entities).await?)
     } else if let Some(dir) = &args.check {
         report_drift(&db.drift(Some(dir), entities).await?)
     } else {
-        migrate(&db).await?;
+        migrate(&db, entities).await?;
         println!("the local tables are up to date");
         Outcome::Ok
     };
@@ -210,10 +211,14 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
 }
 
 /// `load`.
-pub async fn load(args: &LoadArgs, reporter: &Reporter) -> Result<Outcome, CliError> {
-    let entities = args.entities.select()?;
+pub async fn load(
+    args: &LoadArgs,
+    all: &'static [&'static EntityMeta],
+    reporter: &Reporter,
+) -> Result<Outcome, CliError> {
+    let entities = args.entities.select(all)?;
     let db = args.db.connect().await?;
-    migrate(&db).await?;
+    migrate(&db, all).await?;
     let remote = args.cdms.remote()?;
     let bulk = args.worker.apply(
         Bulk::new(&db.as_actor("cdms-sync load"), remote.clone())
@@ -299,10 +304,9 @@ fn print_poll(report: &PollReport) {
             println!("{:<14} skipped: {why}", e.entity);
             continue;
         }
-        let watermark = e.watermark.map_or_else(
-            || "-".to_owned(),
-            |w| cdms_runtime::types::format_datetime(&w),
-        );
+        let watermark = e
+            .watermark
+            .map_or_else(|| "-".to_owned(), |w| crate::types::format_datetime(&w));
         println!(
             "{:<14} read {:>6}, new {:>5}, updated {:>5} ({} same-second), deleted {:>4}, quarantined {}{}{}  watermark {watermark}",
             e.entity,
@@ -325,10 +329,14 @@ fn print_poll(report: &PollReport) {
 }
 
 /// `poll`.
-pub async fn poll(args: &PollArgs, reporter: &Reporter) -> Result<Outcome, CliError> {
-    let entities = args.entities.select()?;
+pub async fn poll(
+    args: &PollArgs,
+    all: &'static [&'static EntityMeta],
+    reporter: &Reporter,
+) -> Result<Outcome, CliError> {
+    let entities = args.entities.select(all)?;
     let db = args.db.connect().await?;
-    migrate(&db).await?;
+    migrate(&db, all).await?;
     let remote = args.cdms.remote()?;
     let bulk = args.worker.apply(
         Bulk::new(&db.as_actor("cdms-sync poll"), remote).progress(reporter.progress.clone()),
@@ -373,10 +381,14 @@ pub struct StatusArgs {
 }
 
 /// `status`: exit code 3 when the two sides differ.
-pub async fn status(args: &StatusArgs, reporter: &Reporter) -> Result<Outcome, CliError> {
-    let entities: Vec<&'static CdmsMeta> = args.entities.select()?;
+pub async fn status(
+    args: &StatusArgs,
+    all: &'static [&'static EntityMeta],
+    reporter: &Reporter,
+) -> Result<Outcome, CliError> {
+    let entities: Vec<&'static CdmsMeta> = args.entities.select(all)?;
     let db = args.db.connect().await?;
-    migrate(&db).await?;
+    migrate(&db, all).await?;
     let bulk = Bulk::new(&db, args.cdms.remote()?).progress(reporter.progress.clone());
     stop_on_ctrl_c(bulk.stop_signal().clone());
     let report = bulk::status(&bulk, &entities, args.sample).await?;
@@ -387,49 +399,4 @@ pub async fn status(args: &StatusArgs, reporter: &Reporter) -> Result<Outcome, C
     } else {
         Outcome::Ok
     })
-}
-
-/// Options of `emulate`.
-#[derive(Debug, Clone, Args)]
-pub struct EmulateArgs {
-    /// The address to serve on (`127.0.0.1:0` picks a free port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// Seed the demo data set with this many organisations (2.5 contacts each, and the full
-    /// lookup sets). Without it, every set starts empty.
-    #[arg(long, value_name = "N", value_parser = count_in(0, 1_000_000))]
-    pub seed: Option<usize>,
-}
-
-/// `emulate`: serves until Ctrl-C.
-pub async fn emulate(args: &EmulateArgs) -> Result<Outcome, CliError> {
-    let started = Instant::now();
-    let emulator = demo_data::emulator_builder().build()?;
-    if let Some(n) = args.seed {
-        let seeded = demo_data::seed(&emulator, DemoScale::organisations(n))?;
-        tracing::info!(
-            records = seeded.total(),
-            organisations = seeded.organisations,
-            contacts = seeded.contacts,
-            "seeded in {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let running = emulator.serve(args.listen.as_str()).await?;
-    println!(
-        "CDMS emulator: {}  (entity sets: {})",
-        running.base_url(),
-        emulator.set_names().join(", ")
-    );
-    println!(
-        "use it with: CDMS_URL={} cdms-sync load",
-        running.base_url()
-    );
-    let _ = std::io::Write::flush(&mut std::io::stdout());
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| CliError::Other(format!("waiting for Ctrl-C: {e}")))?;
-    running.shutdown().await?;
-    println!("stopped after {} requests", emulator.log().len());
-    Ok(Outcome::Ok)
 }

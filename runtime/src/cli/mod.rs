@@ -1,27 +1,40 @@
-//! The `cdms-sync` command line: the demo, a standalone CDMS emulator, and the bulk engines
-//! (`migrate`, `load`, `poll`, `status`) for this crate's entities.
+//! The `cdms-sync` command line over an application's entities: `migrate`, `load`, `poll`,
+//! `status` and (feature `emulator`) `emulate`, with the application's own commands beside them.
+//!
+//! ```no_run
+//! # mod my_app { pub fn entities() -> &'static [&'static cdms_runtime::EntityMeta] { &[] } }
+//! fn main() -> std::process::ExitCode {
+//!     cdms_runtime::cli::main(my_app::entities())
+//! }
+//! ```
+//!
+//! Extra subcommands come from a [`clap::Subcommand`] enum implementing [`Commands`]:
+//! `cli::App::new(entities).commands::<MyCommands>().run()`.
 //!
 //! Exit codes: 0 success; 1 error; 2 bad usage; 3 `status` found drift; 130 interrupted (a
 //! `load` stopped by Ctrl-C: run it again to resume).
 
+mod app;
 mod args;
 mod commands;
-mod demo;
+#[cfg(feature = "emulator")]
+mod emulate;
 mod render;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use args::{ProgressMode, DEFAULT_CDMS_URL, DEFAULT_DATABASE_URL};
-pub use demo::DEFAULT_DEMO_DATABASE;
+pub use app::{App, Commands, Context, NoCommands};
+#[cfg(feature = "emulator")]
+pub use app::{Emulation, Seeder};
+pub use args::{count_in, ProgressMode, DEFAULT_CDMS_URL, DEFAULT_DATABASE_URL};
+pub use commands::{migrate, requests_by_verb};
 
 /// Keep a local database in sync with a Microsoft Dynamics CRM 2011 ("CDMS") organisation.
 ///
-/// Start with `cdms-sync demo`: it needs nothing but this binary.
-///
 /// Configuration comes from flags or the environment: DATABASE_URL (default: the SQLite file
-/// ./cdms-sync.sqlite), CDMS_URL (default: http://127.0.0.1:8080/UKTI, where `cdms-sync emulate`
+/// ./cdms-sync.sqlite), CDMS_URL (default: http://127.0.0.1:8080/UKTI, where `emulate`
 /// serves), CDMS_USER and CDMS_PASSWORD or CDMS_TOKEN (never printed), CDMS_LOGIN_PATH for an
 /// ADFS form sign-in.
 ///
@@ -45,20 +58,15 @@ pub struct Cli {
         value_name = "MODE"
     )]
     pub progress: ProgressMode,
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
 }
 
-/// The commands.
+/// The built-in commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole sync on embedded defaults: a built-in CDMS emulator with a realistic data
-    /// set, a local SQLite file, the initial load, then edits flowing both ways, a rollback,
-    /// history and a summary.
-    Demo(demo::DemoArgs),
-    /// Serve a CDMS emulator (the demo data set with --seed) until Ctrl-C.
-    Emulate(commands::EmulateArgs),
+    /// Serve a CDMS emulator of the application's entity sets (or of a `$metadata` file) until
+    /// Ctrl-C.
+    #[cfg(feature = "emulator")]
+    Emulate(emulate::EmulateArgs),
     /// Create or update the local tables: safe changes (new tables, nullable columns, indexes)
     /// directly; risky ones (drops, renames, type or nullability changes, new unique
     /// constraints) only from a reviewed migration file (--write, then --apply).
@@ -82,20 +90,22 @@ pub enum CliError {
     Usage(String),
     /// A runtime (database, CDMS, sync) error.
     #[error(transparent)]
-    Runtime(#[from] cdms_runtime::Error),
+    Runtime(#[from] crate::Error),
     /// A CDMS client error.
     #[error(transparent)]
-    Cdms(#[from] cdms_runtime::cdms::CdmsError),
+    Cdms(#[from] crate::cdms::CdmsError),
     /// An emulator error.
+    #[cfg(feature = "emulator")]
     #[error(transparent)]
-    Emulator(#[from] cdms_runtime::emulator::EmulatorError),
+    Emulator(#[from] crate::emulator::EmulatorError),
     /// Anything else.
     #[error("{0}")]
     Other(String),
 }
 
 impl CliError {
-    pub(crate) fn usage(message: impl Into<String>) -> Self {
+    /// A usage error (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Self {
         CliError::Usage(message.into())
     }
 }
@@ -122,27 +132,28 @@ impl Outcome {
     }
 }
 
-/// Runs a parsed command line, reporting progress to `reporter`.
-async fn run(cli: &Cli, reporter: &render::Reporter) -> Result<Outcome, CliError> {
-    match &cli.command {
-        Command::Demo(args) => demo::demo(args, reporter).await,
-        Command::Emulate(args) => commands::emulate(args).await,
-        Command::Migrate(args) => commands::migrate_command(args).await,
-        Command::Load(args) => commands::load(args, reporter).await,
-        Command::Poll(args) => commands::poll(args, reporter).await,
-        Command::Status(args) => commands::status(args, reporter).await,
+/// Runs a built-in command.
+async fn run(command: &Command, ctx: &Context<'_>) -> Result<Outcome, CliError> {
+    let entities = ctx.entities();
+    match command {
+        #[cfg(feature = "emulator")]
+        Command::Emulate(args) => emulate::emulate(args, ctx).await,
+        Command::Migrate(args) => commands::migrate_command(args, entities).await,
+        Command::Load(args) => commands::load(args, entities, ctx.reporter()).await,
+        Command::Poll(args) => commands::poll(args, entities, ctx.reporter()).await,
+        Command::Status(args) => commands::status(args, entities, ctx.reporter()).await,
     }
 }
 
-/// The `cdms-sync` binary: parses the arguments, sets up logging, progress and the async
+/// The command line over `entities` (referenced entities first: the order in which tables are
+/// created and sets loaded): parses the arguments, sets up logging, progress and the async
 /// runtime, runs the command and maps the outcome to an exit code.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let writer = render::init_logging(cli.verbose, cli.quiet);
-    let reporter = render::reporter(cli.progress);
-    if let Some(bars) = &reporter.bars {
-        writer.attach(bars.multi());
-    }
+pub fn main(entities: &'static [&'static crate::EntityMeta]) -> ExitCode {
+    App::new(entities).run()
+}
+
+/// Runs `future` on a new multi-threaded runtime and maps its outcome to an exit code.
+fn block_on(future: impl std::future::Future<Output = Result<Outcome, CliError>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -153,7 +164,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(&cli, &reporter)) {
+    match runtime.block_on(future) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(CliError::Usage(message)) => {
             eprintln!("error: {message}");

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cdms_runtime::cdms::bulk::{EntityProgress, LogProgress, NoProgress, Phase, Progress};
+use crate::cdms::bulk::{EntityProgress, LogProgress, NoProgress, Phase, Progress};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;

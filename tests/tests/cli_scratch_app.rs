@@ -1,0 +1,301 @@
+//! An application of its own: a scratch crate outside the workspace with its own entities and the
+//! one-line `main.rs` over `cdms_runtime::cli`, built with cargo, then `emulate --seed` →
+//! `migrate` → `load` → `status` → `poll --once` through its binary, on SQLite and (with
+//! `DATABASE_URL`) PostgreSQL.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use cdms_tests::bulk_support::{postgres, postgres_url, sqlite, Spawned};
+
+const ENTITIES: &str = r#"//! A team's own model: sites and the regions they belong to.
+
+use cdms_runtime::{CdmsSynced, Entity, EntityMeta, OptionSet, Ref};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// A region (CDMS `new_region`).
+#[derive(Debug, Clone, PartialEq, Entity, CdmsSynced)]
+#[cdms(service = "new_region")]
+pub struct Region {
+    #[entity(primary_key)]
+    pub id: i64,
+    #[entity(unique)]
+    #[cdms(field = "new_regionId", id)]
+    pub cdms_id: Option<Uuid>,
+    #[entity(modified)]
+    pub modified_on: DateTime<Utc>,
+    #[cdms(field = "new_name")]
+    pub name: Option<String>,
+}
+
+/// What a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, OptionSet)]
+pub enum SiteKind {
+    Office = 1,
+    Warehouse = 2,
+}
+
+/// A site (CDMS `new_site`).
+#[derive(Debug, Clone, PartialEq, Entity, CdmsSynced)]
+#[cdms(service = "new_site")]
+pub struct Site {
+    #[entity(primary_key)]
+    pub id: i64,
+    #[entity(unique)]
+    #[cdms(field = "new_siteId", id)]
+    pub cdms_id: Option<Uuid>,
+    #[entity(modified)]
+    pub modified_on: DateTime<Utc>,
+    #[entity(created)]
+    pub created_on: Option<DateTime<Utc>>,
+    #[cdms(field = "new_name")]
+    pub name: Option<String>,
+    #[cdms(field = "new_headcount")]
+    pub headcount: Option<i32>,
+    #[cdms(field = "new_open")]
+    pub open: bool,
+    #[cdms(field = "new_openedon")]
+    pub opened_on: Option<NaiveDate>,
+    #[cdms(field = "new_budget", money)]
+    pub budget: Option<Decimal>,
+    #[cdms(field = "new_kind")]
+    pub kind: Option<SiteKind>,
+    #[cdms(field = "new_regionid")]
+    pub region: Option<Ref<Region>>,
+}
+
+/// Referenced entities first.
+pub fn entities() -> &'static [&'static EntityMeta] {
+    const ALL: &[&EntityMeta] = &[<Region as Entity>::META, <Site as Entity>::META];
+    ALL
+}
+"#;
+
+const MAIN: &str = r#"mod entities;
+
+fn main() -> std::process::ExitCode {
+    cdms_runtime::cli::main(entities::entities())
+}
+"#;
+
+/// The workspace root (this crate is `<root>/tests`).
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The target directory this test was built in (`<target>/<profile>/deps/<test>`), so the
+/// scratch build reuses the compiled dependencies.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.ancestors().nth(3).expect("target dir").to_path_buf()
+}
+
+fn manifest(root: &Path) -> String {
+    let runtime = root.join("runtime");
+    // The workspace's dev profile, with the runtime and its derive crates built as they are as
+    // workspace members, so that their artifacts are shared with the workspace build.
+    format!(
+        r#"[package]
+name = "scratch-sites"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+cdms-runtime = {{ path = {runtime:?}, default-features = false, features = ["cli", "emulator"] }}
+chrono = {{ version = "0.4", default-features = false, features = ["std", "clock", "serde"] }}
+uuid = {{ version = "1", features = ["v4", "serde"] }}
+rust_decimal = {{ version = "1", default-features = false, features = ["std", "serde-str"] }}
+
+[workspace]
+
+[profile.dev]
+debug = "line-tables-only"
+
+[profile.dev.package."*"]
+debug = false
+opt-level = 1
+
+[profile.dev.package.cdms-runtime]
+debug = "line-tables-only"
+opt-level = 0
+
+[profile.dev.package.cdms-macros]
+debug = "line-tables-only"
+opt-level = 0
+
+[profile.dev.package.cdms-codegen]
+debug = "line-tables-only"
+opt-level = 0
+"#
+    )
+}
+
+/// Writes the scratch crate into `dir` and builds it; returns its binary.
+fn build_app(dir: &Path) -> PathBuf {
+    let root = workspace();
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    std::fs::write(dir.join("Cargo.toml"), manifest(&root)).expect("write Cargo.toml");
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
+    std::fs::write(dir.join("src/main.rs"), MAIN).expect("write main.rs");
+    std::fs::write(dir.join("src/entities.rs"), ENTITIES).expect("write entities.rs");
+    let target = target_dir();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--offline", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", &target);
+    // What cargo set for this test (CARGO_PKG_NAME, CARGO_MANIFEST_DIR, ...) would reach build
+    // scripts that rerun when those change (ring's does), and rebuild half the tree each time.
+    for (var, _) in std::env::vars_os() {
+        let name = var.to_string_lossy();
+        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || name == "OUT_DIR" {
+            cmd.env_remove(&var);
+        }
+    }
+    let started = Instant::now();
+    let out = cmd.output().expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "the scratch app does not build:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "scratch app built in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    target
+        .join("debug")
+        .join(format!("scratch-sites{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn app(bin: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    for var in [
+        "DATABASE_URL",
+        "CDMS_URL",
+        "CDMS_USER",
+        "CDMS_PASSWORD",
+        "CDMS_TOKEN",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.arg("--progress").arg("log");
+    cmd
+}
+
+async fn run(bin: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut cmd = app(bin);
+    cmd.args(args);
+    let mut spawned = Spawned::new(cmd);
+    let status = spawned.wait(Duration::from_secs(120)).await;
+    (status.code(), spawned.stdout(), spawned.stderr())
+}
+
+/// Starts `<app> emulate --seed <n>` and returns it with its organisation URL.
+async fn emulate(bin: &Path, seed: &str) -> (Spawned, String) {
+    let mut cmd = app(bin);
+    cmd.args(["emulate", "--listen", "127.0.0.1:0", "--seed", seed]);
+    let server = Spawned::new(cmd);
+    let started = Instant::now();
+    loop {
+        if let Some(url) = server
+            .stdout()
+            .lines()
+            .find_map(|l| l.strip_prefix("CDMS emulator: "))
+            .and_then(|l| l.split_whitespace().next())
+        {
+            return (server, url.to_owned());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "emulate did not start:\n{}",
+            server.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_scratch_app_runs_every_command_on_its_own_entities() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let bin = build_app(dir.path());
+
+    let (code, help, err) = run(&bin, &["--help"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        help.contains("emulate") && help.contains("load") && !help.contains("demo"),
+        "{help}"
+    );
+
+    let (mut server, cdms) = emulate(&bin, "30").await;
+    assert!(
+        server.stdout().contains("new_regionSet, new_siteSet"),
+        "{}",
+        server.stdout()
+    );
+    let mut locals = vec![sqlite().await];
+    if let Some(url) = postgres_url() {
+        locals.push(postgres(&url).await);
+    }
+    for local in &locals {
+        let db = local.url.as_str();
+        let label = local.label;
+        let (code, out, err) = run(&bin, &["migrate", "--database-url", db]).await;
+        assert_eq!(code, Some(0), "{label}: {out}{err}");
+        let (code, out, err) =
+            run(&bin, &["load", "--database-url", db, "--cdms-url", &cdms]).await;
+        assert_eq!(code, Some(0), "{label}: {out}{err}");
+        assert!(
+            out.contains("60 records") && !out.contains("were quarantined"),
+            "{label}: every generated record loads:\n{out}"
+        );
+        let (code, out, err) =
+            run(&bin, &["status", "--database-url", db, "--cdms-url", &cdms]).await;
+        assert_eq!(code, Some(0), "{label}: {out}{err}");
+        assert!(out.contains("in sync"), "{label}: {out}");
+        let (code, out, err) = run(
+            &bin,
+            &[
+                "poll",
+                "--once",
+                "--reconcile-every",
+                "0",
+                "--database-url",
+                db,
+                "--cdms-url",
+                &cdms,
+            ],
+        )
+        .await;
+        assert_eq!(code, Some(0), "{label}: {out}{err}");
+        assert!(
+            out.contains("Site") && out.contains("ids reconciled"),
+            "{label}: {out}"
+        );
+
+        // Generated lookups arrive as local references (a no-op update counts the rows).
+        let linked = local
+            .db
+            .execute_raw("UPDATE site SET name = name WHERE region IS NOT NULL", &[])
+            .await
+            .expect("count linked sites");
+        assert!(linked > 0, "{label}: no site references a region");
+    }
+
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(killed.success());
+    let status = server.wait(Duration::from_secs(30)).await;
+    assert!(status.success(), "{}", server.stderr());
+}

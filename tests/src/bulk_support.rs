@@ -401,8 +401,7 @@ pub fn cdms_sync_bin() -> PathBuf {
             .expect("target dir")
             .to_path_buf();
         let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut cmd = Command::new(cargo);
+        let mut cmd = cargo();
         cmd.args([
             "build",
             "--quiet",
@@ -422,6 +421,31 @@ pub fn cdms_sync_bin() -> PathBuf {
         profile_dir.join(format!("cdms-sync{}", std::env::consts::EXE_SUFFIX))
     })
     .clone()
+}
+
+/// A `cargo` command (the one running the tests) without the variables cargo set for this test
+/// (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...): build scripts that rerun when those change
+/// (ring's does) would otherwise rebuild half the dependency tree on every test run, and again
+/// on the next workspace build.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    for (var, _) in std::env::vars_os() {
+        let name = var.to_string_lossy();
+        let set_for_tests = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_NAME",
+            "CARGO_TARGET_TMPDIR",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_RUSTC_CURRENT_DIR",
+            "OUT_DIR",
+        ];
+        if set_for_tests.iter().any(|p| name.starts_with(p)) {
+            cmd.env_remove(&var);
+        }
+    }
+    cmd
 }
 
 /// A `cdms-sync` command with plain log output and no inherited configuration.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cdms_tests::bulk_support::{postgres, postgres_url, sqlite, Spawned};
+use cdms_tests::bulk_support::{cargo, postgres, postgres_url, sqlite, Spawned};
 
 const ENTITIES: &str = r#"//! A team's own model: sites and the regions they belong to.
 
@@ -146,19 +146,10 @@ fn build_app(dir: &Path) -> PathBuf {
     std::fs::write(dir.join("src/main.rs"), MAIN).expect("write main.rs");
     std::fs::write(dir.join("src/entities.rs"), ENTITIES).expect("write entities.rs");
     let target = target_dir();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = cargo();
     cmd.args(["build", "--offline", "--quiet"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", &target);
-    // What cargo set for this test (CARGO_PKG_NAME, CARGO_MANIFEST_DIR, ...) would reach build
-    // scripts that rerun when those change (ring's does), and rebuild half the tree each time.
-    for (var, _) in std::env::vars_os() {
-        let name = var.to_string_lossy();
-        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || name == "OUT_DIR" {
-            cmd.env_remove(&var);
-        }
-    }
     let started = Instant::now();
     let out = cmd.output().expect("run cargo build");
     assert!(

@@ -165,7 +165,7 @@ impl<X: Commands> App<X> {
             let chosen = if X::has_subcommand(name) {
                 Chosen::App(X::from_arg_matches(&matches)?)
             } else {
-                Chosen::Builtin(Command::from_arg_matches(&matches)?)
+                Chosen::Builtin(Box::new(Command::from_arg_matches(&matches)?))
             };
             Ok((cli, chosen))
         });
@@ -195,5 +195,5 @@ impl<X: Commands> App<X> {
 
 enum Chosen<X> {
     App(X),
-    Builtin(Command),
+    Builtin(Box<Command>),
 }

@@ -18,7 +18,7 @@ impl Emulator {
     /// every property a value of its type (strings of at most 32 characters, numbers between 0
     /// and 10 000, option set codes 1 and 2, dates at midnight UTC within the last three years),
     /// a lookup a record of one of its target sets (a random earlier record for a lookup to its
-    /// own set; null when its targets are unknown or not served), `CreatedOn` (through
+    /// own set; members null when its targets are unknown or not served), `CreatedOn` (through
     /// `OverriddenCreatedOn` when the set has it) spread over the same years. Returns how many
     /// records were created.
     pub fn generate(&self, per_set: usize, seed: u64) -> Result<u64, EmulatorError> {
@@ -107,7 +107,8 @@ impl Emulator {
             .filter(|&(_, t)| if t == s { i > 0 } else { !ids[t].is_empty() })
             .collect();
         if served.is_empty() {
-            return J::Null;
+            // A complex value is never null itself (WCF Data Services V2): its members are.
+            return json!({ "Id": null, "LogicalName": null });
         }
         let (logical, t) = served[rng.usize(..served.len())];
         let upto = if t == s { i } else { ids[t].len() };

@@ -1,4 +1,4 @@
-//! `migrate`, `load`, `poll`, `status` and `emulate`.
+//! `migrate`, `load`, `poll`, `status` and `emulate` (`backfill` is in `backfill.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +54,7 @@ pub async fn migrate_command(args: &MigrateArgs) -> Result<Outcome, CliError> {
         } else {
             print!("{}", plan.to_sql());
         }
+        super::backfill::mapping_notes(&db).await?;
         Outcome::Ok
     } else if let Some(dir) = &args.write {
         let plan = db.plan(entities).await?;
@@ -72,12 +73,14 @@ pub async fn migrate_command(args: &MigrateArgs) -> Result<Outcome, CliError> {
         let applied = db.apply_migrations(dir).await?;
         println!("applied {} migration file(s): {applied:?}", applied.len());
         migrate(&db).await?;
+        super::backfill::mapping_notes(&db).await?;
         report_drift(&db.drift(Some(dir), entities).await?)
     } else if let Some(dir) = &args.check {
         report_drift(&db.drift(Some(dir), entities).await?)
     } else {
         migrate(&db).await?;
         println!("the local tables are up to date");
+        super::backfill::mapping_notes(&db).await?;
         Outcome::Ok
     };
     db.close().await;
@@ -206,6 +209,9 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
             "{quarantined} records could not be applied and were quarantined (the others were \
              loaded); `cdms-sync status` lists them with their CDMS ids and reasons"
         );
+    }
+    if let Some(backfill) = &report.backfill {
+        super::backfill::print_backfill(backfill);
     }
 }
 

@@ -1,10 +1,11 @@
 //! The `cdms-sync` command line: the demo, a standalone CDMS emulator, and the bulk engines
-//! (`migrate`, `load`, `poll`, `status`) for this crate's entities.
+//! (`migrate`, `load`, `backfill`, `poll`, `status`) for this crate's entities.
 //!
 //! Exit codes: 0 success; 1 error; 2 bad usage; 3 `status` found drift; 130 interrupted (a
 //! `load` stopped by Ctrl-C: run it again to resume).
 
 mod args;
+mod backfill;
 mod commands;
 mod demo;
 mod render;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Initial bulk load: every record of the chosen entities, partitioned, concurrent,
     /// resumable (Ctrl-C or a crash resumes from checkpoints in the database).
     Load(commands::LoadArgs),
+    /// Fetch the CDMS properties mapped (or mapped differently) since rows were loaded, for
+    /// those rows only: paged, concurrent, resumable like `load` (which also runs it when needed).
+    Backfill(backfill::BackfillArgs),
     /// Incremental sync: apply the records changed in CDMS since the last poll, and remove the
     /// ones deleted there (periodic id reconciliation).
     Poll(commands::PollArgs),
@@ -129,6 +133,7 @@ async fn run(cli: &Cli, reporter: &render::Reporter) -> Result<Outcome, CliError
         Command::Emulate(args) => commands::emulate(args).await,
         Command::Migrate(args) => commands::migrate_command(args).await,
         Command::Load(args) => commands::load(args, reporter).await,
+        Command::Backfill(args) => backfill::backfill(args, reporter).await,
         Command::Poll(args) => commands::poll(args, reporter).await,
         Command::Status(args) => commands::status(args, reporter).await,
     }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use cdms_entities::Organisation;
 use cdms_runtime::cdms::Synced;
 use cdms_runtime::emulator::Clock;
-use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::{Backend, Param};
 use cdms_runtime::{Kind, Value};
 use cdms_tests::bulk_support::{backends, cdms_sync, BulkEnv, Spawned};
@@ -89,7 +88,10 @@ async fn cli_backfill_refills_a_property_whose_mapping_changed() {
         );
         let (code, out, err) = run(&args("status")).await;
         assert_eq!(code, Some(3), "[{label}] {out}{err}");
-        assert!(out.contains("stale:") && out.contains("lack Telephone1"), "[{label}] {out}");
+        assert!(
+            out.contains("stale:") && out.contains("lack Telephone1"),
+            "[{label}] {out}"
+        );
 
         let (code, out, err) = run(&args("backfill")).await;
         assert_eq!(code, Some(0), "[{label}] {out}{err}");
@@ -97,7 +99,11 @@ async fn cli_backfill_refills_a_property_whose_mapping_changed() {
         let (code, out, err) = run(&args("status")).await;
         assert_eq!(code, Some(0), "[{label}] {out}{err}");
 
-        let orgs = Organisation::objects(local_db).skip_cdms().all().await.unwrap();
+        let orgs = Organisation::objects(local_db)
+            .skip_cdms()
+            .all()
+            .await
+            .unwrap();
         assert!(!orgs.is_empty());
         for org in &orgs {
             let id = org.cdms_id.expect("synced");

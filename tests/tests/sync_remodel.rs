@@ -13,7 +13,6 @@ use cdms_runtime::cdms::bulk::{
 };
 use cdms_runtime::cdms::{codec, CdmsMeta, Synced};
 use cdms_runtime::emulator::{Clock, RequestRecord};
-use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::schema::{MigrationError, Step};
 use cdms_runtime::store::{normalize, rows, truncate_micros, Backend, Param, ReadSpec};
 use cdms_runtime::{Entity, Error, Kind, Value};

@@ -140,13 +140,15 @@ pub struct MappingChange {
 impl MappingChange {
     /// Whether the mapping differs from the record in a way a backfill must fill.
     pub fn needs_backfill(&self) -> bool {
-        !self.first && !(self.added.is_empty() && self.changed.is_empty())
+        let changed = !self.added.is_empty() || !self.changed.is_empty();
+        !self.first && changed
     }
 
     /// Whether anything differs from the record.
     pub fn differs(&self) -> bool {
-        !self.first
-            && !(self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty())
+        let changed =
+            !self.added.is_empty() || !self.changed.is_empty() || !self.removed.is_empty();
+        !self.first && changed
     }
 }
 

@@ -1,4 +1,4 @@
-//! `migrate`, `load`, `poll` and `status`.
+//! `migrate`, `load`, `poll` and `status` (`backfill` is in `backfill.rs`).
 
 use std::time::Duration;
 
@@ -55,6 +55,7 @@ pub async fn migrate_command(
         } else {
             print!("{}", plan.to_sql());
         }
+        super::backfill::mapping_notes(&db, entities).await?;
         Outcome::Ok
     } else if let Some(dir) = &args.write {
         let plan = db.plan(entities).await?;
@@ -73,12 +74,14 @@ pub async fn migrate_command(
         let applied = db.apply_migrations(dir).await?;
         println!("applied {} migration file(s): {applied:?}", applied.len());
         migrate(&db, entities).await?;
+        super::backfill::mapping_notes(&db, entities).await?;
         report_drift(&db.drift(Some(dir), entities).await?)
     } else if let Some(dir) = &args.check {
         report_drift(&db.drift(Some(dir), entities).await?)
     } else {
         migrate(&db, entities).await?;
         println!("the local tables are up to date");
+        super::backfill::mapping_notes(&db, entities).await?;
         Outcome::Ok
     };
     db.close().await;
@@ -207,6 +210,9 @@ fn print_load(report: &LoadReport, metrics: &MetricsSnapshot) {
             "{quarantined} records could not be applied and were quarantined (the others were \
              loaded); `cdms-sync status` lists them with their CDMS ids and reasons"
         );
+    }
+    if let Some(backfill) = &report.backfill {
+        super::backfill::print_backfill(backfill);
     }
 }
 

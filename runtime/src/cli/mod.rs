@@ -16,6 +16,7 @@
 
 mod app;
 mod args;
+mod backfill;
 mod commands;
 #[cfg(feature = "emulator")]
 mod emulate;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Initial bulk load: every record of the chosen entities, partitioned, concurrent,
     /// resumable (Ctrl-C or a crash resumes from checkpoints in the database).
     Load(commands::LoadArgs),
+    /// Fetch the CDMS properties mapped (or mapped differently) since rows were loaded, for
+    /// those rows only: paged, concurrent, resumable like `load` (which also runs it when needed).
+    Backfill(backfill::BackfillArgs),
     /// Incremental sync: apply the records changed in CDMS since the last poll, and remove the
     /// ones deleted there (periodic id reconciliation).
     Poll(commands::PollArgs),
@@ -140,6 +144,7 @@ async fn run(command: &Command, ctx: &Context<'_>) -> Result<Outcome, CliError> 
         Command::Emulate(args) => emulate::emulate(args, ctx).await,
         Command::Migrate(args) => commands::migrate_command(args, entities).await,
         Command::Load(args) => commands::load(args, entities, ctx.reporter()).await,
+        Command::Backfill(args) => backfill::backfill(args, entities, ctx.reporter()).await,
         Command::Poll(args) => commands::poll(args, entities, ctx.reporter()).await,
         Command::Status(args) => commands::status(args, entities, ctx.reporter()).await,
     }

@@ -61,7 +61,7 @@ impl BarProgress {
         let bar = self.bar(p);
         let done = p.records + p.records_before;
         match p.estimated_total {
-            Some(total) if p.phase == Phase::Loading => {
+            Some(total) if matches!(p.phase, Phase::Loading | Phase::Backfilling) => {
                 if bar.length().is_none() {
                     bar.set_style(style(BAR));
                 }

@@ -62,7 +62,6 @@ impl Bulk {
         stats.local_newer = applied.local_newer.len();
         stats.quarantined = rejected.len() + applied.rejected.len();
         self.remote
-            .quarantine_state()
             .after_apply(tx, cdms.set, &applied, &rejected)
             .await?;
         Ok(stats)

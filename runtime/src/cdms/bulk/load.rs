@@ -22,6 +22,9 @@
 //!   database: each claims different partitions, and a crashed worker's partitions are taken over
 //!   once its lease expires, from their checkpoints. On SQLite, run one process at a time.
 //! - Memory stays flat: each running partition holds at most one batch of pages.
+//! - The entities' CDMS mappings are recorded first ([`super::mapping`]); when rows were synced
+//!   under an older mapping, the load ends with a backfill of the properties mapped since
+//!   ([`LoadReport::backfill`]).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -30,12 +33,13 @@ use std::time::{Duration, Instant};
 use crate::cdms::meta::CdmsMeta;
 use crate::error::{Error, Result};
 
+use super::backfill::{record_mapping, BackfillReport, Backfiller};
 use super::plan;
 use super::progress::{EntityProgress, Phase};
 use super::skew;
 use super::state;
 use super::stop::Stop;
-use super::worker::{lock, weights, Budget, EntityRun, Tracker};
+use super::worker::{lock, weights, Budget, EntityRun, Target, Tracker};
 use super::Bulk;
 
 /// How a load runs.
@@ -119,6 +123,9 @@ pub struct LoadReport {
     /// Whether the run stopped early (stop signal or page budget); the checkpoints let the next
     /// run resume.
     pub stopped: bool,
+    /// The backfill run after the load, when rows were synced under an older mapping (see
+    /// [`super::backfill`]).
+    pub backfill: Option<BackfillReport>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -160,8 +167,19 @@ impl Loader {
         let mut report = LoadReport {
             entities: Vec::new(),
             stopped: false,
+            backfill: None,
             elapsed: Duration::ZERO,
         };
+        // Rows loaded under an older mapping become stale now; the backfill below fills them.
+        let mut stale = false;
+        for &meta in entities {
+            record_mapping(&self.bulk, meta).await?;
+            stale |= self
+                .bulk
+                .remote
+                .stale_state()
+                .may_have(&self.bulk.db, meta.set);
+        }
         for &meta in entities {
             if self.bulk.stop.is_stopped() {
                 report.stopped = true;
@@ -175,15 +193,22 @@ impl Loader {
                 break;
             }
         }
+        if stale && !report.stopped {
+            let backfill = Backfiller::new(self.bulk.clone(), self.options.clone());
+            let done = backfill.run(entities).await?;
+            report.stopped |= done.stopped;
+            report.backfill = Some(done);
+        }
         report.elapsed = started.elapsed();
         Ok(report)
     }
 
-    /// Plans `meta`'s set unless it is planned; returns its state.
-    async fn ensure_plan(&self, meta: &'static CdmsMeta) -> Result<state::EntityState> {
+    /// Plans `meta`'s set (under the checkpoint key `key`) unless it is planned; returns its
+    /// state.
+    async fn ensure_plan(&self, meta: &'static CdmsMeta, key: &str) -> Result<state::EntityState> {
         let db = &self.bulk.db;
         let mut tx = db.begin().await?;
-        let mut st = state::lock_entity(&mut tx, meta.set).await?;
+        let mut st = state::lock_entity(&mut tx, key).await?;
         if st.planned_at.is_some() {
             tx.rollback().await?;
             return Ok(st);
@@ -194,7 +219,11 @@ impl Loader {
             Phase::Planning,
         ));
         let trusted = skew::trusted_until(self.options.skew_allowance);
-        let plan = plan::plan(&self.bulk.client, meta, self.options.partitions, trusted).await?;
+        let mut plan =
+            plan::plan(&self.bulk.client, meta, self.options.partitions, trusted).await?;
+        for p in &mut plan.partitions {
+            key.clone_into(&mut p.entity);
+        }
         state::insert_partitions(&mut tx, &plan.partitions).await?;
         st.planned_at = Some(crate::store::now());
         st.partitions = plan.partitions.len() as i64;
@@ -216,9 +245,25 @@ impl Loader {
     }
 
     async fn entity(&self, meta: &'static CdmsMeta, budget: &Arc<Budget>) -> Result<EntityLoad> {
+        self.entity_run(meta, budget, None)
+            .await
+            .map(|(load, _)| load)
+    }
+
+    /// Loads (or, with a `target`, backfills) `meta`'s set; also returns the rows changed.
+    pub(super) async fn entity_run(
+        &self,
+        meta: &'static CdmsMeta,
+        budget: &Arc<Budget>,
+        target: Option<Arc<Target>>,
+    ) -> Result<(EntityLoad, u64)> {
         let started = Instant::now();
-        let st = self.ensure_plan(meta).await?;
-        let parts = state::partitions(&self.bulk.db, meta.set).await?;
+        let key = target
+            .as_ref()
+            .map_or_else(|| meta.set.to_owned(), |t| t.key.clone());
+        let key = key.as_str();
+        let st = self.ensure_plan(meta, key).await?;
+        let parts = state::partitions(&self.bulk.db, key).await?;
         let records_before: u64 = parts.iter().map(|p| p.records.max(0) as u64).sum();
         let mut out = EntityLoad {
             entity: meta.entity.name,
@@ -234,7 +279,12 @@ impl Loader {
             future_stamps: 0,
             elapsed: Duration::ZERO,
         };
-        let mut snapshot = EntityProgress::new(meta.entity.name, meta.set, Phase::Loading);
+        let working = if target.is_some() {
+            Phase::Backfilling
+        } else {
+            Phase::Loading
+        };
+        let mut snapshot = EntityProgress::new(meta.entity.name, meta.set, working);
         snapshot.partitions = parts.len() as u64;
         snapshot.partitions_done = parts.iter().filter(|p| p.done).count() as u64;
         snapshot.records_before = records_before;
@@ -242,7 +292,7 @@ impl Loader {
             snapshot.phase = Phase::Done;
             self.bulk.progress.finish(&snapshot);
             out.complete = true;
-            return Ok(out);
+            return Ok((out, 0));
         }
         self.bulk.progress.phase(&snapshot);
         let tracker = Arc::new(Mutex::new(Tracker {
@@ -260,6 +310,8 @@ impl Loader {
             claimed: Mutex::new(0),
             future_stamps: Mutex::new(0),
             halt: Stop::new(),
+            target,
+            updated: Mutex::new(0),
         });
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..self.options.concurrency.max(1) {
@@ -285,11 +337,11 @@ impl Loader {
         if let Some(e) = first_error {
             return Err(e);
         }
-        let parts = state::partitions(&self.bulk.db, meta.set).await?;
+        let parts = state::partitions(&self.bulk.db, key).await?;
         out.complete = !parts.is_empty() && parts.iter().all(|p| p.done);
         if out.complete {
             let mut tx = self.bulk.db.begin().await?;
-            let mut st = state::lock_entity(&mut tx, meta.set).await?;
+            let mut st = state::lock_entity(&mut tx, key).await?;
             if st.load_done_at.is_none() {
                 st.load_done_at = Some(crate::store::now());
                 state::save_entity(&mut tx, &mut st).await?;
@@ -314,9 +366,10 @@ impl Loader {
         } else {
             self.bulk.progress.note(
                 meta.entity.name,
-                "stopped; the next load resumes from the checkpoints",
+                "stopped; the next run resumes from the checkpoints",
             );
         }
-        Ok(out)
+        let updated = *lock(&run.updated);
+        Ok((out, updated))
     }
 }

@@ -1,5 +1,6 @@
 //! Bulk engines on top of the sync protocol: the initial load ([`load`]), the incremental poller
-//! ([`poll`]) and the drift report ([`mod@status`]).
+//! ([`poll`]), the backfill of newly mapped properties ([`backfill`]) and the drift report
+//! ([`mod@status`]).
 //!
 //! Per-request sync keeps the rows an application touches fresh; these engines keep whole entity
 //! sets in step with CDMS: [`Loader`] copies every record once (partitioned, concurrent,
@@ -14,7 +15,9 @@
 //! The engines keep their state in two tables of the local database, created on first use:
 //! `cdms_sync_entity` (per set: the load plan, the poll watermark, when ids were last
 //! reconciled, the poll lease) and `cdms_sync_checkpoint` (per load partition: its `$filter`,
-//! the link of the next page to fetch, counts, the lease). See [`state`].
+//! the link of the next page to fetch, counts, the lease). See [`state`]. The mapping record
+//! (`cdms_sync_mapping`) and the rows synced under an older mapping (`cdms_sync_stale`) drive
+//! the [`backfill`]; see [`mapping`].
 //!
 //! # Running several workers
 //! On PostgreSQL any number of `load` and `poll` processes may share a database: load
@@ -26,8 +29,10 @@
 //! (the tasks of one process cooperate; the database has a single writer).
 
 mod apply;
+pub mod backfill;
 mod lease;
 pub mod load;
+pub mod mapping;
 mod plan;
 pub mod poll;
 pub mod progress;
@@ -44,7 +49,9 @@ use crate::cdms::client::CdmsClient;
 use crate::cdms::sync::CdmsRemote;
 use crate::store::Db;
 
+pub use backfill::{BackfillReport, Backfiller, EntityBackfill};
 pub use load::{EntityLoad, LoadOptions, LoadReport, Loader};
+pub use mapping::MappingChange;
 pub use poll::{EntityPoll, PollOptions, PollReport, Poller};
 pub use progress::{EntityProgress, LogProgress, NoProgress, Phase, Progress};
 pub use state::{EntityState, Partition};

@@ -166,6 +166,10 @@ impl Poller {
             .quarantine_state()
             .ensure(&self.bulk.db)
             .await?;
+        for &meta in entities {
+            // A changed mapping lists the rows synced before as stale (see `backfill`).
+            super::backfill::record_mapping(&self.bulk, meta).await?;
+        }
         let mut reports: Vec<EntityPoll> = Vec::with_capacity(entities.len());
         let mut held: Vec<Held> = Vec::new();
         let result = self.poll_all(entities, &mut reports, &mut held).await;

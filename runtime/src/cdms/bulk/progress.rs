@@ -15,6 +15,8 @@ pub enum Phase {
     Planning,
     /// Loading records.
     Loading,
+    /// Fetching newly mapped or changed properties of rows synced under an older mapping.
+    Backfilling,
     /// Waiting for other workers to finish the entity's partitions they hold.
     Waiting,
     /// Fetching records changed since the watermark.
@@ -31,6 +33,7 @@ impl Phase {
         match self {
             Phase::Planning => "planning",
             Phase::Loading => "loading",
+            Phase::Backfilling => "backfilling",
             Phase::Waiting => "waiting for other workers",
             Phase::Polling => "polling",
             Phase::Reconciling => "reconciling",

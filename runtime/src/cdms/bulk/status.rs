@@ -13,6 +13,9 @@
 //!   [`crate::cdms::CdmsRemote::quarantine`]); every quarantined record is listed with its CDMS
 //!   id and the reason.
 //!
+//! - a row synced under an older CDMS mapping (*stale*): its newly mapped or changed
+//!   properties have not been fetched yet (`cdms-sync backfill`, see [`super::backfill`]).
+//!
 //! Local rows without a CDMS id (created with `skip_cdms` and never published) are counted
 //! separately and are not drift.
 
@@ -73,6 +76,10 @@ pub struct EntityStatus {
     pub sample_modified_differs: Vec<ModifiedDiff>,
     /// Records of the set that could not be applied locally (every one, with its reason).
     pub quarantined: Vec<Quarantined>,
+    /// Rows synced under an older CDMS mapping, not backfilled yet.
+    pub stale: u64,
+    /// The CDMS properties those rows lack (mapped or changed since they were synced).
+    pub stale_properties: Vec<String>,
     /// When the initial load finished, if it did.
     pub loaded_at: Option<DateTime<Utc>>,
     /// The poll watermark.
@@ -82,7 +89,7 @@ pub struct EntityStatus {
 impl EntityStatus {
     /// Whether the two sides differ.
     pub fn drift(&self) -> bool {
-        self.missing_locally + self.missing_in_cdms + self.modified_differs > 0
+        self.missing_locally + self.missing_in_cdms + self.modified_differs + self.stale > 0
             || !self.quarantined.is_empty()
     }
 }
@@ -184,6 +191,14 @@ impl fmt::Display for StatusReport {
                     format_datetime(&q.last_seen)
                 )?;
             }
+            if e.stale > 0 {
+                writeln!(
+                    f,
+                    "  stale:            {} rows synced under an older mapping lack {}: run `cdms-sync backfill`",
+                    e.stale,
+                    e.stale_properties.join(", ")
+                )?;
+            }
             if e.unpublished > 0 {
                 writeln!(
                     f,
@@ -205,6 +220,9 @@ pub async fn status(
     let started = Instant::now();
     state::migrate(&bulk.db).await?;
     bulk.remote.quarantine_state().ensure(&bulk.db).await?;
+    for &meta in entities {
+        super::backfill::record_mapping(bulk, meta).await?;
+    }
     let mut out = Vec::with_capacity(entities.len());
     for &meta in entities {
         if bulk.stop.is_stopped() {
@@ -232,6 +250,11 @@ async fn entity_status(
     })
     .await?;
     let st = state::entity_state(&bulk.db, meta.set).await?;
+    let (stale, oldest) = crate::cdms::sync::stale::summary(&bulk.db, meta.set).await?;
+    let stale_properties = match oldest {
+        Some(g) => super::mapping::properties_since(&bulk.db, meta.set, g).await?,
+        None => Vec::new(),
+    };
     let mut s = EntityStatus {
         entity: meta.entity.name,
         set: meta.set,
@@ -245,6 +268,8 @@ async fn entity_status(
         sample_missing_in_cdms: Vec::new(),
         sample_modified_differs: Vec::new(),
         quarantined: bulk.remote.quarantine_of(&bulk.db, meta.set).await?,
+        stale,
+        stale_properties,
         loaded_at: st.as_ref().and_then(|s| s.load_done_at),
         watermark: st.as_ref().and_then(|s| s.watermark),
     };

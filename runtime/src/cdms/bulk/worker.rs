@@ -132,7 +132,14 @@ impl Budget {
     }
 }
 
-/// One entity set being loaded by this process's tasks.
+/// What a backfill run fetches instead of whole records: the checkpoints live under `key`
+/// (not the set's own), and pages carry only the id, `ModifiedOn` and `fields`.
+pub(super) struct Target {
+    pub(super) key: String,
+    pub(super) fields: Vec<usize>,
+}
+
+/// One entity set being loaded (or backfilled) by this process's tasks.
 pub(super) struct EntityRun {
     pub(super) bulk: Bulk,
     pub(super) options: LoadOptions,
@@ -146,6 +153,10 @@ pub(super) struct EntityRun {
     pub(super) future_stamps: Mutex<u64>,
     /// Stops this set's tasks when one of them fails.
     pub(super) halt: Stop,
+    /// A backfill's target (`None`: the initial load).
+    pub(super) target: Option<Arc<Target>>,
+    /// Rows changed (refreshed) by this process.
+    pub(super) updated: Mutex<u64>,
 }
 
 impl std::ops::Deref for EntityRun {
@@ -160,9 +171,24 @@ impl EntityRun {
         self.stop.is_stopped() || self.halt.is_stopped() || !self.budget.available()
     }
 
+    /// The key of the checkpoints: the set, or the backfill's own.
+    pub(super) fn key(&self) -> &str {
+        self.target
+            .as_ref()
+            .map_or(self.meta.set, |t| t.key.as_str())
+    }
+
+    fn working(&self) -> Phase {
+        if self.target.is_some() {
+            Phase::Backfilling
+        } else {
+            Phase::Loading
+        }
+    }
+
     pub(super) async fn worker(&self) -> Result<()> {
         let db = &self.bulk.db;
-        let set = self.meta.set;
+        let set = self.key();
         loop {
             if self.stopping() {
                 return Ok(());
@@ -234,7 +260,7 @@ impl EntityRun {
         }
         let opts = ListOptions {
             filter: part.filter.clone(),
-            select: codec::select(self.meta, None),
+            select: codec::select(self.meta, self.target.as_ref().map(|t| t.fields.as_slice())),
             orderby: created_property(self.meta).map(|c| format!("{c} asc")),
             top: None,
         };
@@ -336,12 +362,25 @@ impl EntityRun {
             };
             let trusted = skew::trusted_until(self.options.skew_allowance);
             let future = skew::inspect(self.meta, &batch, trusted).future as u64;
+            // A backfill reads what it needs (stale entries, local stamps, whole records of rows
+            // changed in CDMS since) before the transaction: no lock waits for CDMS.
+            let prepared = match &self.target {
+                Some(t) => Some(
+                    self.bulk
+                        .prepare_backfill(self.meta, &t.fields, &batch)
+                        .await?,
+                ),
+                None => None,
+            };
             let mut tx = self.db.begin().await?;
             let Some(mut locked) = lease::lock_leased(&mut tx, part.id, &self.worker).await? else {
                 tx.rollback().await?;
                 return Ok(PartEnd::LeaseLost);
             };
-            let stats = self.apply_page(&mut tx, self.meta, &batch).await?;
+            let stats = match prepared {
+                Some(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
+                None => self.apply_page(&mut tx, self.meta, &batch).await?,
+            };
             let applied = stats.records;
             let done = next.is_none();
             lease::advance(&mut tx, &mut locked, next, applied, self.options.lease).await?;
@@ -350,6 +389,7 @@ impl EntityRun {
             *lock(&self.future_stamps) += future;
             let spent = self.budget.spend(pages);
             lock(&self.tracker).snapshot.quarantined += stats.quarantined as u64;
+            *lock(&self.updated) += stats.updated as u64;
             self.record(
                 part,
                 applied as u64,
@@ -379,8 +419,8 @@ impl EntityRun {
         if let Some(c) = covered {
             t.cover(part.id, c);
         }
-        if t.snapshot.phase != Phase::Loading {
-            t.snapshot.phase = Phase::Loading;
+        if t.snapshot.phase != self.working() {
+            t.snapshot.phase = self.working();
             self.progress.phase(&t.snapshot);
         }
         t.estimate();

@@ -344,6 +344,7 @@ pub(crate) async fn refresh(
         _ => cap,
     };
     remote.quarantine_state().ensure(db).await?;
+    remote.stale_state().ensure(db).await?;
     let (fetched, candidates) = if matches_nothing || want == 0 {
         ((Vec::new(), Vec::new(), 0), Vec::new())
     } else {
@@ -412,12 +413,12 @@ pub(crate) async fn refresh(
     let work = !gone.is_empty()
         || !rejected.is_empty()
         || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
+        || (!all.is_empty() && remote.stale_state().may_have(db, cdms.set))
         || would_change(db, cdms, &all).await?;
     if work {
         let mut tx = db.begin().await?;
         let stats = apply_records(remote, &mut tx, meta, all).await?;
         remote
-            .quarantine_state()
             .after_apply(&mut tx, cdms.set, &stats, &rejected)
             .await?;
         tx.commit().await?;

@@ -85,6 +85,7 @@ mod quarantine;
 mod read;
 mod refs;
 mod remote;
+pub(crate) mod stale;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -97,4 +98,5 @@ pub(crate) use quarantine::create as create_quarantine;
 pub use quarantine::{Quarantined, Rejected};
 pub use read::remove_deleted;
 pub(crate) use refs::decode_page as apply_json_page;
+pub(crate) use refs::fetch_by_ids as fetch_whole;
 pub use remote::CdmsRemote;

@@ -163,6 +163,10 @@ async fn settle(
             return Err(e);
         }
     };
+    // A row synced under an older mapping never takes the in-sync shortcut: it is applied
+    // from the record fetched anyway, which clears its stale entry.
+    remote.stale_state().ensure(db).await?;
+    let stale = remote.stale_state().may_have(db, cdms.set);
     if let Some(row) = &local {
         match modified_of(meta, row) {
             Some(t) if t == crate::store::truncate_micros(record.modified) => {
@@ -172,7 +176,7 @@ async fn settle(
                 put_record(cdms, &record, &mut fresh);
                 let changed =
                     same_second_changes(Conn::Db(db), cdms, vec![(row.clone(), fresh)]).await?;
-                if changed.rows.is_empty() {
+                if changed.rows.is_empty() && !stale {
                     remote.confirm(cdms, id);
                     return Ok(());
                 }
@@ -212,9 +216,7 @@ async fn settle(
             return Err(e);
         }
     };
-    quarantine
-        .after_apply(&mut tx, cdms.set, &stats, &[])
-        .await?;
+    remote.after_apply(&mut tx, cdms.set, &stats, &[]).await?;
     tx.commit().await?;
     remote.confirm(cdms, id);
     Ok(())

@@ -9,7 +9,8 @@ use super::config::SyncConfig;
 use super::fields::{cdms_of, id_of};
 use super::inflight::{Freshness, RecordLocks, SharedGets, SharedRefreshes};
 use super::outcome::{OutcomeLog, WriteOutcome};
-use super::quarantine::{QuarantineState, Quarantined};
+use super::quarantine::{QuarantineState, Quarantined, Rejected};
+use super::stale::StaleState;
 use super::{guard, read, write};
 use crate::cdms::client::CdmsClient;
 use crate::cdms::meta::CdmsMeta;
@@ -36,6 +37,7 @@ struct Inner {
     fresh: Freshness,
     outcomes: OutcomeLog,
     quarantine: QuarantineState,
+    stale: StaleState,
 }
 
 impl std::fmt::Debug for CdmsRemote {
@@ -60,6 +62,7 @@ impl CdmsRemote {
                 fresh: Freshness::default(),
                 outcomes: OutcomeLog::default(),
                 quarantine: QuarantineState::default(),
+                stale: StaleState::default(),
             }),
         }
     }
@@ -100,6 +103,38 @@ impl CdmsRemote {
 
     pub(crate) fn quarantine_state(&self) -> &QuarantineState {
         &self.inner.quarantine
+    }
+
+    pub(crate) fn stale_state(&self) -> &StaleState {
+        &self.inner.stale
+    }
+
+    /// After an apply of whole records of `set` inside `tx`: the rows applied or found in sync
+    /// are no longer stale (see [`super::stale`]), and the quarantine records what was rejected
+    /// and clears what was applied.
+    pub(crate) async fn after_apply(
+        &self,
+        tx: &mut Tx,
+        set: &str,
+        stats: &super::ApplyStats,
+        extra: &[Rejected],
+    ) -> Result<()> {
+        let bad: std::collections::HashSet<uuid::Uuid> = extra
+            .iter()
+            .chain(stats.rejected.iter())
+            .filter_map(|r| r.cdms_id)
+            .collect();
+        let good: Vec<uuid::Uuid> = stats
+            .keys
+            .keys()
+            .filter(|id| !bad.contains(id))
+            .copied()
+            .collect();
+        self.inner.stale.clear(tx, set, &good).await?;
+        self.inner
+            .quarantine
+            .after_apply(tx, set, stats, extra)
+            .await
     }
 
     pub(crate) fn gets(&self) -> &SharedGets {

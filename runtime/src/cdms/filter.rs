@@ -232,6 +232,8 @@ impl Translator<'_> {
                 }
             }
             Expr::Not(inner) => self.expr(inner, !neg),
+            // Conditions on related records: relaxed (the local query applies them exactly).
+            Expr::Related(_) => self.relax(),
         }
     }
 

@@ -80,7 +80,8 @@ pub(super) fn collect(
         }
         Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| collect(meta, e, out)),
         Expr::Not(inner) => collect(meta, inner, out),
-        Expr::All | Expr::Nothing => {}
+        // Keys inside belong to the related entity's conditions, which stay local.
+        Expr::All | Expr::Nothing | Expr::Related(_) => {}
     }
 }
 

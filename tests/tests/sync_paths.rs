@@ -1,0 +1,196 @@
+//! Lookups across relations in synced reads: the related entity is listed with the relation's
+//! own condition, then the root with the keys it selected (exact `$filter` strings pinned), and
+//! a relation under `not` is relaxed remotely and applied locally.
+
+use cdms_entities::{Contact, Organisation};
+use cdms_runtime::QuerySet;
+use cdms_tests::sync_support::{envs, SyncEnv};
+use serde_json::{json, Value as J};
+use uuid::Uuid;
+
+/// `s` with `%XX` escapes decoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("utf-8 query")
+}
+
+/// The decoded `$filter` of every list request to `set` since the last reset (`None` for a list
+/// without one).
+fn list_filters(env: &SyncEnv, set: &str) -> Vec<Option<String>> {
+    env.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.set.as_deref() == Some(set) && !r.path.contains("(guid"))
+        .map(|r| {
+            r.query
+                .split('&')
+                .find_map(|p| p.strip_prefix("$filter="))
+                .map(percent_decode)
+        })
+        .collect()
+}
+
+fn contact(env: &SyncEnv, last_name: &str, email: Option<&str>, org: Option<Uuid>) -> Uuid {
+    let parent = match org {
+        Some(id) => json!({"Id": id.to_string(), "LogicalName": "account"}),
+        None => json!({"Id": null, "LogicalName": null, "Name": null}),
+    };
+    let email = email.map_or(J::Null, |e| J::String(e.into()));
+    env.seed(
+        "ContactSet",
+        json!({"LastName": last_name, "DoNotPhone": false, "EMailAddress1": email, "ParentCustomerId": parent}),
+    )
+}
+
+/// Accounts "Acme Ltd", "Beta plc", "Gamma LTD"; contacts x (Acme, gov.uk), y (Beta), z (no
+/// organisation, gov.uk), w (Gamma), v (Acme).
+fn seed(env: &SyncEnv) -> [Uuid; 3] {
+    let a = env.seed_account("Acme Ltd", json!({}));
+    let b = env.seed_account("Beta plc", json!({}));
+    let c = env.seed_account("Gamma LTD", json!({}));
+    contact(env, "x", Some("x@gov.uk"), Some(a));
+    contact(env, "y", Some("y@beta.example"), Some(b));
+    contact(env, "z", Some("z@gov.uk"), None);
+    contact(env, "w", None, Some(c));
+    contact(env, "v", Some("v@acme.example"), Some(a));
+    [a, b, c]
+}
+
+async fn last_names(qs: QuerySet<Contact>) -> Vec<String> {
+    let mut names = qs
+        .values_list(Contact::fields().last_name)
+        .await
+        .expect("contacts");
+    names.sort();
+    names
+}
+
+async fn org_names(qs: QuerySet<Organisation>) -> Vec<String> {
+    let mut names = qs
+        .values_list(Organisation::fields().name)
+        .await
+        .expect("organisations");
+    names.sort();
+    names
+}
+
+/// The `or` chain of `Prop eq guid'…'` for `ids`, in the order of their local keys.
+async fn guid_chain(env: &SyncEnv, prop: &str, ids: &[Uuid]) -> String {
+    let mut keyed = Vec::new();
+    for id in ids {
+        keyed.push((env.synced_account(*id).await.id, *id));
+    }
+    keyed.sort();
+    let parts: Vec<String> = keyed
+        .iter()
+        .map(|(_, id)| format!("{prop} eq guid'{id}'"))
+        .collect();
+    parts.join(" or ")
+}
+
+#[tokio::test]
+async fn sync_forward_relation_lists_the_target_first() {
+    for env in envs().await {
+        let label = env.label();
+        let [a, _, c] = seed(&env);
+        let f = Contact::fields();
+        let ltd = || f.organisation.matching(|o| o.name.icontains("ltd"));
+        env.reset_log();
+        let got = last_names(Contact::objects(&env.db).filter(ltd())).await;
+        assert_eq!(got, ["v", "w", "x"], "[{label}]");
+        let accounts = list_filters(&env, "AccountSet");
+        assert_eq!(
+            accounts,
+            [Some("substringof('ltd',Name)".to_owned())],
+            "[{label}]"
+        );
+        let chain = guid_chain(&env, "ParentCustomerId/Id", &[a, c]).await;
+        assert_eq!(list_filters(&env, "ContactSet"), [Some(chain)], "[{label}]");
+        // Renamed in CDMS: the next read refreshes the organisation and drops its contact.
+        env.edit("AccountSet", c, json!({"Name": "Gamma"}));
+        let got = last_names(Contact::objects(&env.db).filter(ltd())).await;
+        assert_eq!(got, ["v", "x"], "[{label}]");
+        assert_eq!(env.synced_account(c).await.name, "Gamma", "[{label}]");
+        // With a root condition beside it, both go into the contacts' filter.
+        env.reset_log();
+        let q = ltd() & f.last_name.eq("x");
+        let got = last_names(Contact::objects(&env.db).filter(q)).await;
+        assert_eq!(got, ["x"], "[{label}]");
+        let chain = guid_chain(&env, "ParentCustomerId/Id", &[a]).await;
+        assert_eq!(
+            list_filters(&env, "ContactSet"),
+            [Some(format!("{chain} and LastName eq 'x'"))],
+            "[{label}]"
+        );
+        // A relation under `not` is relaxed remotely, applied exactly locally (a contact without
+        // organisation is kept, as `exclude` keeps null fields).
+        env.reset_log();
+        let got = last_names(Contact::objects(&env.db).exclude(ltd())).await;
+        assert_eq!(got, ["w", "y", "z"], "[{label}]");
+        assert_eq!(list_filters(&env, "ContactSet"), [None], "[{label}]");
+        // Nothing matches remotely: no contact request at all.
+        env.reset_log();
+        let none = f.organisation.matching(|o| o.name.eq("Nobody"));
+        let got = last_names(Contact::objects(&env.db).filter(none)).await;
+        assert!(got.is_empty(), "[{label}]");
+        assert_eq!(
+            list_filters(&env, "ContactSet"),
+            Vec::<Option<String>>::new()
+        );
+    }
+}
+
+#[tokio::test]
+async fn sync_backward_relation_lists_the_referring_entity_first() {
+    for env in envs().await {
+        let label = env.label();
+        let [a, _, _] = seed(&env);
+        let f = Contact::fields();
+        let gov = || f.organisation.any(|c| c.email.iendswith("@gov.uk"));
+        env.reset_log();
+        let got = org_names(Organisation::objects(&env.db).filter(gov())).await;
+        assert_eq!(got, ["Acme Ltd"], "[{label}]");
+        assert_eq!(
+            list_filters(&env, "ContactSet"),
+            [Some("endswith(EMailAddress1,'@gov.uk')".to_owned())],
+            "[{label}]"
+        );
+        // The contact's organisation, missing locally, is fetched by id while the contacts are
+        // applied; then the organisations are listed with the keys the contacts selected.
+        let chain = guid_chain(&env, "AccountId", &[a]).await;
+        assert_eq!(
+            list_filters(&env, "AccountSet"),
+            [Some(chain.clone()), Some(chain)],
+            "[{label}]"
+        );
+        // `none` is a relation under `not`: relaxed remotely, exact locally.
+        let got = org_names(
+            Organisation::objects(&env.db)
+                .filter(f.organisation.none(|c| c.email.iendswith("@gov.uk"))),
+        )
+        .await;
+        assert_eq!(got, ["Beta plc", "Gamma LTD"], "[{label}]");
+        // A contact moved in CDMS: the next read sees it.
+        let y = Contact::objects(&env.db)
+            .filter(f.last_name.eq("y"))
+            .get()
+            .await
+            .expect("y");
+        let y_id = y.cdms_id.expect("synced");
+        env.edit("ContactSet", y_id, json!({"EMailAddress1": "Y@GOV.UK"}));
+        let got = org_names(Organisation::objects(&env.db).filter(gov())).await;
+        assert_eq!(got, ["Acme Ltd", "Beta plc"], "[{label}]");
+    }
+}

@@ -313,5 +313,37 @@ async fn writes_through_relation_filters() {
         assert_eq!(gone, 3, "[{label}]");
         let left = Product::objects(db).filter(l.product.none(|_| Q::all()));
         assert_eq!(products(left).await, ["a", "d", "e"], "[{label}]");
+        // A required reference cannot be cleared through its reverse relation.
+        let c = Product::objects(db)
+            .filter(p.name.eq("c"))
+            .get()
+            .await
+            .unwrap();
+        let err = c
+            .children(db, l.product)
+            .clear()
+            .await
+            .expect_err("required");
+        assert!(matches!(err, Error::InvalidQuery { .. }), "[{label}] {err}");
+        // add and remove on a nullable one.
+        let mut b = Product::objects(db)
+            .filter(p.name.eq("b"))
+            .get()
+            .await
+            .unwrap();
+        let west = Shop::objects(db)
+            .filter(Shop::fields().name.eq("West"))
+            .get()
+            .await
+            .unwrap();
+        west.children(db, p.shop).add(&mut b).await.expect("add");
+        let west_products = products(west.children(db, p.shop)).await;
+        assert_eq!(west_products, ["b"], "[{label}]");
+        west.children(db, p.shop)
+            .remove(&mut b)
+            .await
+            .expect("remove");
+        assert_eq!(b.shop, None, "[{label}]");
+        assert!(products(west.children(db, p.shop)).await.is_empty());
     }
 }

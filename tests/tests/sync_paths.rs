@@ -1,8 +1,10 @@
 //! Lookups across relations in synced reads: the related entity is listed with the relation's
 //! own condition, then the root with the keys it selected (exact `$filter` strings pinned), and
-//! a relation under `not` is relaxed remotely and applied locally.
+//! a relation under `not` is relaxed remotely and applied locally; writes through a reverse
+//! relation (`add`, `remove`, `clear`) as synced writes.
 
 use cdms_entities::{Contact, Organisation};
+use cdms_runtime::query::EntityExt;
 use cdms_runtime::QuerySet;
 use cdms_tests::sync_support::{envs, SyncEnv};
 use serde_json::{json, Value as J};
@@ -192,5 +194,62 @@ async fn sync_backward_relation_lists_the_referring_entity_first() {
         env.edit("ContactSet", y_id, json!({"EMailAddress1": "Y@GOV.UK"}));
         let got = org_names(Organisation::objects(&env.db).filter(gov())).await;
         assert_eq!(got, ["Acme Ltd", "Beta plc"], "[{label}]");
+    }
+}
+
+/// The CDMS id a lookup property of a CDMS record points to.
+fn lookup_id(record: &serde_json::Map<String, J>, prop: &str) -> Option<Uuid> {
+    record.get(prop)?.get("Id")?.as_str()?.parse().ok()
+}
+
+#[tokio::test]
+async fn sync_reverse_relation_add_remove_clear() {
+    for env in envs().await {
+        let label = env.label();
+        let [a, b, _] = seed(&env);
+        let acme = env.synced_account(a).await;
+        let f = Contact::fields();
+        let contacts = acme.children(&env.db, f.organisation);
+        let mut y = Contact::objects(&env.db)
+            .filter(f.last_name.eq("y"))
+            .get()
+            .await
+            .expect("y");
+        let y_id = y.cdms_id.expect("synced");
+        assert_eq!(
+            lookup_id(&env.record("ContactSet", y_id), "ParentCustomerId"),
+            Some(b)
+        );
+        // add: the reference is set and written to CDMS.
+        env.reset_log();
+        contacts.add(&mut y).await.expect("add");
+        assert_eq!(y.organisation.map(|r| r.pk()), Some(acme.id), "[{label}]");
+        assert_eq!(env.count("MERGE", "ContactSet"), 1, "[{label}]");
+        assert_eq!(
+            lookup_id(&env.record("ContactSet", y_id), "ParentCustomerId"),
+            Some(a)
+        );
+        let mut names = last_names(contacts.clone()).await;
+        assert_eq!(names, ["v", "x", "y"], "[{label}]");
+        // remove: cleared, in CDMS too.
+        contacts.remove(&mut y).await.expect("remove");
+        assert_eq!(y.organisation, None, "[{label}]");
+        assert_eq!(
+            lookup_id(&env.record("ContactSet", y_id), "ParentCustomerId"),
+            None
+        );
+        // Removing a contact that is not a child is refused, and changes nothing.
+        env.reset_log();
+        let err = contacts.remove(&mut y).await.expect_err("not a child");
+        assert!(err.is_not_found(), "[{label}] {err}");
+        assert_eq!(env.count("MERGE", "ContactSet"), 0, "[{label}]");
+        // clear: every child, one synced write each.
+        env.reset_log();
+        assert_eq!(contacts.clear().await.expect("clear"), 2, "[{label}]");
+        assert_eq!(env.count("MERGE", "ContactSet"), 2, "[{label}]");
+        names = last_names(contacts.clone()).await;
+        assert!(names.is_empty(), "[{label}] {names:?}");
+        let orphans = Contact::objects(&env.db).filter(f.organisation.isnull(true));
+        assert_eq!(last_names(orphans).await, ["v", "x", "y", "z"], "[{label}]");
     }
 }

@@ -6,7 +6,7 @@
 use cdms_entities::{Contact, Organisation};
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::QuerySet;
-use cdms_tests::sync_support::{envs, SyncEnv};
+use cdms_tests::sync_support::{envs, Node, SyncEnv};
 use serde_json::{json, Value as J};
 use uuid::Uuid;
 
@@ -251,5 +251,68 @@ async fn sync_reverse_relation_add_remove_clear() {
         assert!(names.is_empty(), "[{label}] {names:?}");
         let orphans = Contact::objects(&env.db).filter(f.organisation.isnull(true));
         assert_eq!(last_names(orphans).await, ["v", "x", "y", "z"], "[{label}]");
+    }
+}
+
+#[tokio::test]
+async fn sync_chains_recurse_through_the_related_reads() {
+    for env in envs().await {
+        let label = env.label();
+        let node = |name: &str, parent: Option<Uuid>| {
+            let parent = match parent {
+                Some(id) => json!({"Id": id.to_string(), "LogicalName": "new_node"}),
+                None => json!({"Id": null, "LogicalName": null, "Name": null}),
+            };
+            env.seed(
+                "new_nodeSet",
+                json!({"new_name": name, "new_ParentId": parent}),
+            )
+        };
+        let root = node("root", None);
+        let a = node("a", Some(root));
+        let b = node("b", Some(root));
+        node("a1", Some(a));
+        node("b1", Some(b));
+        let c = node("c", None);
+        node("c1", Some(c));
+        let n = Node::fields();
+        let grandchildren = n
+            .parent
+            .matching(|p| p.parent.matching(|g| g.name.eq("root")));
+        env.reset_log();
+        let mut got = Node::objects(&env.db)
+            .filter(grandchildren)
+            .values_list(n.name)
+            .await
+            .expect("grandchildren");
+        got.sort();
+        assert_eq!(got, ["a1", "b1"], "[{label}]");
+        // Innermost first: the root by name, its children by key, then theirs.
+        let local = |id: Uuid| {
+            let db = env.db.skip_cdms();
+            async move {
+                Node::objects(&db)
+                    .filter(Node::fields().cdms_id.eq(id))
+                    .get()
+                    .await
+                    .expect("local node")
+                    .id
+            }
+        };
+        let mut children = vec![(local(a).await, a), (local(b).await, b)];
+        children.sort();
+        let chain: Vec<String> = children
+            .iter()
+            .map(|(_, id)| format!("new_ParentId/Id eq guid'{id}'"))
+            .collect();
+        assert_eq!(
+            list_filters(&env, "new_nodeSet"),
+            [
+                Some("new_name eq 'root'".to_owned()),
+                Some(format!("new_ParentId/Id eq guid'{root}'")),
+                Some(chain.join(" or ")),
+            ],
+            "[{label}]"
+        );
     }
 }

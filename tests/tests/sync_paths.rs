@@ -4,9 +4,10 @@
 //! relation (`add`, `remove`, `clear`) as synced writes.
 
 use cdms_entities::{Contact, Organisation};
+use cdms_runtime::cdms::{SyncConfig, SyncError};
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::QuerySet;
-use cdms_tests::sync_support::{envs, Node, SyncEnv};
+use cdms_tests::sync_support::{envs, envs_with, sync_error, Node, SyncEnv};
 use serde_json::{json, Value as J};
 use uuid::Uuid;
 
@@ -314,5 +315,34 @@ async fn sync_chains_recurse_through_the_related_reads() {
             ],
             "[{label}]"
         );
+    }
+}
+
+#[tokio::test]
+async fn sync_relation_is_relaxed_when_the_related_list_is_cut() {
+    for env in envs_with(SyncConfig::default().page_cap(2), |b| b).await {
+        let label = env.label();
+        seed(&env);
+        let f = Contact::fields();
+        env.reset_log();
+        // Two accounts match: a list of two under a cap of two may be cut, so the keys may be
+        // incomplete and are not used.
+        let q = f.organisation.matching(|o| o.name.icontains("ltd"));
+        let err = Contact::objects(&env.db)
+            .filter(q)
+            .count()
+            .await
+            .expect_err("beyond the cap");
+        assert!(
+            matches!(sync_error(&err), Some(SyncError::Incomplete { .. })),
+            "[{label}] {err}"
+        );
+        let accounts = list_filters(&env, "AccountSet");
+        assert_eq!(
+            accounts.first(),
+            Some(&Some("substringof('ltd',Name)".to_owned())),
+            "[{label}]"
+        );
+        assert_eq!(list_filters(&env, "ContactSet"), [None], "[{label}]");
     }
 }

@@ -300,7 +300,7 @@ async fn sync_chains_recurse_through_the_related_reads() {
                     .id
             }
         };
-        let mut children = vec![(local(a).await, a), (local(b).await, b)];
+        let mut children = [(local(a).await, a), (local(b).await, b)];
         children.sort();
         let chain: Vec<String> = children
             .iter()

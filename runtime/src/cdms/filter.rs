@@ -39,6 +39,7 @@
 //! | any text condition under `not`, text ordering comparisons | relaxed | no |
 //! | `regex`, `iregex`, `week_day`, a bare `month`/`day`/`hour`/`minute`/`second` | relaxed | no |
 //! | a codec field, an unmapped field, a reference whose target has no CDMS id | relaxed | no |
+//! | a condition on related records (`matching`, `any`, `none`) | relaxed here; outside `not` the sync layer first replaces it by keys ([`substitute`]) | no |
 //!
 //! `tolower`, `year()` and the other functions 2011 rejects are never emitted.
 
@@ -46,6 +47,7 @@ mod dates;
 mod formula;
 mod literal;
 mod order;
+mod related;
 #[cfg(test)]
 mod tests;
 
@@ -61,6 +63,7 @@ use dates::{Bound, Interval, PartCond};
 use formula::{and, or, render, F};
 
 pub use order::{orderby, RemoteOrder};
+pub use related::{positive_relations, substitute};
 
 /// Turns a referenced row's local primary key into its CDMS id, if it has one.
 pub type Resolver<'a> = &'a dyn Fn(&'static EntityMeta, i64) -> Option<Uuid>;
@@ -232,6 +235,8 @@ impl Translator<'_> {
                 }
             }
             Expr::Not(inner) => self.expr(inner, !neg),
+            // Conditions on related records: relaxed (the local query applies them exactly).
+            Expr::Related(_) => self.relax(),
         }
     }
 

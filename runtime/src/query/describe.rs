@@ -2,9 +2,11 @@
 
 use crate::entity::EntityMeta;
 use crate::query::expr::{Cmp, DatePart, Expr, Lookup};
+use crate::query::path::Hop;
 use crate::value::Value;
 
-/// `expr` with field names, e.g. `name iexact "acme" AND NOT (country isnull)`.
+/// `expr` with field names, e.g. `name iexact "acme" AND NOT (country isnull)`; a relation
+/// reads `shop -> (city = "Leeds")` forward and `any Product.shop -> (active = true)` backward.
 pub fn describe(meta: &EntityMeta, expr: &Expr) -> String {
     let mut out = String::new();
     write_expr(&mut out, meta, expr, false);
@@ -88,6 +90,22 @@ fn write_expr(out: &mut String, meta: &EntityMeta, expr: &Expr, nested: bool) {
         Expr::Not(inner) => {
             out.push_str("NOT (");
             write_expr(out, meta, inner, false);
+            out.push(')');
+        }
+        Expr::Related(r) => {
+            match r.hop {
+                Hop::Forward { field, .. } => {
+                    out.push_str(meta.fields.get(field).map_or("?", |f| f.name));
+                }
+                Hop::Reverse { source, field } => {
+                    out.push_str("any ");
+                    out.push_str(source.name);
+                    out.push('.');
+                    out.push_str(source.fields.get(field).map_or("?", |f| f.name));
+                }
+            }
+            out.push_str(" -> (");
+            write_expr(out, r.hop.entity(), &r.expr, false);
             out.push(')');
         }
     }

@@ -107,6 +107,9 @@ pub enum Expr {
     Or(Vec<Expr>),
     /// Not.
     Not(Box<Expr>),
+    /// A condition on related rows (a reference's target, or the rows referring to this one);
+    /// see [`crate::query::path`].
+    Related(Box<crate::query::path::Related>),
 }
 
 impl Expr {

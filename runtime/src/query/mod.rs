@@ -25,6 +25,7 @@ pub mod aggregate;
 pub mod describe;
 pub mod expr;
 pub mod instance;
+pub mod path;
 pub mod project;
 pub mod related;
 pub mod set;
@@ -42,6 +43,7 @@ use crate::value::Value;
 
 pub use aggregate::{Aggregate, Summable};
 pub use instance::EntityExt;
+pub use path::{Hop, Related};
 pub use project::{Columns, DateTrunc, TimeTrunc};
 pub use related::RefField;
 pub use set::Set;

@@ -110,3 +110,76 @@ impl<E: Entity> QuerySet<E> {
             .collect())
     }
 }
+
+/// Writes through a reverse relation ([`crate::query::EntityExt::children`]): link and unlink
+/// children by setting or clearing their reference to the parent. Each is an ordinary save or
+/// queryset update, so a synced entity's change goes to CDMS like any other write.
+impl<C: Entity> QuerySet<C> {
+    /// The reference field and parent key of a reverse-relation queryset.
+    fn relation(&self, what: &str) -> Result<(usize, i64)> {
+        match self.fixed.first() {
+            Some((field, Value::Int(pk))) => Ok((*field, *pk)),
+            _ => Err(crate::error::Error::InvalidQuery {
+                entity: C::META.name,
+                message: format!("{what} needs a reverse relation (`parent.children(db, via)`)"),
+            }),
+        }
+    }
+
+    /// The reference field, which must be nullable for `remove`/`clear`.
+    fn nullable_relation(&self, what: &str) -> Result<(usize, i64)> {
+        let (field, pk) = self.relation(what)?;
+        match C::META.fields.get(field) {
+            Some(f) if f.nullable => Ok((field, pk)),
+            f => Err(crate::error::Error::InvalidQuery {
+                entity: C::META.name,
+                message: format!(
+                    "{what}: field {} is required (not an Option<Ref<_>>); delete the objects instead",
+                    f.map_or("?", |f| f.name)
+                ),
+            }),
+        }
+    }
+
+    /// Points `child`'s reference at the parent and saves it (inserting it when new); `child`
+    /// is updated to the stored row.
+    pub async fn add(&self, child: &mut C) -> Result<()> {
+        let (field, pk) = self.relation("add")?;
+        let mut row = child.to_row();
+        if let Some(slot) = row.get_mut(field) {
+            *slot = Value::Int(pk);
+        }
+        *child = C::from_row(row)?;
+        crate::query::EntityExt::save(child, &self.db).await
+    }
+
+    /// Clears `child`'s reference to the parent and saves it. [`crate::Error::NotFound`] when
+    /// `child` does not refer to the parent; refused for a required reference.
+    pub async fn remove(&self, child: &mut C) -> Result<()> {
+        let (field, pk) = self.nullable_relation("remove")?;
+        let mut row = child.to_row();
+        match row.get_mut(field) {
+            Some(slot) if *slot == Value::Int(pk) => *slot = Value::Null,
+            _ => {
+                return Err(crate::error::Error::NotFound {
+                    entity: C::META.name,
+                    query: format!(
+                        "id = {} AND {} = {pk}",
+                        child.pk(),
+                        C::META.fields.get(field).map_or("?", |f| f.name)
+                    ),
+                })
+            }
+        }
+        *child = C::from_row(row)?;
+        crate::query::EntityExt::save(child, &self.db).await
+    }
+
+    /// Clears the reference of every child (of those matching the queryset's filters) and
+    /// returns how many changed. Refused for a required reference.
+    pub async fn clear(&self) -> Result<u64> {
+        let (field, _) = self.nullable_relation("clear")?;
+        self.update([super::Set::from_parts(field, Value::Null)])
+            .await
+    }
+}

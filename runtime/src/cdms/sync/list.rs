@@ -5,6 +5,8 @@
 //!    [`crate::cdms::filter`]). Conditions on the local primary key become conditions on the CDMS
 //!    id, and conditions on references use the referenced rows' CDMS ids (so an organisation's
 //!    contacts are fetched with `ParentCustomerId/Id eq guid'…'`).
+//!    A relation condition outside `not` is first replaced by the keys it selects, after the
+//!    related entity was refreshed with the relation's own condition ([`super::paths`]).
 //! 2. Pages are fetched, following `__next`, up to the page cap (default 500 records). When the
 //!    filter and the order are exact and the read is a slice (`first`, `slice`, ...), only the
 //!    window's records are fetched. Concurrently, the local rows the read would consider are
@@ -23,6 +25,7 @@ use uuid::Uuid;
 use super::apply::{apply_records, would_change};
 use super::error::SyncError;
 use super::fields::{cdms_of, reference_target};
+use super::paths;
 use super::quarantine::{record_alone, Rejected};
 use super::read::remove_deleted;
 use super::refs::{cdms_ids, decode_page, fetch_by_ids, IDS_PER_REQUEST};
@@ -80,7 +83,8 @@ pub(super) fn collect(
         }
         Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| collect(meta, e, out)),
         Expr::Not(inner) => collect(meta, inner, out),
-        Expr::All | Expr::Nothing => {}
+        // Keys inside belong to the related entity's conditions, which stay local.
+        Expr::All | Expr::Nothing | Expr::Related(_) => {}
     }
 }
 
@@ -311,10 +315,13 @@ pub(crate) async fn refresh(
 ) -> Result<()> {
     let meta = cdms.entity;
     let cap = remote.config().page_cap_records();
-    let prepared = prepare(db, cdms, &spec.expr).await?;
-    let translation = translate(cdms, &prepared.expr, &|t, pk| {
+    // Relation conditions become key conditions for the remote request (see `paths`).
+    let (remote_expr, joined) = paths::semi_join(remote, db, meta, &spec.expr).await?;
+    let prepared = prepare(db, cdms, &remote_expr).await?;
+    let mut translation = translate(cdms, &prepared.expr, &|t, pk| {
         prepared.ids.get(&(t.table, pk)).copied()
     });
+    translation.exact &= !joined;
     let matches_nothing =
         translation.filter.as_deref() == Some(format!("{} eq null", cdms.id_property).as_str());
     let keys: Vec<OrderKey> = if spec.random {

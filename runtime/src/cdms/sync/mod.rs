@@ -80,6 +80,7 @@ mod guard;
 mod inflight;
 mod list;
 mod outcome;
+mod paths;
 mod publish;
 mod quarantine;
 mod read;

@@ -8,6 +8,8 @@
 //! - Case-sensitive `contains`/`startswith`/`endswith` are exact for every character (SQLite:
 //!   `instr`/`substr`, since its `LIKE` ignores ASCII case; PostgreSQL: `LIKE` with `%`, `_` and
 //!   `\` escaped).
+//! - A condition on related rows is an `EXISTS` subquery (see [`super::related`]): a null
+//!   reference has no target row, so it never matches a condition on its target.
 //! - Date parts are taken in UTC; `week_day` is 1 = Sunday … 7 = Saturday.
 //! - Regular expressions: SQLite `REGEXP` (Rust `regex` syntax), PostgreSQL `~` (POSIX ARE):
 //!   use the common subset (literals, `.`, classes, `\d`, `\s`, `\w`, anchors, groups,
@@ -82,6 +84,7 @@ pub fn push_expr(
             push_expr(sql, meta, alias, inner)?;
             sql.push(")");
         }
+        Expr::Related(r) => super::related::push_related(sql, meta, alias, r)?,
     }
     Ok(())
 }

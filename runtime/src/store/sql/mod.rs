@@ -5,6 +5,7 @@
 pub mod ddl;
 pub mod filter;
 pub(crate) mod regex;
+mod related;
 pub mod select;
 pub mod write;
 
@@ -46,6 +47,8 @@ pub struct Sql {
     params: Vec<Param>,
     backend: Backend,
     entity: &'static str,
+    /// Subquery aliases handed out so far ([`Sql::fresh_alias`]).
+    aliases: usize,
 }
 
 impl Sql {
@@ -56,7 +59,14 @@ impl Sql {
             params: Vec::new(),
             backend,
             entity,
+            aliases: 0,
         }
+    }
+
+    /// A table alias not yet used in this statement (`r1`, `r2`, …), for subqueries.
+    pub(crate) fn fresh_alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("r{}", self.aliases)
     }
 
     /// The SQL text.

@@ -155,3 +155,34 @@ fn upsert_text() {
     ), "{}", sql.text());
     assert_eq!(sql.params().len(), 18);
 }
+
+#[test]
+fn relations_are_exists_subqueries() {
+    let f = Item::fields();
+    // Forward: the referenced row exists and matches; without an alias the outer column is
+    // qualified by its table, so the subquery cannot capture it.
+    let (text, params) = where_of(Backend::Postgres, f.group.matching(|g| g.name.eq("x")));
+    assert_eq!(
+        text,
+        "EXISTS (SELECT 1 FROM \"grp\" AS \"r1\" WHERE \"r1\".\"id\" = \"item\".\"group\" \
+         AND (\"r1\".\"name\" = $1))"
+    );
+    assert_eq!(params, 1);
+    // Backward, negated (`none`), beside a root condition; each subquery has its own alias.
+    let q = f.group.matching(|_| f.group.none(|i| i.qty.gt(3))) & f.qty.eq(1);
+    let (text, _) = where_of(Backend::Sqlite, q);
+    assert_eq!(
+        text,
+        "(EXISTS (SELECT 1 FROM \"grp\" AS \"r1\" WHERE \"r1\".\"id\" = \"item\".\"group\" \
+         AND (NOT EXISTS (SELECT 1 FROM \"item\" AS \"r2\" WHERE \"r2\".\"group\" = \"r1\".\"id\" \
+         AND (\"r2\".\"qty\" > ?)))) AND (\"qty\" = ?))"
+    );
+    // No condition after the hop: existence only.
+    let mut sql = Sql::new(Backend::Sqlite, "Group");
+    let q: Q<Group> = f.group.any(|_| Q::all());
+    filter::push_expr(&mut sql, Group::META, None, q.expr()).unwrap();
+    assert_eq!(
+        sql.text(),
+        "EXISTS (SELECT 1 FROM \"item\" AS \"r1\" WHERE \"r1\".\"group\" = \"grp\".\"id\")"
+    );
+}

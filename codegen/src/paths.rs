@@ -81,6 +81,17 @@ runtime_paths! {
     json_value => serde_json::Value;
 }
 
+/// An item of the generated record decoders' runtime: `::cdms_runtime::__private::de::<name>`.
+pub fn de(name: &str) -> TokenStream {
+    let name = format_ident!("{}", name);
+    quote!(::cdms_runtime::__private::de::#name)
+}
+
+/// The generated record decoder type (inside the derive's anonymous constant).
+pub fn record_shape_type() -> Ident {
+    format_ident!("__CdmsRecord")
+}
+
 /// `<Struct>Fields`, the generated field-handle struct (spanned at the struct name).
 pub fn fields_struct(entity: &Ident) -> Ident {
     format_ident!("{}Fields", entity)

@@ -16,6 +16,13 @@ pub use crate::value::{Kind, Value};
 #[cfg(feature = "cdms")]
 pub use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy, Synced};
 
+/// The pieces of the generated record decoders.
+#[cfg(feature = "cdms")]
+pub mod de {
+    pub use crate::cdms::decode::{decode_record, Partial, Property, RecordShape, UNMAPPED};
+    pub use serde::de::{IgnoredAny, MapAccess};
+}
+
 /// The entity a [`crate::Ref`] field type points to, for [`FieldMeta::references`].
 pub const fn references<T: FieldType>() -> Option<fn() -> &'static EntityMeta> {
     match T::SHAPE {

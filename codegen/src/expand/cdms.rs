@@ -1,5 +1,5 @@
-//! `#[derive(CdmsSynced)]`: `impl Synced` with the entity's `CdmsMeta`, and the codec functions
-//! of fields with a `with = path` converter.
+//! `#[derive(CdmsSynced)]`: `impl Synced` with the entity's `CdmsMeta`, the codec functions
+//! of fields with a `with = path` converter, and the record decoder ([`super::decode`]).
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
@@ -13,10 +13,12 @@ pub fn expand(synced: &Synced) -> TokenStream {
     let assertions = synced.properties.iter().filter_map(assert_synced);
     let codecs = synced.properties.iter().filter_map(codec_fns);
     let synced_impl = synced_impl(synced);
+    let record_shape = super::decode::record_shape(synced);
     super::in_const(quote! {
         #(#assertions)*
         #(#codecs)*
         #synced_impl
+        #record_shape
     })
 }
 
@@ -65,6 +67,7 @@ fn synced_impl(synced: &Synced) -> TokenStream {
     let id_field = Literal::usize_unsuffixed(id.map_or(0, |p| p.field));
     let id_property = id.map_or("", |p| p.name.as_str());
     let fields = synced.properties.iter().map(cdms_field);
+    let decoder = super::decode::decoder();
     quote! {
         #[automatically_derived]
         impl #synced_trait for #ident {
@@ -76,6 +79,7 @@ fn synced_impl(synced: &Synced) -> TokenStream {
                 id_field: #id_field,
                 id_property: #id_property,
                 fields: &[#(#fields),*],
+                decoder: #decoder,
             };
         }
     }

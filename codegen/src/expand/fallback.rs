@@ -86,6 +86,7 @@ pub fn synced(synced: &Synced) -> TokenStream {
                 id_field: 0,
                 id_property: "",
                 fields: &[],
+                decoder: ::core::option::Option::None,
             };
         }
     })

@@ -5,6 +5,7 @@
 //! only named item emitted at module level is the field-handle struct `<Struct>Fields`.
 
 pub mod cdms;
+pub mod decode;
 pub mod entity;
 pub mod fallback;
 pub mod option_set;

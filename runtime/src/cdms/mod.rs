@@ -2,12 +2,14 @@
 //!
 //! - [`client`]: the OData V2 HTTP client (paging, retries, re-authentication, metrics).
 //! - [`codec`]: CDMS JSON records ⇄ local [`crate::Value`]s, driven by [`CdmsMeta`].
+//! - [`decode`]: answers streamed from their bytes into records by the generated decoders.
 //! - [`filter`]: the typed query tree → the 2011 `$filter` / `$orderby` dialect.
 //! - [`meta`], [`wire`]: the generated metadata and the wire forms shared with the emulator.
 
 pub mod bulk;
 pub mod client;
 pub mod codec;
+pub mod decode;
 pub mod filter;
 pub mod meta;
 pub mod sync;
@@ -21,6 +23,7 @@ pub use client::{
     Secret, Verb,
 };
 pub use codec::{RemoteRecord, RemoteRef, WriteMode};
+pub use decode::RawRecord;
 pub use filter::{RemoteOrder, Translation};
 pub use meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy, Synced};
 pub use sync::{apply_records, ApplyStats, CdmsRemote, SyncConfig, SyncError, WriteOutcome};

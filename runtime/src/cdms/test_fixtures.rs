@@ -149,6 +149,7 @@ pub(crate) static ORG_CDMS: CdmsMeta = CdmsMeta {
         cdms(CREATED, "CreatedOn", CdmsKind::DateTime),
         cdms(ACCOUNT_NUMBER, "AccountNumber", CdmsKind::String),
     ],
+    decoder: None,
 };
 
 /// A lookup set (`optevia_countrySet`).
@@ -179,4 +180,5 @@ pub(crate) static COUNTRY_CDMS: CdmsMeta = CdmsMeta {
         cdms(2, "optevia_Country", CdmsKind::String),
         cdms(3, "ModifiedOn", CdmsKind::DateTime),
     ],
+    decoder: None,
 };

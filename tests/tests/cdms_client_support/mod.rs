@@ -150,6 +150,7 @@ pub static ORG_CDMS: CdmsMeta = CdmsMeta {
         cdms(CREATED, "CreatedOn", CdmsKind::DateTime),
         cdms(ACCOUNT_NUMBER, "AccountNumber", CdmsKind::String),
     ],
+    decoder: None,
 };
 
 pub static COUNTRY: EntityMeta = EntityMeta {
@@ -179,6 +180,7 @@ pub static COUNTRY_CDMS: CdmsMeta = CdmsMeta {
         cdms(2, "optevia_Country", CdmsKind::String),
         cdms(3, "ModifiedOn", CdmsKind::DateTime),
     ],
+    decoder: None,
 };
 
 pub const ACCOUNTS: &str = "AccountSet";

@@ -9,8 +9,8 @@
 //! counted in [`BatchStats::quarantined`]; the others are applied and committed.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value as J;
 
+use crate::cdms::decode::RawRecord;
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::sync::{apply_json_page, apply_records};
 use crate::error::Result;
@@ -46,7 +46,7 @@ impl Bulk {
         &self,
         tx: &mut Tx,
         cdms: &'static CdmsMeta,
-        records: &[J],
+        records: &[RawRecord],
     ) -> Result<BatchStats> {
         let (decoded, rejected) = apply_json_page(cdms, records);
         let mut stats = BatchStats {

@@ -11,6 +11,7 @@
 //! a filter.
 
 use chrono::{DateTime, Duration, Utc};
+use serde_json::value::RawValue;
 use serde_json::Value as J;
 
 use crate::cdms::client::{CdmsClient, ListOptions};
@@ -49,7 +50,25 @@ pub(crate) fn record_time(
     record: &J,
     prop: &str,
 ) -> Result<Option<DateTime<Utc>>> {
-    match record.get(prop) {
+    stamp(meta, record.get(prop), prop)
+}
+
+/// [`record_time`] of a record's text: only that property is read.
+pub(crate) fn raw_record_time(
+    meta: &CdmsMeta,
+    record: &RawValue,
+    prop: &str,
+) -> Result<Option<DateTime<Utc>>> {
+    stamp(
+        meta,
+        crate::cdms::decode::property(record, prop).as_ref(),
+        prop,
+    )
+}
+
+/// The time in `value`, the JSON of property `prop`.
+fn stamp(meta: &CdmsMeta, value: Option<&J>, prop: &str) -> Result<Option<DateTime<Utc>>> {
+    match value {
         None | Some(J::Null) => Ok(None),
         Some(J::String(s)) => wire::parse_date(s).map(Some).ok_or_else(|| {
             CdmsError::Decode {

@@ -33,8 +33,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::cdms::decode::RawRecord;
 use chrono::{DateTime, Utc};
-use serde_json::Value as J;
 use uuid::Uuid;
 
 use crate::cdms::client::ListOptions;
@@ -283,7 +283,7 @@ impl Poller {
     async fn commit_batch(
         &self,
         meta: &'static CdmsMeta,
-        batch: &[J],
+        batch: &[RawRecord],
         st: &mut EntityState,
         report: &mut EntityPoll,
     ) -> Result<bool> {
@@ -367,7 +367,7 @@ impl Poller {
             let mut batch = Vec::new();
             let mut pages = 0;
             while pages < self.options.pages_per_commit.max(1) {
-                let Some(page) = pager.next_page().await? else {
+                let Some(page) = pager.next_raw_page().await? else {
                     break;
                 };
                 pages += 1;
@@ -438,7 +438,7 @@ impl Poller {
                 select: codec::select(meta, None),
                 ..ListOptions::default()
             };
-            let records = bulk.client.list(meta.set, &opts).await?;
+            let records = bulk.client.list_raw(meta.set, &opts).await?;
             if records.is_empty() {
                 continue;
             }
@@ -476,11 +476,11 @@ impl Poller {
         report: &mut EntityPoll,
     ) -> Result<()> {
         let bulk = &self.bulk;
-        match bulk.client.get(meta.set, id).await {
+        match bulk.client.get_raw(meta.set, id).await {
             Ok(record) => {
                 // Created after the id scan passed its place: apply it like any change.
                 let mut tx = bulk.db.begin().await?;
-                let stats = bulk.apply_page(&mut tx, meta, &[J::Object(record)]).await?;
+                let stats = bulk.apply_page(&mut tx, meta, &[record]).await?;
                 tx.commit().await?;
                 report.updated += stats.updated as u64;
                 Ok(())

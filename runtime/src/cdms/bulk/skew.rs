@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value as J;
 
+use crate::cdms::decode::{self, RawRecord};
 use crate::cdms::meta::CdmsMeta;
 
 use super::plan::{created_property, modified_property, record_time};
@@ -41,11 +42,21 @@ pub(crate) struct Stamps {
 /// Inspects the `ModifiedOn` and `CreatedOn` of `records` of `meta`'s set against `bound`,
 /// logging a warning per record stamped later. Values that do not parse are left to the
 /// decoder, which reports them.
-pub(crate) fn inspect(meta: &CdmsMeta, records: &[J], bound: DateTime<Utc>) -> Stamps {
+pub(crate) fn inspect(meta: &CdmsMeta, records: &[RawRecord], bound: DateTime<Utc>) -> Stamps {
     let modified = modified_property(meta);
     let created = created_property(meta);
+    let mut names = vec![meta.id_property, modified];
+    names.extend(created);
     let mut out = Stamps::default();
-    for record in records {
+    for raw in records {
+        // Only the id and the two stamps are read out of the record's text.
+        let record = &J::Object(
+            names
+                .iter()
+                .zip(decode::properties(raw, &names))
+                .filter_map(|(name, value)| Some(((*name).to_owned(), value?)))
+                .collect(),
+        );
         let mut future = false;
         for prop in std::iter::once(modified).chain(created) {
             let Ok(Some(t)) = record_time(meta, record, prop) else {

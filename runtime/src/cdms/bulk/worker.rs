@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::cdms::decode::RawRecord;
 use chrono::{DateTime, Utc};
-use serde_json::Value as J;
 
 use crate::cdms::client::{CdmsClient, ListOptions, Pager};
 use crate::cdms::codec;
@@ -16,7 +16,7 @@ use crate::store::Db;
 
 use super::lease;
 use super::load::LoadOptions;
-use super::plan::{created_property, record_time};
+use super::plan::{created_property, raw_record_time};
 use super::progress::{EntityProgress, Phase};
 use super::skew;
 use super::state::{self, Partition};
@@ -268,11 +268,11 @@ impl EntityRun {
     }
 
     /// The next page, retrying transient failures in rounds beyond the client's own retries.
-    async fn next_page(&self, pager: &mut Pager) -> Result<Option<Vec<J>>> {
+    async fn next_page(&self, pager: &mut Pager) -> Result<Option<Vec<RawRecord>>> {
         let link = pager.next_link().map(str::to_owned);
         let mut round = 0;
         loop {
-            match pager.next_page().await {
+            match pager.next_raw_page().await {
                 Ok(page) => return Ok(page),
                 Err(e) if e.is_transient() && round < self.options.page_retries => {
                     let Some(link) = &link else {
@@ -339,7 +339,7 @@ impl EntityRun {
             if self.stopping() {
                 return Ok(PartEnd::Stopped);
             }
-            let mut batch: Vec<J> = Vec::new();
+            let mut batch: Vec<RawRecord> = Vec::new();
             let mut pages = 0u64;
             while pages < self.options.pages_per_commit.max(1) as u64 {
                 let Some(page) = self.next_page(&mut pager).await? else {
@@ -357,7 +357,7 @@ impl EntityRun {
                 pager.next_link().map(link_tail)
             };
             let last_created = match (created, batch.last()) {
-                (Some(c), Some(r)) => record_time(self.meta, r, c)?,
+                (Some(c), Some(r)) => raw_record_time(self.meta, r, c)?,
                 _ => None,
             };
             let trusted = skew::trusted_until(self.options.skew_allowance);

@@ -54,6 +54,7 @@ use std::time::Duration;
 use serde_json::{Map, Value as J};
 use uuid::Uuid;
 
+use super::decode::{self, RawRecord};
 use super::{CdmsError, PagingStop};
 use response::{entry, is_duplicate, status_error};
 use transport::{Call, Retry};
@@ -309,9 +310,19 @@ impl CdmsClient {
 
     /// Every record of `set` matching `opts`, following `__next` to the end (or `opts.top`).
     pub async fn list(&self, set: &str, opts: &ListOptions) -> Result<Vec<J>, CdmsError> {
+        let raw = self.list_raw(set, opts).await?;
+        Ok(raw.iter().map(|r| decode::to_json(r)).collect())
+    }
+
+    /// [`CdmsClient::list`], each record as the text CDMS sent (for [`crate::cdms::decode`]).
+    pub async fn list_raw(
+        &self,
+        set: &str,
+        opts: &ListOptions,
+    ) -> Result<Vec<RawRecord>, CdmsError> {
         let mut pager = self.pager(set, opts)?;
         let mut all = Vec::new();
-        while let Some(page) = pager.next_page().await? {
+        while let Some(page) = pager.next_raw_page().await? {
             all.extend(page);
         }
         Ok(all)
@@ -319,6 +330,17 @@ impl CdmsClient {
 
     /// The record of `set` with key `id` (all properties).
     pub async fn get(&self, set: &str, id: Uuid) -> Result<Map<String, J>, CdmsError> {
+        match decode::to_json(&self.get_raw(set, id).await?) {
+            J::Object(o) => Ok(o),
+            _ => Err(CdmsError::Malformed {
+                what: format!("{set}: \"d\" is not an entry"),
+                excerpt: String::new(),
+            }),
+        }
+    }
+
+    /// [`CdmsClient::get`], the record as the text CDMS sent (for [`crate::cdms::decode`]).
+    pub async fn get_raw(&self, set: &str, id: Uuid) -> Result<RawRecord, CdmsError> {
         let url = self.inner.endpoint.key_url(set, id)?;
         let call = Call {
             verb: Verb::Get,
@@ -329,7 +351,7 @@ impl CdmsClient {
         };
         let a = self.inner.execute(call).await?;
         match a.status {
-            200 => entry(set, &a),
+            200 => response::raw_entry(set, &a),
             _ => Err(status_error(set, Some(id), &a)),
         }
     }
@@ -579,6 +601,13 @@ impl Pager {
     /// The next page (at most 50 records), or `None` after the last one. The first call always
     /// yields a page, possibly empty.
     pub async fn next_page(&mut self) -> Result<Option<Vec<J>>, CdmsError> {
+        let page = self.next_raw_page().await?;
+        Ok(page.map(|records| records.iter().map(|r| decode::to_json(r)).collect()))
+    }
+
+    /// [`Pager::next_page`], each record as the text CDMS sent (for [`crate::cdms::decode`]):
+    /// the answer is split into records without building a JSON tree.
+    pub async fn next_raw_page(&mut self) -> Result<Option<Vec<RawRecord>>, CdmsError> {
         if self.remaining == Some(0) {
             self.next = None;
         }
@@ -606,7 +635,7 @@ impl Pager {
         if a.status != 200 {
             return Err(status_error(set, None, &a));
         }
-        let (mut results, next) = response::page(set, &a)?;
+        let (mut results, next) = response::raw_page(set, &a)?;
         let page_was_empty = results.is_empty();
         inner.metrics.page();
         self.pages += 1;

@@ -4,6 +4,8 @@ use serde_json::{Map, Value as J};
 use uuid::Uuid;
 
 use super::transport::Answer;
+use crate::cdms::decode::page::RawPage;
+use crate::cdms::decode::{self, RawRecord};
 use crate::cdms::{excerpt, wire, CdmsError};
 
 /// `(code, message)` of an error answer: CRM's JSON error body, or the start of the text.
@@ -112,22 +114,13 @@ pub(crate) fn entry(set: &str, a: &Answer) -> Result<Map<String, J>, CdmsError> 
     }
 }
 
-/// A collection page: `{"d": {"results": [...], "__next": "..."}}` (or the V1 form `{"d": [...]}`).
-pub(crate) fn page(set: &str, a: &Answer) -> Result<(Vec<J>, Option<String>), CdmsError> {
-    match envelope(set, &a.body)? {
-        J::Array(results) => Ok((results, None)),
-        J::Object(mut o) => {
-            let results = match o.remove("results") {
-                Some(J::Array(r)) => r,
-                _ => return Err(malformed(set, "the page has no \"results\" array", &a.body)),
-            };
-            let next = match o.remove("__next") {
-                None | Some(J::Null) => None,
-                Some(J::String(s)) => Some(s),
-                Some(_) => return Err(malformed(set, "\"__next\" is not a URL", &a.body)),
-            };
-            Ok((results, next))
-        }
-        _ => Err(malformed(set, "\"d\" is not a collection", &a.body)),
-    }
+/// A collection page: `{"d": {"results": [...], "__next": "..."}}` (or the V1 form `{"d": [...]}`),
+/// split into the text of each record.
+pub(crate) fn raw_page(set: &str, a: &Answer) -> Result<RawPage, CdmsError> {
+    decode::page::page(&a.body).map_err(|what| malformed(set, &what, &a.body))
+}
+
+/// A single entry answer `{"d": {...}}`, as the text of the record.
+pub(crate) fn raw_entry(set: &str, a: &Answer) -> Result<RawRecord, CdmsError> {
+    decode::page::entry(&a.body).map_err(|what| malformed(set, &what, &a.body))
 }

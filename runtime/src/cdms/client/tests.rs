@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::auth::{self, Auth, Secret};
 use super::metrics::{Metrics, Verb};
-use super::response::{entry, error_details, page, status_error};
+use super::response::{entry, error_details, raw_page as page, status_error};
 use super::retry::RetryPolicy;
 use super::transport::{is_transient_status, Answer};
 use super::url::{encode_component, Endpoint, ListOptions};

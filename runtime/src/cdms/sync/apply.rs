@@ -13,7 +13,7 @@ use super::fields::{
     refresh_fields,
 };
 use super::quarantine::Rejected;
-use super::refs::{decode_page, fetch_by_ids};
+use super::refs::{decode_json_page, fetch_by_ids};
 use super::CdmsRemote;
 use crate::cdms::codec::RemoteRecord;
 use crate::cdms::meta::CdmsMeta;
@@ -181,7 +181,7 @@ pub async fn apply_json(
     records: &[J],
 ) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
-    let (decoded, rejected) = decode_page(cdms, records);
+    let (decoded, rejected) = decode_json_page(cdms, records);
     let mut stats = apply_records(remote, tx, meta, decoded).await?;
     stats.rejected.extend(rejected);
     Ok(stats)

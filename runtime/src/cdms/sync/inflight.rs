@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
-use serde_json::{Map, Value as J};
 use uuid::Uuid;
 
 use crate::cdms::client::CdmsClient;
+use crate::cdms::decode::RawRecord;
 use crate::cdms::CdmsError;
 
 /// A GET's result: the record, or `None` when CDMS answered 404.
-pub(crate) type Fetched = Result<Option<Arc<Map<String, J>>>, CdmsError>;
+pub(crate) type Fetched = Result<Option<Arc<RawRecord>>, CdmsError>;
 
 type Key = (&'static str, Uuid);
 type InFlight = Shared<BoxFuture<'static, Fetched>>;
@@ -57,8 +57,8 @@ impl SharedGets {
 
 /// One unshared GET: the record, or `None` on 404.
 pub(crate) async fn fetch(client: &CdmsClient, set: &str, id: Uuid) -> Fetched {
-    match client.get(set, id).await {
-        Ok(map) => Ok(Some(Arc::new(map))),
+    match client.get_raw(set, id).await {
+        Ok(record) => Ok(Some(Arc::new(record))),
         Err(CdmsError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),
     }

@@ -162,7 +162,7 @@ async fn fetch_pages(
     let mut out = Vec::new();
     let mut rejected = Vec::new();
     let mut total = 0;
-    while let Some(page) = pager.next_page().await? {
+    while let Some(page) = pager.next_raw_page().await? {
         total += page.len();
         let (good, bad) = decode_page(cdms, &page);
         out.extend(good);

@@ -1,7 +1,6 @@
 //! Reads: `get` of one record (by local key or CDMS id), and the outcome of a record deleted in
 //! CDMS. Lists are in [`super::list`].
 
-use serde_json::Value as J;
 use uuid::Uuid;
 
 use super::apply::{apply_strict, same_second_changes};
@@ -10,9 +9,9 @@ use super::fields::{cdms_of, id_of, modified_of, pk_of, put_record};
 use super::inflight::{Fetched, RefreshKey};
 use super::quarantine::{record_alone, Rejected};
 use super::{list, CdmsRemote};
-use crate::cdms::codec;
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::CdmsError;
+use crate::cdms::{codec, decode};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
 use crate::query::expr::{Cond, Expr, Lookup};
@@ -118,10 +117,9 @@ async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) 
 pub(super) fn decode_fetched(
     cdms: &'static CdmsMeta,
     id: Uuid,
-    json: &serde_json::Map<String, J>,
+    json: &serde_json::value::RawValue,
 ) -> Result<codec::RemoteRecord> {
-    let record =
-        codec::decode(cdms, &J::Object(json.clone())).map_err(|e| codec::with_record(e, id))?;
+    let record = decode::decode(cdms, json).map_err(|e| codec::with_record(e, id))?;
     if record.id != id {
         return Err(crate::cdms::CdmsError::Malformed {
             what: format!(

@@ -11,6 +11,7 @@ use super::fields::{cdms_of, field_name, reference_target};
 use super::quarantine::Rejected;
 use crate::cdms::client::{CdmsClient, ListOptions};
 use crate::cdms::codec::{self, RemoteRecord};
+use crate::cdms::decode::{self, RawRecord};
 use crate::cdms::filter::translate;
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::CdmsError;
@@ -131,7 +132,7 @@ pub(crate) async fn fetch_by_ids(
             orderby: None,
             top: None,
         };
-        let page = client.list(cdms.set, &opts).await?;
+        let page = client.list_raw(cdms.set, &opts).await?;
         let (records, bad) = decode_page(cdms, &page);
         let stray = records
             .iter()
@@ -155,9 +156,30 @@ pub(crate) async fn fetch_by_ids(
     Ok((out, rejected))
 }
 
-/// Decodes a list of CDMS JSON records (a page) with the entity's codec: the records that
-/// decode, and a rejection for each one that does not (one bad record never blocks the page).
+/// Decodes the records of a page, each from its text with the entity's generated decoder: the
+/// records that decode, and a rejection for each one that does not (one bad record never
+/// blocks the page).
 pub(crate) fn decode_page(
+    cdms: &'static CdmsMeta,
+    records: &[RawRecord],
+) -> (Vec<RemoteRecord>, Vec<Rejected>) {
+    let mut good = Vec::with_capacity(records.len());
+    let mut bad = Vec::new();
+    for r in records {
+        match decode::decode(cdms, r) {
+            Ok(record) => good.push(record),
+            Err(e) => bad.push(Rejected::from_cdms(
+                cdms.set,
+                decode::record_id(cdms, r),
+                &e,
+            )),
+        }
+    }
+    (good, bad)
+}
+
+/// [`decode_page`] of records already read into JSON trees (through the reference decoder).
+pub(crate) fn decode_json_page(
     cdms: &'static CdmsMeta,
     records: &[J],
 ) -> (Vec<RemoteRecord>, Vec<Rejected>) {

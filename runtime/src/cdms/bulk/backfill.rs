@@ -25,10 +25,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value as J;
 use uuid::Uuid;
 
-use crate::cdms::codec::{self, RemoteRecord};
+use crate::cdms::codec::RemoteRecord;
+use crate::cdms::decode::{self, RawRecord};
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::sync::{apply_records, stale, Rejected};
 use crate::error::Result;
@@ -275,14 +275,18 @@ impl Bulk {
         &self,
         meta: &'static CdmsMeta,
         fields: &[usize],
-        page: &[J],
+        page: &[RawRecord],
     ) -> Result<Prepared> {
         let mut decoded = Vec::with_capacity(page.len());
         let mut rejected = Vec::new();
-        for json in page {
-            match codec::decode_selected(meta, json, Some(fields)) {
+        for raw in page {
+            match decode::decode_selected(meta, raw, Some(fields)) {
                 Ok(r) => decoded.push(r),
-                Err(e) => rejected.push(Rejected::from_cdms(meta.set, None, &e)),
+                Err(e) => rejected.push(Rejected::from_cdms(
+                    meta.set,
+                    decode::record_id(meta, raw),
+                    &e,
+                )),
             }
         }
         let mut ids: Vec<Uuid> = decoded.iter().map(|r| r.id).collect();

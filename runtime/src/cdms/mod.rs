@@ -3,12 +3,14 @@
 //! - [`client`]: the OData V2 HTTP client (paging, retries, re-authentication, metrics).
 //! - [`codec`]: CDMS JSON records ⇄ local [`crate::Value`]s, driven by [`CdmsMeta`].
 //! - [`filter`]: the typed query tree → the 2011 `$filter` / `$orderby` dialect.
+//! - [`lookup`]: converters for lookups kept as the raw target id.
 //! - [`meta`], [`wire`]: the generated metadata and the wire forms shared with the emulator.
 
 pub mod bulk;
 pub mod client;
 pub mod codec;
 pub mod filter;
+pub mod lookup;
 pub mod meta;
 pub mod sync;
 pub mod wire;

@@ -88,3 +88,47 @@ pub mod raw_id {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cdms::codec::{encode, WriteMode};
+    use crate::cdms::meta::{CdmsField, CdmsMeta};
+    use crate::cdms::test_fixtures::{ORG_CDMS, EMPLOYEES, NAME};
+    use crate::value::Value;
+
+    /// The fixture organisation with `NumberOfEmployees` marked `read_only`.
+    fn with_read_only_employees() -> &'static CdmsMeta {
+        let fields: Vec<CdmsField> = ORG_CDMS
+            .fields
+            .iter()
+            .map(|f| CdmsField {
+                field: f.field,
+                property: f.property,
+                kind: f.kind,
+                codec: f.codec,
+                null: f.null,
+                read_only: f.field == EMPLOYEES,
+            })
+            .collect();
+        Box::leak(Box::new(CdmsMeta {
+            fields: Box::leak(fields.into_boxed_slice()),
+            ..ORG_CDMS
+        }))
+    }
+
+    #[test]
+    fn read_only_properties_are_never_written() {
+        let meta = with_read_only_employees();
+        let values = [
+            (NAME, Value::Text("Acme".into())),
+            (EMPLOYEES, Value::Int(12)),
+        ];
+        for mode in [WriteMode::Create, WriteMode::Merge] {
+            let body = encode(meta, &values, mode).expect("encode");
+            assert!(body.contains_key("Name"), "{mode:?}: {body:?}");
+            assert!(!body.contains_key("NumberOfEmployees"), "{mode:?}: {body:?}");
+        }
+        let body = encode(&ORG_CDMS, &values, WriteMode::Merge).expect("encode");
+        assert!(body.contains_key("NumberOfEmployees"), "written when not read_only");
+    }
+}

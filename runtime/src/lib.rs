@@ -22,8 +22,6 @@ pub mod value;
 pub mod cdms;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-#[cfg(feature = "scaffold")]
-pub mod scaffold;
 
 #[doc(hidden)]
 pub mod __private;

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use cdms_runtime::cdms::CdmsKind;
 use cdms_runtime::emulator::{Emulator, SetSpec};
-use cdms_runtime::scaffold::{self, Options};
+use cdms_runtime::cdms::scaffold::{self, Options};
 use cdms_tests::bulk_support::backends;
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
@@ -362,9 +362,14 @@ async fn cdms_scaffold_compiles_and_round_trips() {
             "{}: {stdout}",
             local.label
         );
-        assert!(
-            stdout.contains("in sync") || !stdout.contains("drift"),
-            "{}: {stdout}",
+        let in_sync = stdout
+            .lines()
+            .filter(|l| l.trim_end().ends_with("in sync"))
+            .count();
+        assert_eq!(
+            in_sync,
+            served.counts.len(),
+            "{}: every set in sync:\n{stdout}",
             local.label
         );
     }

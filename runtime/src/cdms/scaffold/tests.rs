@@ -383,3 +383,20 @@ fn scaffold_errors_name_what_is_wrong() {
         Err(ScaffoldError::Xml { .. })
     ));
 }
+
+#[test]
+fn scaffold_writes_files_and_keeps_existing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cdms");
+    let files = generate(&small(), &Options::sets(["ContactSet"])).unwrap();
+    write_files(&out, &files, false).unwrap();
+    let written = std::fs::read_to_string(out.join("contact.rs")).unwrap();
+    assert_eq!(written, file(&files, "contact.rs"));
+    let err = write_files(&out, &files, false).unwrap_err();
+    assert_eq!(err, ScaffoldError::Exists { path: out.join("contact.rs") });
+    write_files(&out, &files, true).unwrap();
+    let blocked = dir.path().join("file");
+    std::fs::write(&blocked, "").unwrap();
+    let err = write_files(&blocked, &files, true).unwrap_err();
+    assert!(matches!(err, ScaffoldError::Io { .. }), "{err:?}");
+}

@@ -53,6 +53,20 @@ pub enum ScaffoldError {
         /// The declared type.
         found: String,
     },
+    /// A generated file could not be written.
+    #[error("cannot write {}: {message}", .path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A generated file would replace an existing one, and overwriting was not asked for.
+    #[error("{} exists; remove it or ask for overwriting", .path.display())]
+    Exists {
+        /// The file.
+        path: std::path::PathBuf,
+    },
     /// The options name nothing to scaffold.
     #[error("no entity set to scaffold: name at least one (e.g. AccountSet)")]
     NoSets,

@@ -7,12 +7,11 @@
 //!
 //! ```no_run
 //! # fn demo(edmx: &str) -> Result<(), Box<dyn std::error::Error>> {
-//! use cdms_runtime::scaffold::{self, Options};
+//! use cdms_runtime::cdms::scaffold::{self, Options};
 //!
 //! let options = Options::sets(["AccountSet", "ContactSet"]).exclude(["Address2_Fax"]);
-//! for file in scaffold::generate(edmx, &options)? {
-//!     std::fs::write(std::path::Path::new("src/cdms").join(&file.path), &file.contents)?;
-//! }
+//! let files = scaffold::generate(edmx, &options)?;
+//! scaffold::write_files("src/cdms".as_ref(), &files, false)?;
 //! # Ok(()) }
 //! ```
 //!
@@ -30,7 +29,7 @@ mod render;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use error::ScaffoldError;
 
@@ -103,6 +102,35 @@ pub struct GeneratedFile {
     pub path: PathBuf,
     /// The Rust source, formatted.
     pub contents: String,
+}
+
+/// Writes `files` into `dir` (created if missing). An existing file is an error
+/// ([`ScaffoldError::Exists`], nothing written) unless `overwrite` is set.
+pub fn write_files(
+    dir: &Path,
+    files: &[GeneratedFile],
+    overwrite: bool,
+) -> Result<(), ScaffoldError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: std::io::Error| ScaffoldError::Io {
+            path,
+            message: e.to_string(),
+        }
+    };
+    if !overwrite {
+        if let Some(f) = files.iter().find(|f| dir.join(&f.path).exists()) {
+            return Err(ScaffoldError::Exists {
+                path: dir.join(&f.path),
+            });
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    for f in files {
+        let path = dir.join(&f.path);
+        std::fs::write(&path, &f.contents).map_err(io(&path))?;
+    }
+    Ok(())
 }
 
 /// The entity sets `$metadata` declares, in document order.

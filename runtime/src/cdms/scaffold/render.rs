@@ -65,8 +65,11 @@ pub(crate) fn entity_module(plan: &EntityPlan, generator: &str) -> String {
 /// The `mod.rs` listing the modules and `entities()`, referenced entities first.
 pub(crate) fn mod_rs(plans: &[&EntityPlan], generator: &str) -> String {
     let header = format!(" Entities scaffolded from CDMS's `$metadata` by {generator}.");
-    let modules = plans.iter().map(|p| format_ident!("{}", p.module));
-    let reexports = plans.iter().map(|p| {
+    // Declarations in rustfmt's order; `entities()` keeps the reference order.
+    let mut sorted = plans.to_vec();
+    sorted.sort_by(|a, b| a.module.cmp(&b.module));
+    let modules = sorted.iter().map(|p| format_ident!("{}", p.module));
+    let reexports = sorted.iter().map(|p| {
         let module = format_ident!("{}", p.module);
         let ident = format_ident!("{}", p.ident);
         quote!(pub use #module::#ident;)
@@ -178,6 +181,31 @@ fn field(f: &FieldPlan) -> TokenStream {
     }
 }
 
+/// prettyplease breaks lines at 89 columns, rustfmt at 100: a field type it broke as
+/// `pub f: Option<` / `Type,` / `>,` is put back on one line when that fits in 100 columns, as
+/// rustfmt writes it.
+fn join_short_generics(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let field = line.starts_with("    pub ") && line.ends_with('<');
+        if field && i + 2 < lines.len() && lines[i + 2] == "    >," {
+            let inner = lines[i + 1].trim().trim_end_matches(',');
+            let joined = format!("{line}{inner}>,");
+            if joined.chars().count() <= 100 {
+                out.push(joined);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(line.to_owned());
+        i += 1;
+    }
+    out
+}
+
 /// `text` in lines of at most `width` characters (a longer word stays whole).
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -207,7 +235,8 @@ fn unparse(tokens: TokenStream) -> String {
     };
     let mut out = String::with_capacity(text.len() + 256);
     let mut previous = "";
-    for line in text.lines() {
+    for line in &join_short_generics(&text) {
+        let line = line.as_str();
         let top_level = !line.starts_with(char::is_whitespace) && !line.is_empty();
         let item_ended = previous == "}" || previous.ends_with(';');
         let header_ended = previous.starts_with("//!") && !line.starts_with("//!");

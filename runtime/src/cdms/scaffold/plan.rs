@@ -116,17 +116,7 @@ pub(crate) struct EntityPlan {
 /// Names of a scaffolded set: `(module, struct)`.
 pub(crate) fn names(service: &str) -> (String, String) {
     let module = rust_ident(&service.to_snake_case());
-    let ident = service.to_upper_camel_case();
-    let ident = if ident
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-    {
-        ident
-    } else {
-        format!("E{ident}")
-    };
-    (module, ident)
+    (module, type_ident(service, "E"))
 }
 
 /// The plan of one set. `chosen` are the scaffolded sets; `keep` says whether a property is
@@ -447,7 +437,7 @@ fn unique_ident(used: &mut HashSet<String>, property: &str) -> String {
 /// An option set type name: the struct's name, then the property's (not repeated when the
 /// property already starts with it: `AccountCategoryCode` on `Account`).
 fn unique_type(plan: &EntityPlan, used: &mut HashSet<String>, property: &str) -> String {
-    let camel = property.to_upper_camel_case();
+    let camel = type_ident(property, "P");
     let base = if camel.starts_with(&plan.ident) && camel != plan.ident {
         camel
     } else {
@@ -461,6 +451,21 @@ fn unique_type(plan: &EntityPlan, used: &mut HashSet<String>, property: &str) ->
     }
     used.insert(name.clone());
     name
+}
+
+/// `s` in upper camel case, ASCII letters and digits only, starting with a letter (`prefix`
+/// otherwise): a type name that is never a keyword.
+fn type_ident(s: &str, prefix: &str) -> String {
+    let camel: String = s
+        .to_upper_camel_case()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if camel.starts_with(|c: char| c.is_ascii_alphabetic()) && camel != "Self" {
+        camel
+    } else {
+        format!("{prefix}{camel}")
+    }
 }
 
 /// `s` made a plain Rust identifier: keywords get a trailing `_`, a leading digit a `p_`.
@@ -499,6 +504,9 @@ mod tests {
             ("optevia_country".into(), "OpteviaCountry".into())
         );
         assert_eq!(names("Account"), ("account".into(), "Account".into()));
+        assert_eq!(names("9é-x").1, "E9X");
+        assert_eq!(names("self"), ("self_".into(), "ESelf".into()));
+        assert!(syn::parse_str::<syn::Ident>(&rust_ident("é")).is_ok());
         let mut used = HashSet::from(["id".to_owned()]);
         assert_eq!(unique_ident(&mut used, "Id"), "id_2");
         assert_eq!(unique_ident(&mut used, "EMailAddress1"), "e_mail_address1");

@@ -93,7 +93,7 @@ pub mod raw_id {
 mod tests {
     use crate::cdms::codec::{encode, WriteMode};
     use crate::cdms::meta::{CdmsField, CdmsMeta};
-    use crate::cdms::test_fixtures::{ORG_CDMS, EMPLOYEES, NAME};
+    use crate::cdms::test_fixtures::{EMPLOYEES, NAME, ORG_CDMS};
     use crate::value::Value;
 
     /// The fixture organisation with `NumberOfEmployees` marked `read_only`.
@@ -126,9 +126,15 @@ mod tests {
         for mode in [WriteMode::Create, WriteMode::Merge] {
             let body = encode(meta, &values, mode).expect("encode");
             assert!(body.contains_key("Name"), "{mode:?}: {body:?}");
-            assert!(!body.contains_key("NumberOfEmployees"), "{mode:?}: {body:?}");
+            assert!(
+                !body.contains_key("NumberOfEmployees"),
+                "{mode:?}: {body:?}"
+            );
         }
         let body = encode(&ORG_CDMS, &values, WriteMode::Merge).expect("encode");
-        assert!(body.contains_key("NumberOfEmployees"), "written when not read_only");
+        assert!(
+            body.contains_key("NumberOfEmployees"),
+            "written when not read_only"
+        );
     }
 }

@@ -393,7 +393,12 @@ fn scaffold_writes_files_and_keeps_existing_ones() {
     let written = std::fs::read_to_string(out.join("contact.rs")).unwrap();
     assert_eq!(written, file(&files, "contact.rs"));
     let err = write_files(&out, &files, false).unwrap_err();
-    assert_eq!(err, ScaffoldError::Exists { path: out.join("contact.rs") });
+    assert_eq!(
+        err,
+        ScaffoldError::Exists {
+            path: out.join("contact.rs")
+        }
+    );
     write_files(&out, &files, true).unwrap();
     let blocked = dir.path().join("file");
     std::fs::write(&blocked, "").unwrap();

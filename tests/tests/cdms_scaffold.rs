@@ -106,7 +106,7 @@ fn value(kind: CdmsKind, i: usize, salt: usize) -> J {
     }
     match kind {
         CdmsKind::String => json!(format!("text {n} ünïcode 'quoted'")),
-        CdmsKind::Boolean => json!(n % 2 == 0),
+        CdmsKind::Boolean => json!(n.is_multiple_of(2)),
         CdmsKind::Int32 => json!(n as i64 - 50),
         CdmsKind::Int64 => json!(format!("{}", 9_000_000_000_i64 + n as i64)),
         CdmsKind::Decimal => json!(format!("{n}.125")),

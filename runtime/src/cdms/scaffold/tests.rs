@@ -237,7 +237,7 @@ fn scaffold_full_width_synthetic_is_valid_rust() {
         .collect();
     let mut props = system("new_widgetId");
     for (i, name) in names.iter().enumerate() {
-        props.push((name.as_str(), kinds[i % kinds.len()], i % 5 != 0));
+        props.push((name.as_str(), kinds[i % kinds.len()], !i.is_multiple_of(5)));
     }
     props.extend([("Id", "Edm.String", true), ("self", "Edm.String", true)]);
     let doc = edmx(&[("new_widget", "new_widgetId", &props)], &[]);

@@ -380,7 +380,7 @@ while True:
         if p.exists():
             dangling.extend(delete_file(p, why))
 
-# Step 3: Cargo manifests: the cdms/emulator/cli features, their optional dependencies, feature
+# Step 3: Cargo manifests: the cdms/emulator/cli/scaffold features, their optional dependencies, feature
 # requests, and binaries whose source is gone.
 for toml in sorted(root.rglob("Cargo.toml")):
     if "target" in toml.relative_to(root).parts:
@@ -395,7 +395,7 @@ for toml in sorted(root.rglob("Cargo.toml")):
         header = re.match(r"^\s*\[(.+)\]\s*$", line)
         if header:
             in_features = header.group(1).strip() == "features"
-        m = re.match(r'^\s*(default|cdms|emulator|cli)\s*=\s*\[(.*)\]\s*$', line) if in_features else None
+        m = re.match(r'^\s*(default|cdms|emulator|cli|scaffold)\s*=\s*\[(.*)\]\s*$', line) if in_features else None
         if m:
             gone_deps.update(re.findall(r'"dep:([\w-]+)"', m.group(2)))
             while out and out[-1].lstrip().startswith("#"):
@@ -408,7 +408,7 @@ for toml in sorted(root.rglob("Cargo.toml")):
     text = re.sub(r"(?m)^\[features\]\s*\n(?=\s*(\[|\Z))", "", text)
 
     def features(m):
-        kept = [f for f in re.findall(r'"([^"]+)"', m.group(1)) if f not in ("cdms", "emulator", "cli")]
+        kept = [f for f in re.findall(r'"([^"]+)"', m.group(1)) if f not in ("cdms", "emulator", "cli", "scaffold")]
         return f', features = [{", ".join(chr(34) + k + chr(34) for k in kept)}]' if kept else ""
 
     text = re.sub(r",\s*features\s*=\s*\[([^\]]*)\]", features, text)

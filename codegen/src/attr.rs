@@ -30,7 +30,7 @@ const ENTITY_FIELD_KEYS: &[&str] = &[
     "renamed_from",
 ];
 const CDMS_CONTAINER_KEYS: &[&str] = &["service", "logical_name"];
-const CDMS_FIELD_KEYS: &[&str] = &["field", "id", "money", "with", "skip", "null"];
+const CDMS_FIELD_KEYS: &[&str] = &["field", "id", "money", "with", "skip", "null", "read_only"];
 /// The values `null = ...` takes.
 const NULL_VALUES: &[&str] = &["default"];
 const OPTION_SET_VARIANT_KEYS: &[&str] = &["other"];
@@ -99,6 +99,8 @@ pub struct CdmsFieldAttrs {
     pub skip: Option<Path>,
     /// `null = default`
     pub null: Option<Keyed<syn::Ident>>,
+    /// `read_only`
+    pub read_only: Option<Path>,
 }
 
 /// `#[option_set(...)]` on a variant.
@@ -236,6 +238,8 @@ pub fn cdms_field(cx: &Ctxt, attrs: &[Attribute]) -> CdmsFieldAttrs {
             }
             // #[cdms(skip)]
             "skip" => flag(cx, meta, &pos, &mut out.skip)?,
+            // #[cdms(read_only)]
+            "read_only" => flag(cx, meta, &pos, &mut out.read_only)?,
             // #[cdms(null = default)]
             "null" => {
                 if let Some(value) = value_of::<syn::Ident>(cx, meta, &pos, "default")? {

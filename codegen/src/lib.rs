@@ -17,6 +17,7 @@ pub mod ctxt;
 pub mod expand;
 pub mod model;
 pub mod paths;
+pub mod read_only;
 pub mod ty;
 pub mod validate;
 

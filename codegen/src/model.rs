@@ -224,6 +224,8 @@ pub struct Property<'a> {
     pub with: Option<Path>,
     /// `#[cdms(null = default)]`
     pub null_default: bool,
+    /// `#[cdms(read_only)]`: read from CDMS, never written.
+    pub read_only: bool,
     /// `T` of a `Ref<T>` field.
     pub reference: Option<&'a Type>,
 }
@@ -293,6 +295,7 @@ fn property<'a>(field: &Field<'a>, attrs: &CdmsFieldAttrs, service: &str) -> Opt
         money: attrs.money.is_some(),
         with: attrs.with.as_ref().map(|w| w.value.clone()),
         null_default: attrs.null.is_some(),
+        read_only: attrs.read_only.is_some(),
         reference: field.reference,
     })
 }

@@ -227,6 +227,7 @@ pub fn synced(cx: &Ctxt, synced: &Synced) {
     for (field, attrs) in entity.fields.iter().zip(&synced.field_attrs) {
         field_keys(cx, field, attrs);
         null_default(cx, field, attrs);
+        crate::read_only::check(cx, field, attrs);
     }
     ids(cx, synced);
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
@@ -298,6 +299,7 @@ fn field_keys(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
             (attrs.money.as_ref(), "money"),
             (attrs.with.as_ref().map(|k| &k.key), "with"),
             (attrs.null.as_ref().map(|k| &k.key), "null"),
+            (attrs.read_only.as_ref(), "read_only"),
         ] {
             if let Some(key) = key {
                 cx.error_at(

@@ -109,6 +109,7 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// | `#[cdms(with = path::to::module)]` | a custom converter (below) |
 /// | `#[cdms(skip)]` | a local-only field, never sent to or read from CDMS |
 /// | `#[cdms(null = default)]` | a null from CDMS reads as the type's default (`""`, `false`, `0`); only on non-optional `String`, `bool`, `i32`, `i64`, `f64` and `Decimal` fields |
+/// | `#[cdms(read_only)]` | read from CDMS, never written: left out of every create and MERGE body (system properties such as `CreatedBy`, `VersionNumber`); not on the id, `modified` or `created` fields |
 ///
 /// # Nulls
 ///

@@ -116,6 +116,7 @@ fn cdms_field(property: &Property) -> TokenStream {
     } else {
         quote!(#null_policy::Refuse)
     };
+    let read_only = property.read_only;
     quote! {
         #cdms_field {
             field: #index,
@@ -123,6 +124,7 @@ fn cdms_field(property: &Property) -> TokenStream {
             kind: #kind,
             codec: #codec,
             null: #null,
+            read_only: #read_only,
         }
     }
 }

@@ -310,8 +310,8 @@ pub fn decode_property(
 
 /// Encodes `(local field index, value)` pairs into a create or MERGE body. Unmapped (local-only)
 /// fields are skipped, and so are the server-managed `ModifiedOn`, `CreatedOn` and
-/// `VersionNumber`; the id property only goes into a create. Lookups need [`Value::Uuid`] (the
-/// target's CDMS id).
+/// `VersionNumber` and `#[cdms(read_only)]` properties; the id property only goes into a
+/// create. Lookups need [`Value::Uuid`] (the target's CDMS id).
 pub fn encode(
     meta: &'static CdmsMeta,
     values: &[(usize, Value)],
@@ -325,6 +325,7 @@ pub fn encode(
         };
         let server_managed = Some(*field) == entity.modified
             || Some(*field) == entity.created
+            || f.read_only
             || READ_ONLY.contains(&f.property);
         if server_managed {
             continue;

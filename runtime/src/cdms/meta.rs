@@ -139,6 +139,9 @@ pub struct CdmsField {
     /// What a null from CDMS means when the local field is not optional
     /// (`#[cdms(null = default)]`).
     pub null: NullPolicy,
+    /// Read from CDMS and never written (`#[cdms(read_only)]`): left out of every create and
+    /// MERGE body, like the server-managed `ModifiedOn` and `CreatedOn`.
+    pub read_only: bool,
 }
 
 /// The CDMS side of an entity.

@@ -4,6 +4,8 @@
 //! - [`codec`]: CDMS JSON records ⇄ local [`crate::Value`]s, driven by [`CdmsMeta`].
 //! - [`decode`]: answers streamed from their bytes into records by the generated decoders.
 //! - [`filter`]: the typed query tree → the 2011 `$filter` / `$orderby` dialect.
+//! - [`lookup`]: converters for lookups kept as the raw target id.
+//! - `scaffold` (feature `scaffold`): annotated entity source code from CDMS's `$metadata`.
 //! - [`meta`], [`wire`]: the generated metadata and the wire forms shared with the emulator.
 
 pub mod bulk;
@@ -11,7 +13,10 @@ pub mod client;
 pub mod codec;
 pub mod decode;
 pub mod filter;
+pub mod lookup;
 pub mod meta;
+#[cfg(feature = "scaffold")]
+pub mod scaffold;
 pub mod sync;
 pub mod wire;
 

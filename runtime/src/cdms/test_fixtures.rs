@@ -27,6 +27,7 @@ const fn cdms(field: usize, property: &'static str, kind: CdmsKind) -> CdmsField
         kind,
         codec: None,
         null: NullPolicy::Refuse,
+        read_only: false,
     }
 }
 
@@ -144,6 +145,7 @@ pub(crate) static ORG_CDMS: CdmsMeta = CdmsMeta {
                 encode: tags_encode,
             }),
             null: NullPolicy::Refuse,
+            read_only: false,
         },
         cdms(MODIFIED, "ModifiedOn", CdmsKind::DateTime),
         cdms(CREATED, "CreatedOn", CdmsKind::DateTime),

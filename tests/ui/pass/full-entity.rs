@@ -56,6 +56,8 @@ pub struct Country {
     pub modified_on: DateTime<Utc>,
     #[cdms(field = "optevia_Country")]
     pub name: String,
+    #[cdms(field = "CreatedBy", with = ::cdms_runtime::cdms::lookup::raw_id, read_only)]
+    pub created_by: Option<Uuid>,
 }
 
 #[derive(Debug, PartialEq, Entity, CdmsSynced)]
@@ -217,6 +219,10 @@ fn check_cdms_meta() {
     assert_eq!(kind("Address1_Latitude"), Some(CdmsKind::Double));
     let country = CdmsMeta::of(Country::META).expect("country is synced");
     assert_eq!((country.set, country.id_property), ("optevia_countrySet", "optevia_countryId"));
+    let created_by = country.by_property("CreatedBy").expect("CreatedBy mapping");
+    assert!(created_by.read_only, "#[cdms(read_only)]");
+    assert_eq!(created_by.kind, CdmsKind::EntityReference, "the raw_id converter's KIND");
+    assert!(!country.by_property("optevia_Country").expect("name").read_only);
 
     let postcode = cdms.by_property("Address1_PostalCode").expect("postcode mapping");
     let codec = postcode.codec.expect("a converter field has a codec");

@@ -226,7 +226,7 @@ publish = false
 [workspace]
 
 [dependencies]
-cdms-runtime = {{ path = {runtime:?}, features = ["cdms", "emulator", "scaffold"] }}
+cdms-runtime = {{ path = {runtime:?}, default-features = false, features = ["cli", "emulator", "scaffold"] }}
 chrono = {{ version = "0.4", default-features = false, features = ["std", "clock", "serde"] }}
 uuid = {{ version = "1", features = ["v4", "serde"] }}
 rust_decimal = {{ version = "1", default-features = false, features = ["std", "serde-str"] }}
@@ -238,6 +238,20 @@ debug = "line-tables-only"
 [profile.dev.package."*"]
 debug = false
 opt-level = 1
+
+# The runtime and its derive crates built as the workspace builds its members, so that the
+# workspace's artifacts are reused.
+[profile.dev.package.cdms-runtime]
+debug = "line-tables-only"
+opt-level = 0
+
+[profile.dev.package.cdms-macros]
+debug = "line-tables-only"
+opt-level = 0
+
+[profile.dev.package.cdms-codegen]
+debug = "line-tables-only"
+opt-level = 0
 "#,
         runtime = root.join("runtime").display().to_string(),
     );
@@ -245,22 +259,20 @@ opt-level = 1
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("Cargo.lock");
 }
 
+/// The target directory this test was built in (`<target>/<profile>/deps/<test>`), so the
+/// scratch build reuses the compiled dependencies.
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"))
+    let exe = std::env::current_exe().expect("current exe");
+    exe.ancestors().nth(3).expect("target dir").to_path_buf()
 }
 
 /// Builds the scratch crate; returns its binary.
 fn build(dir: &Path) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let started = Instant::now();
-    let out = Command::new(cargo)
+    let out = cdms_tests::bulk_support::cargo()
         .args(["build", "--offline", "--quiet", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", target_dir())
-        // sqlx's build scripts rerun when it changes: keep the builds of both backends alike.
-        .env_remove("DATABASE_URL")
         .output()
         .expect("run cargo build");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -1,78 +1,16 @@
-//! An application of its own: a scratch crate outside the workspace with its own entities and the
-//! one-line `main.rs` over `cdms_runtime::cli`, built with cargo, then `emulate --seed` →
-//! `migrate` → `load` → `status` → `poll --once` through its binary, on SQLite and (with
-//! `DATABASE_URL`) PostgreSQL.
+//! An application of its own, the three steps of the README: `cdms-sync scaffold` writes the
+//! entity modules of a team's CDMS sets (read from `$metadata` over HTTP), a scratch crate outside
+//! the workspace embeds them with the one-line `main.rs` over `cdms_runtime::cli` and is built
+//! with cargo, then its binary runs `emulate --seed` → `migrate` → `load` → `status` →
+//! `poll --once`, on SQLite and (with `DATABASE_URL`) PostgreSQL.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cdms_tests::bulk_support::{cargo, postgres, postgres_url, sqlite, Spawned};
-
-const ENTITIES: &str = r#"//! A team's own model: sites and the regions they belong to.
-
-use cdms_runtime::{CdmsSynced, Entity, EntityMeta, OptionSet, Ref};
-use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
-use uuid::Uuid;
-
-/// A region (CDMS `new_region`).
-#[derive(Debug, Clone, PartialEq, Entity, CdmsSynced)]
-#[cdms(service = "new_region")]
-pub struct Region {
-    #[entity(primary_key)]
-    pub id: i64,
-    #[entity(unique)]
-    #[cdms(field = "new_regionId", id)]
-    pub cdms_id: Option<Uuid>,
-    #[entity(modified)]
-    pub modified_on: DateTime<Utc>,
-    #[cdms(field = "new_name")]
-    pub name: Option<String>,
-}
-
-/// What a site is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, OptionSet)]
-pub enum SiteKind {
-    Office = 1,
-    Warehouse = 2,
-}
-
-/// A site (CDMS `new_site`).
-#[derive(Debug, Clone, PartialEq, Entity, CdmsSynced)]
-#[cdms(service = "new_site")]
-pub struct Site {
-    #[entity(primary_key)]
-    pub id: i64,
-    #[entity(unique)]
-    #[cdms(field = "new_siteId", id)]
-    pub cdms_id: Option<Uuid>,
-    #[entity(modified)]
-    pub modified_on: DateTime<Utc>,
-    #[entity(created)]
-    pub created_on: Option<DateTime<Utc>>,
-    #[cdms(field = "new_name")]
-    pub name: Option<String>,
-    #[cdms(field = "new_headcount")]
-    pub headcount: Option<i32>,
-    #[cdms(field = "new_open")]
-    pub open: bool,
-    #[cdms(field = "new_openedon")]
-    pub opened_on: Option<NaiveDate>,
-    #[cdms(field = "new_budget", money)]
-    pub budget: Option<Decimal>,
-    #[cdms(field = "new_kind")]
-    pub kind: Option<SiteKind>,
-    #[cdms(field = "new_regionid")]
-    pub region: Option<Ref<Region>>,
-}
-
-/// Referenced entities first.
-pub fn entities() -> &'static [&'static EntityMeta] {
-    const ALL: &[&EntityMeta] = &[<Region as Entity>::META, <Site as Entity>::META];
-    ALL
-}
-"#;
+use cdms_runtime::cdms::CdmsKind;
+use cdms_runtime::emulator::{Emulator, SetSpec};
+use cdms_tests::bulk_support::{cargo, cdms_sync_bin, postgres, postgres_url, sqlite, Spawned};
 
 const MAIN: &str = r#"mod entities;
 
@@ -80,6 +18,74 @@ fn main() -> std::process::ExitCode {
     cdms_runtime::cli::main(entities::entities())
 }
 "#;
+
+/// The team's CDMS: sites and the regions they belong to (custom `new_*` sets).
+fn team_cdms() -> Emulator {
+    let region = SetSpec::new("new_region", "new_regionId").property("new_name", CdmsKind::String);
+    let site = SetSpec::new("new_site", "new_siteId")
+        .property("new_name", CdmsKind::String)
+        .property("new_headcount", CdmsKind::Int32)
+        .property("new_open", CdmsKind::Boolean)
+        .property("new_openedon", CdmsKind::DateTime)
+        .property("new_budget", CdmsKind::Money)
+        .property("new_kind", CdmsKind::OptionSetValue)
+        .property("new_regionid", CdmsKind::EntityReference)
+        .lookup("new_regionid", &["new_region"]);
+    Emulator::builder()
+        .spec(region)
+        .spec(site)
+        .build()
+        .expect("the team's CDMS")
+}
+
+/// Step 1: `cdms-sync scaffold` of the team's sets into `<dir>/src/entities`.
+async fn scaffold(dir: &Path) -> String {
+    let running = team_cdms().serve("127.0.0.1:0").await.expect("serve");
+    let out_dir = dir.join("src/entities");
+    let mut cmd = Command::new(cdms_sync_bin());
+    for var in ["DATABASE_URL", "CDMS_USER", "CDMS_PASSWORD", "CDMS_TOKEN"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CDMS_URL", running.base_url());
+    cmd.args([
+        "scaffold",
+        "--set",
+        "new_regionSet",
+        "--set",
+        "new_siteSet",
+        "--lookup",
+        "new_siteSet.new_regionid=new_regionSet",
+        "--out",
+    ]);
+    cmd.arg(&out_dir);
+    let mut spawned = Spawned::new(cmd);
+    let status = spawned.wait(Duration::from_secs(120)).await;
+    assert!(status.success(), "scaffold failed:\n{}", spawned.stderr());
+    let site = std::fs::read_to_string(out_dir.join("new_site.rs")).expect("new_site.rs");
+    assert!(
+        site.contains("#[cdms(field = \"new_regionid\")]")
+            && site.contains("Ref<super::new_region::NewRegion>"),
+        "the lookup to a scaffolded set is a Ref:\n{site}"
+    );
+    site
+}
+
+/// The table and the lookup column of the scaffolded site entity.
+fn site_names(site: &str) -> (String, String) {
+    let quoted = |after: &str| {
+        let start = site.find(after).expect(after) + after.len();
+        site[start..].split('"').next().expect("quoted").to_owned()
+    };
+    let table = quoted("#[entity(table = \"");
+    let lookup = site
+        .split("#[cdms(field = \"new_regionid\")]")
+        .nth(1)
+        .and_then(|rest| rest.trim_start().strip_prefix("pub "))
+        .and_then(|rest| rest.split(':').next())
+        .expect("the lookup field")
+        .to_owned();
+    (table, lookup)
+}
 
 /// The workspace root (this crate is `<root>/tests`).
 fn workspace() -> PathBuf {
@@ -108,7 +114,7 @@ edition = "2021"
 publish = false
 
 [dependencies]
-cdms-runtime = {{ path = {runtime:?}, default-features = false, features = ["cli", "emulator"] }}
+cdms-runtime = {{ path = {runtime:?}, default-features = false, features = ["cli", "emulator", "scaffold"] }}
 chrono = {{ version = "0.4", default-features = false, features = ["std", "clock", "serde"] }}
 uuid = {{ version = "1", features = ["v4", "serde"] }}
 rust_decimal = {{ version = "1", default-features = false, features = ["std", "serde-str"] }}
@@ -144,7 +150,6 @@ fn build_app(dir: &Path) -> PathBuf {
     std::fs::write(dir.join("Cargo.toml"), manifest(&root)).expect("write Cargo.toml");
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
     std::fs::write(dir.join("src/main.rs"), MAIN).expect("write main.rs");
-    std::fs::write(dir.join("src/entities.rs"), ENTITIES).expect("write entities.rs");
     let target = target_dir();
     let mut cmd = cargo();
     cmd.args(["build", "--offline", "--quiet"])
@@ -217,6 +222,7 @@ async fn emulate(bin: &Path, seed: &str) -> (Spawned, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_scratch_app_runs_every_command_on_its_own_entities() {
     let dir = tempfile::tempdir().expect("temporary directory");
+    let (table, lookup) = site_names(&scaffold(dir.path()).await);
     let bin = build_app(dir.path());
 
     let (code, help, err) = run(&bin, &["--help"]).await;
@@ -275,7 +281,10 @@ async fn cli_scratch_app_runs_every_command_on_its_own_entities() {
         // Generated lookups arrive as local references (a no-op update counts the rows).
         let linked = local
             .db
-            .execute_raw("UPDATE site SET name = name WHERE region IS NOT NULL", &[])
+            .execute_raw(
+                &format!("UPDATE {table} SET {lookup} = {lookup} WHERE {lookup} IS NOT NULL"),
+                &[],
+            )
             .await
             .expect("count linked sites");
         assert!(linked > 0, "{label}: no site references a region");

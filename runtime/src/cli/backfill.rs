@@ -101,10 +101,7 @@ pub async fn backfill(
 /// For `migrate`: the CDMS properties mapped or changed since the mapping was recorded, which a
 /// backfill will fill once the columns exist. Prints nothing when the mappings are unchanged.
 pub async fn mapping_notes(db: &Db, entities: &[&'static EntityMeta]) -> Result<(), CliError> {
-    for meta in entities
-        .iter()
-        .filter_map(|m| crate::cdms::CdmsMeta::of(m))
-    {
+    for meta in entities.iter().filter_map(|m| crate::cdms::CdmsMeta::of(m)) {
         let Some(change) = mapping::pending(db, meta).await? else {
             continue;
         };

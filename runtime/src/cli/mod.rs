@@ -21,6 +21,8 @@ mod commands;
 #[cfg(feature = "emulator")]
 mod emulate;
 mod render;
+#[cfg(feature = "scaffold")]
+mod scaffold;
 
 use std::process::ExitCode;
 
@@ -84,6 +86,11 @@ pub enum Command {
     /// Drift report: per entity, counts on both sides, records missing on either side and
     /// records whose modification time differs (exit code 3 when they differ).
     Status(commands::StatusArgs),
+    /// Write annotated entity modules for CDMS entity sets, from `$metadata` (CDMS_URL or
+    /// --metadata FILE.edmx): every property mapped with its Rust type, lookups, option sets,
+    /// read-only system properties.
+    #[cfg(feature = "scaffold")]
+    Scaffold(scaffold::ScaffoldArgs),
 }
 
 /// Why a command failed.
@@ -147,6 +154,8 @@ async fn run(command: &Command, ctx: &Context<'_>) -> Result<Outcome, CliError> 
         Command::Backfill(args) => backfill::backfill(args, entities, ctx.reporter()).await,
         Command::Poll(args) => commands::poll(args, entities, ctx.reporter()).await,
         Command::Status(args) => commands::status(args, entities, ctx.reporter()).await,
+        #[cfg(feature = "scaffold")]
+        Command::Scaffold(args) => scaffold::scaffold(args).await,
     }
 }
 

@@ -168,13 +168,18 @@ pub(crate) fn login_form(user: &str, password: &Secret) -> String {
 }
 
 /// Whether an answer is an HTML page (a sign-in page where JSON was expected).
+/// An XML document that says so (`$metadata`, `application/xml`) is not one.
 pub(crate) fn is_html(headers: &HeaderMap, body: &[u8]) -> bool {
-    let html_type = headers
+    let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if content_type.contains("html") {
+        return true;
+    }
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    html_type || first == Some(&b'<')
+    first == Some(&b'<') && !content_type.contains("xml")
 }
 
 /// The text of the sign-in page's error element (`id="…ErrorTextLabel"`), if there is one.

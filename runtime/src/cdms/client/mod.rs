@@ -356,6 +356,26 @@ impl CdmsClient {
         }
     }
 
+    /// The service's `$metadata` document (CSDL/EDMX), as the text CDMS sent.
+    pub async fn metadata(&self) -> Result<String, CdmsError> {
+        let url = format!("{}/$metadata", self.service_url());
+        let call = Call {
+            verb: Verb::Get,
+            set: "$metadata",
+            url,
+            body: None,
+            retry: Retry::Idempotent,
+        };
+        let a = self.inner.execute(call).await?;
+        match a.status {
+            200 => String::from_utf8(a.body).map_err(|e| CdmsError::Malformed {
+                what: "$metadata is not UTF-8".to_owned(),
+                excerpt: crate::cdms::excerpt(&String::from_utf8_lossy(e.as_bytes()), 200),
+            }),
+            _ => Err(status_error("$metadata", None, &a)),
+        }
+    }
+
     /// Creates a record; returns it as CDMS stored it (201 body). Not retried after the request
     /// may have reached the server, since a repeat could create a second record: use
     /// [`CdmsClient::create_with_id`] for a create that can be retried safely.

@@ -513,3 +513,101 @@ impl Spawned {
         std::fs::read_to_string(self.err.path()).unwrap_or_default()
     }
 }
+
+/// An application crate outside the workspace, built against this workspace's runtime with the
+/// workspace's features, profile, lock file and target directory, so that the workspace's
+/// compiled dependencies are reused and the build takes seconds.
+pub mod scratch {
+    use std::path::{Path, PathBuf};
+    use std::time::Instant;
+
+    /// The workspace root (the parent of the `tests` crate).
+    pub fn workspace() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root")
+            .to_path_buf()
+    }
+
+    /// The target directory the running test was built in (`<target>/<profile>/deps/<test>`).
+    pub fn target_dir() -> PathBuf {
+        let exe = std::env::current_exe().expect("current exe");
+        exe.ancestors().nth(3).expect("target dir").to_path_buf()
+    }
+
+    /// Writes `Cargo.toml` (package `name`, the runtime with features `cli`, `emulator` and
+    /// `scaffold` as the workspace unifies them, chrono, uuid, rust_decimal, then `extra_deps`
+    /// lines) and the workspace's `Cargo.lock` into `dir`.
+    pub fn write_manifest(dir: &Path, name: &str, extra_deps: &str) {
+        let root = workspace();
+        let runtime = root.join("runtime").display().to_string();
+        let manifest = format!(
+            r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+cdms-runtime = {{ path = {runtime:?}, default-features = false, features = ["cli", "emulator", "scaffold"] }}
+chrono = {{ version = "0.4", default-features = false, features = ["std", "clock", "serde"] }}
+uuid = {{ version = "1", features = ["v4", "serde"] }}
+rust_decimal = {{ version = "1", default-features = false, features = ["std", "serde-str"] }}
+{extra_deps}
+
+# The workspace's dev profile, with the runtime and its derive crates built as the workspace
+# builds its members, so that their artifacts are shared with the workspace build.
+[profile.dev]
+debug = "line-tables-only"
+
+[profile.dev.package."*"]
+debug = false
+opt-level = 1
+
+[profile.dev.package.cdms-runtime]
+debug = "line-tables-only"
+opt-level = 0
+
+[profile.dev.package.cdms-macros]
+debug = "line-tables-only"
+opt-level = 0
+
+[profile.dev.package.cdms-codegen]
+debug = "line-tables-only"
+opt-level = 0
+"#
+        );
+        std::fs::create_dir_all(dir.join("src")).expect("mkdir src");
+        std::fs::write(dir.join("Cargo.toml"), manifest).expect("write Cargo.toml");
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
+    }
+
+    /// Builds the crate in `dir` (offline) and returns its binary `name`. Warnings fail the
+    /// build: generated code must compile clean.
+    pub fn build(dir: &Path, name: &str) -> PathBuf {
+        let target = target_dir();
+        let started = Instant::now();
+        let out = super::cargo()
+            .args(["build", "--offline", "--quiet", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .output()
+            .expect("run cargo build");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name} does not build:\n{stderr}");
+        assert!(
+            !stderr.contains("warning"),
+            "{name} builds with warnings:\n{stderr}"
+        );
+        eprintln!(
+            "{name} built in {:.1} s (target dir {})",
+            started.elapsed().as_secs_f64(),
+            target.display()
+        );
+        target
+            .join("debug")
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    }
+}

@@ -12,12 +12,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 use cdms_runtime::cdms::scaffold::{self, Options};
 use cdms_runtime::cdms::CdmsKind;
 use cdms_runtime::emulator::{Emulator, SetSpec};
-use cdms_tests::bulk_support::backends;
+use cdms_tests::bulk_support::{backends, scratch};
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
@@ -198,98 +197,20 @@ fn emulator(real: &[(String, String)]) -> Served {
     Served { emulator, counts }
 }
 
-/// The workspace root (the parent of this crate).
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
 /// Writes the scratch crate: the generated modules in `src/cdms/`, the application's
 /// `main.rs`, a `Cargo.toml` depending on this workspace's runtime, the workspace's lock file.
 fn scratch_crate(dir: &Path, files: &[scaffold::GeneratedFile]) {
-    let root = workspace();
     let src = dir.join("src");
     std::fs::create_dir_all(src.join("cdms")).expect("mkdir");
     for f in files {
         std::fs::write(src.join("cdms").join(&f.path), &f.contents).expect("write module");
     }
     std::fs::write(src.join("main.rs"), include_str!("../scaffold_app/main.rs")).expect("main.rs");
-    let manifest = format!(
-        r#"[package]
-name = "scaffolded-app"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[workspace]
-
-[dependencies]
-cdms-runtime = {{ path = {runtime:?}, default-features = false, features = ["cli", "emulator", "scaffold"] }}
-chrono = {{ version = "0.4", default-features = false, features = ["std", "clock", "serde"] }}
-uuid = {{ version = "1", features = ["v4", "serde"] }}
-rust_decimal = {{ version = "1", default-features = false, features = ["std", "serde-str"] }}
-tokio = {{ version = "1", features = ["rt-multi-thread", "macros", "sync", "time", "net", "signal"] }}
-
-[profile.dev]
-debug = "line-tables-only"
-
-[profile.dev.package."*"]
-debug = false
-opt-level = 1
-
-# The runtime and its derive crates built as the workspace builds its members, so that the
-# workspace's artifacts are reused.
-[profile.dev.package.cdms-runtime]
-debug = "line-tables-only"
-opt-level = 0
-
-[profile.dev.package.cdms-macros]
-debug = "line-tables-only"
-opt-level = 0
-
-[profile.dev.package.cdms-codegen]
-debug = "line-tables-only"
-opt-level = 0
-"#,
-        runtime = root.join("runtime").display().to_string(),
+    scratch::write_manifest(
+        dir,
+        "scaffolded-app",
+        r#"tokio = { version = "1", features = ["rt-multi-thread", "macros", "sync", "time", "net", "signal"] }"#,
     );
-    std::fs::write(dir.join("Cargo.toml"), manifest).expect("Cargo.toml");
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("Cargo.lock");
-}
-
-/// The target directory this test was built in (`<target>/<profile>/deps/<test>`), so the
-/// scratch build reuses the compiled dependencies.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    exe.ancestors().nth(3).expect("target dir").to_path_buf()
-}
-
-/// Builds the scratch crate; returns its binary.
-fn build(dir: &Path) -> PathBuf {
-    let started = Instant::now();
-    let out = cdms_tests::bulk_support::cargo()
-        .args(["build", "--offline", "--quiet", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("run cargo build");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the scaffolded crate does not compile:\n{stderr}"
-    );
-    assert!(
-        !stderr.contains("warning"),
-        "the scaffolded crate compiles with warnings:\n{stderr}"
-    );
-    println!(
-        "scaffolded crate built in {:.1} s (target dir {})",
-        started.elapsed().as_secs_f64(),
-        target_dir().display()
-    );
-    target_dir().join("debug").join("scaffolded-app")
 }
 
 /// `rustfmt --check` of every generated file, when rustfmt is installed.
@@ -354,7 +275,7 @@ async fn cdms_scaffold_compiles_and_round_trips() {
     let dir = tempfile::tempdir().expect("scratch dir");
     scratch_crate(dir.path(), &files);
     assert_rustfmt_clean(dir.path(), &files);
-    let app = build(dir.path());
+    let app = scratch::build(dir.path(), "scaffolded-app");
 
     for local in backends().await {
         let out = Command::new(&app)

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cdms_runtime::cdms::CdmsKind;
 use cdms_runtime::emulator::{Emulator, SetSpec};
-use cdms_tests::bulk_support::{cargo, cdms_sync_bin, postgres, postgres_url, sqlite, Spawned};
+use cdms_tests::bulk_support::{cdms_sync_bin, postgres, postgres_url, scratch, sqlite, Spawned};
 
 const MAIN: &str = r#"mod entities;
 
@@ -87,88 +87,11 @@ fn site_names(site: &str) -> (String, String) {
     (table, lookup)
 }
 
-/// The workspace root (this crate is `<root>/tests`).
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-/// The target directory this test was built in (`<target>/<profile>/deps/<test>`), so the
-/// scratch build reuses the compiled dependencies.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    exe.ancestors().nth(3).expect("target dir").to_path_buf()
-}
-
-fn manifest(root: &Path) -> String {
-    let runtime = root.join("runtime");
-    // The workspace's dev profile, with the runtime and its derive crates built as they are as
-    // workspace members, so that their artifacts are shared with the workspace build.
-    format!(
-        r#"[package]
-name = "scratch-sites"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-cdms-runtime = {{ path = {runtime:?}, default-features = false, features = ["cli", "emulator", "scaffold"] }}
-chrono = {{ version = "0.4", default-features = false, features = ["std", "clock", "serde"] }}
-uuid = {{ version = "1", features = ["v4", "serde"] }}
-rust_decimal = {{ version = "1", default-features = false, features = ["std", "serde-str"] }}
-
-[workspace]
-
-[profile.dev]
-debug = "line-tables-only"
-
-[profile.dev.package."*"]
-debug = false
-opt-level = 1
-
-[profile.dev.package.cdms-runtime]
-debug = "line-tables-only"
-opt-level = 0
-
-[profile.dev.package.cdms-macros]
-debug = "line-tables-only"
-opt-level = 0
-
-[profile.dev.package.cdms-codegen]
-debug = "line-tables-only"
-opt-level = 0
-"#
-    )
-}
-
-/// Writes the scratch crate into `dir` and builds it; returns its binary.
+/// Step 2: the scratch crate embedding the scaffolded modules; returns its binary.
 fn build_app(dir: &Path) -> PathBuf {
-    let root = workspace();
-    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
-    std::fs::write(dir.join("Cargo.toml"), manifest(&root)).expect("write Cargo.toml");
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
+    scratch::write_manifest(dir, "scratch-sites", "");
     std::fs::write(dir.join("src/main.rs"), MAIN).expect("write main.rs");
-    let target = target_dir();
-    let mut cmd = cargo();
-    cmd.args(["build", "--offline", "--quiet"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", &target);
-    let started = Instant::now();
-    let out = cmd.output().expect("run cargo build");
-    assert!(
-        out.status.success(),
-        "the scratch app does not build:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!(
-        "scratch app built in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    target
-        .join("debug")
-        .join(format!("scratch-sites{}", std::env::consts::EXE_SUFFIX))
+    scratch::build(dir, "scratch-sites")
 }
 
 fn app(bin: &Path) -> Command {

@@ -37,7 +37,7 @@ pub use error::{Error, Result};
 pub use query::expr::{Field, Order, Q};
 pub use query::QuerySet;
 pub use redact::redact_url;
-pub use store::Db;
+pub use store::{Db, SqlCounts, StatementKind};
 pub use types::{FieldType, OptionSet, Ref};
 pub use value::{Kind, Value};
 

@@ -76,6 +76,7 @@ impl Conn<'_> {
         during: &'static str,
     ) -> Result<Vec<Vec<Value>>> {
         let err = |e| Error::db(sql.entity(), during, e);
+        self.db().counters().count_text(sql.text());
         match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => {
@@ -103,6 +104,7 @@ impl Conn<'_> {
     /// Runs `sql`; returns the number of rows affected.
     pub(crate) async fn execute(&mut self, sql: &Sql, during: &'static str) -> Result<u64> {
         let err = |e| Error::db(sql.entity(), during, e);
+        self.db().counters().count_text(sql.text());
         Ok(match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => sqlite_query(sql)?
@@ -139,6 +141,7 @@ impl Conn<'_> {
         during: &'static str,
     ) -> Result<()> {
         let err = |e| Error::db(entity, during, e);
+        self.db().counters().count_text(text);
         match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => p.execute(text).await.map(|_| ()).map_err(err),

@@ -37,6 +37,7 @@ pub mod schema;
 pub mod sql;
 
 mod bind;
+mod counts;
 mod decode;
 mod exec;
 pub(crate) mod ops;
@@ -62,6 +63,7 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 
 pub use bind::Param;
+pub use counts::{SqlCounts, StatementKind};
 pub use exec::Conn;
 pub use history::{Version, VersionKind};
 pub use remote::{ReadOp, ReadSpec, Remote};
@@ -105,6 +107,7 @@ struct Inner {
     pool: Pool,
     backend: Backend,
     snapshots: snapshots::Snapshots,
+    counts: counts::Counters,
 }
 
 /// A handle on the local database (cheap to clone).
@@ -251,6 +254,7 @@ impl Db {
                 pool,
                 backend,
                 snapshots: snapshots::Snapshots::default(),
+                counts: counts::Counters::default(),
             }),
             actor: None,
             skip: false,
@@ -276,6 +280,16 @@ impl Db {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// The SQL statements executed through this handle's pool so far (every clone counts), by
+    /// kind. Take a snapshot before and after an operation and use [`SqlCounts::since`].
+    pub fn sql_counts(&self) -> SqlCounts {
+        self.inner.counts.snapshot()
+    }
+
+    pub(crate) fn counters(&self) -> &counts::Counters {
+        &self.inner.counts
     }
 
     /// A clone that records `actor` as the author of every history version it writes.

@@ -2,6 +2,7 @@
 
 use sqlx::{Postgres, Sqlite};
 
+use super::counts::StatementKind;
 use super::{Backend, Db, Pool};
 use crate::error::{Error, Result};
 
@@ -30,6 +31,7 @@ impl std::fmt::Debug for Tx {
 
 impl Tx {
     pub(crate) async fn begin(db: &Db) -> Result<Tx> {
+        db.counters().count(StatementKind::Begin);
         let inner = match db.pool() {
             Pool::Sqlite(p) => TxInner::Sqlite(
                 p.begin_with("BEGIN IMMEDIATE")
@@ -50,6 +52,7 @@ impl Tx {
 
     /// Commits.
     pub async fn commit(self) -> Result<()> {
+        self.db.counters().count(StatementKind::Commit);
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await,
             TxInner::Postgres(t) => t.commit().await,
@@ -59,6 +62,7 @@ impl Tx {
 
     /// Rolls back.
     pub async fn rollback(self) -> Result<()> {
+        self.db.counters().count(StatementKind::Rollback);
         match self.inner {
             TxInner::Sqlite(t) => t.rollback().await,
             TxInner::Postgres(t) => t.rollback().await,

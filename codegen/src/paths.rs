@@ -27,6 +27,10 @@ runtime_paths! {
     entity_meta => EntityMeta;
     /// `FieldMeta`.
     field_meta => FieldMeta;
+    /// `EntitySql`.
+    entity_sql => EntitySql;
+    /// `FixedSql`.
+    fixed_sql => FixedSql;
     /// The `Role` enum.
     role => Role;
     /// The `FieldType` trait.
@@ -85,6 +89,18 @@ runtime_paths! {
 pub fn de(name: &str) -> TokenStream {
     let name = format_ident!("{}", name);
     quote!(::cdms_runtime::__private::de::#name)
+}
+
+/// An item of the generated fixed SQL's runtime: `::cdms_runtime::__private::sql::<name>`.
+pub fn sql(name: &str) -> TokenStream {
+    let name = format_ident!("{}", name);
+    quote!(::cdms_runtime::__private::sql::#name)
+}
+
+/// An item of the generated body encoders' runtime: `::cdms_runtime::__private::enc::<name>`.
+pub fn enc(name: &str) -> TokenStream {
+    let name = format_ident!("{}", name);
+    quote!(::cdms_runtime::__private::enc::#name)
 }
 
 /// The generated record decoder type (inside the derive's anonymous constant).

@@ -5,7 +5,7 @@ pub use rust_decimal;
 pub use serde_json;
 pub use uuid;
 
-pub use crate::entity::{Entity, EntityMeta, FieldMeta, Role, Row};
+pub use crate::entity::{Entity, EntityMeta, EntitySql, FieldMeta, FixedSql, Role, Row};
 pub use crate::error::Error;
 pub use crate::query::expr::Field;
 pub use crate::query::QuerySet;
@@ -21,6 +21,22 @@ pub use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy, Sy
 pub mod de {
     pub use crate::cdms::decode::{decode_record, Partial, Property, RecordShape, UNMAPPED};
     pub use serde::de::{IgnoredAny, MapAccess};
+}
+
+/// The pieces of the generated fixed SQL.
+pub mod sql {
+    pub use crate::store::sql::ddl::column_type;
+    pub use crate::store::sql::fixed::{bytes, len, nullability, text, Piece};
+    pub use crate::store::Backend;
+}
+
+/// The pieces of the generated body encoders.
+#[cfg(feature = "cdms")]
+pub mod enc {
+    pub use crate::cdms::codec::WriteMode;
+    pub use crate::cdms::encode::{id, lookup, property};
+    pub use crate::cdms::CdmsError;
+    pub use serde_json::Map;
 }
 
 /// The entity a [`crate::Ref`] field type points to, for [`FieldMeta::references`].

@@ -14,11 +14,13 @@ pub fn expand(synced: &Synced) -> TokenStream {
     let codecs = synced.properties.iter().filter_map(codec_fns);
     let synced_impl = synced_impl(synced);
     let record_shape = super::decode::record_shape(synced);
+    let body_encoder = super::encode::body_encoder(synced);
     super::in_const(quote! {
         #(#assertions)*
         #(#codecs)*
         #synced_impl
         #record_shape
+        #body_encoder
     })
 }
 
@@ -68,6 +70,7 @@ fn synced_impl(synced: &Synced) -> TokenStream {
     let id_property = id.map_or("", |p| p.name.as_str());
     let fields = synced.properties.iter().map(cdms_field);
     let decoder = super::decode::decoder();
+    let encoder = super::encode::encoder();
     quote! {
         #[automatically_derived]
         impl #synced_trait for #ident {
@@ -80,6 +83,7 @@ fn synced_impl(synced: &Synced) -> TokenStream {
                 id_property: #id_property,
                 fields: &[#(#fields),*],
                 decoder: #decoder,
+                encoder: #encoder,
             };
         }
     }

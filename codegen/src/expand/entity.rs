@@ -136,6 +136,8 @@ fn entity_impl(entity: &Entity) -> TokenStream {
             )?
         }
     });
+    let sql = super::sql::entity_sql(entity);
+    let table_consts = super::sql::table_consts(entity);
     let row_param = paths::local("row");
     let pk_param = paths::local("pk");
 
@@ -150,7 +152,9 @@ fn entity_impl(entity: &Entity) -> TokenStream {
                 modified: #modified,
                 created: #created,
                 remote: #remote,
+                sql: #sql,
             };
+            #table_consts
             type Fields = #fields_struct;
             fn fields() -> #fields_struct {
                 #ident::fields()

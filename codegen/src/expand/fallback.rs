@@ -39,7 +39,10 @@ pub fn entity(entity: &Entity) -> TokenStream {
                 modified: ::core::option::Option::None,
                 created: ::core::option::Option::None,
                 remote: ::core::option::Option::None,
+                sql: ::core::option::Option::None,
             };
+            const TABLE: &'static str = "";
+            const PK_COLUMN: &'static str = "";
             type Fields = #fields_struct;
             fn fields() -> #fields_struct {
                 #ident::fields()
@@ -87,6 +90,7 @@ pub fn synced(synced: &Synced) -> TokenStream {
                 id_property: "",
                 fields: &[],
                 decoder: ::core::option::Option::None,
+                encoder: ::core::option::Option::None,
             };
         }
     })

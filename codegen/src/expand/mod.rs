@@ -6,9 +6,11 @@
 
 pub mod cdms;
 pub mod decode;
+pub mod encode;
 pub mod entity;
 pub mod fallback;
 pub mod option_set;
+pub mod sql;
 
 use proc_macro2::TokenStream;
 use quote::quote;

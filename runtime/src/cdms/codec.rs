@@ -357,7 +357,11 @@ pub fn check_writable(meta: &'static CdmsMeta, values: &[(usize, Value)]) -> Res
 /// CRM stores `""` as null: written to a non-optional `String` field without
 /// `#[cdms(null = default)]`, it would leave a record in CDMS that the local store then refuses
 /// to read, so it is refused before anything is sent.
-fn refuse_blank(meta: &'static CdmsMeta, f: &CdmsField, value: &Value) -> Result<(), CdmsError> {
+pub(crate) fn refuse_blank(
+    meta: &'static CdmsMeta,
+    f: &CdmsField,
+    value: &Value,
+) -> Result<(), CdmsError> {
     let required = meta.entity.fields.get(f.field).is_some_and(|m| !m.nullable);
     let blank = matches!(value, Value::Text(s) if s.is_empty());
     if blank

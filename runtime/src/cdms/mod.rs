@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod client;
 pub mod codec;
 pub mod decode;
+pub mod encode;
 pub mod filter;
 pub mod lookup;
 pub mod meta;

@@ -114,6 +114,7 @@ pub(crate) static ORG: EntityMeta = EntityMeta {
     modified: Some(MODIFIED),
     created: Some(CREATED),
     remote: Some(org_remote),
+    sql: None,
 };
 
 pub(crate) static ORG_CDMS: CdmsMeta = CdmsMeta {
@@ -152,6 +153,7 @@ pub(crate) static ORG_CDMS: CdmsMeta = CdmsMeta {
         cdms(ACCOUNT_NUMBER, "AccountNumber", CdmsKind::String),
     ],
     decoder: None,
+    encoder: None,
 };
 
 /// A lookup set (`optevia_countrySet`).
@@ -168,6 +170,7 @@ pub(crate) static COUNTRY: EntityMeta = EntityMeta {
     modified: Some(3),
     created: None,
     remote: Some(country_remote),
+    sql: None,
 };
 
 pub(crate) static COUNTRY_CDMS: CdmsMeta = CdmsMeta {
@@ -183,4 +186,5 @@ pub(crate) static COUNTRY_CDMS: CdmsMeta = CdmsMeta {
         cdms(3, "ModifiedOn", CdmsKind::DateTime),
     ],
     decoder: None,
+    encoder: None,
 };

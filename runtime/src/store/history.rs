@@ -94,6 +94,7 @@ pub static HISTORY: EntityMeta = EntityMeta {
     modified: None,
     created: None,
     remote: None,
+    sql: None,
 };
 
 const F_ENTITY: usize = 1;

@@ -84,10 +84,36 @@ pub async fn get<'c>(
     meta: &'static EntityMeta,
     pk: i64,
 ) -> Result<Option<Row>> {
-    Ok(select(conn, meta, &pk_spec(meta, pk))
+    let mut conn = conn.into();
+    let sql = by_pk(conn.backend(), meta, pk, false)?;
+    Ok(conn
+        .fetch(&sql, &Col::all(meta), "select")
         .await?
         .into_iter()
         .next())
+}
+
+/// `SELECT` of the row with primary key `pk` (the derive's fixed text when there is one).
+pub(crate) fn by_pk(
+    backend: super::Backend,
+    meta: &'static EntityMeta,
+    pk: i64,
+    for_update: bool,
+) -> Result<Sql> {
+    match meta.sql {
+        Some(fixed) => {
+            let fixed = fixed.of(backend);
+            let text = if for_update {
+                fixed.select_for_update
+            } else {
+                fixed.select
+            };
+            let mut sql = Sql::fixed(backend, meta.name, text);
+            sql.bind(Value::Int(pk), Kind::Int64);
+            Ok(sql)
+        }
+        None => select::rows(backend, meta, &pk_spec(meta, pk), for_update),
+    }
 }
 
 /// The row with primary key `pk`, locked until the transaction ends.
@@ -96,7 +122,9 @@ pub async fn get_for_update(
     meta: &'static EntityMeta,
     pk: i64,
 ) -> Result<Option<Row>> {
-    Ok(select_for_update(tx, meta, &pk_spec(meta, pk))
+    let sql = by_pk(tx.backend(), meta, pk, true)?;
+    Ok(Conn::Tx(tx)
+        .fetch(&sql, &Col::all(meta), "select")
         .await?
         .into_iter()
         .next())

@@ -55,6 +55,7 @@ impl Entity for Group {
         modified: None,
         created: None,
         remote: None,
+        sql: None,
     };
     type Fields = GroupFields;
     fn fields() -> GroupFields {
@@ -123,6 +124,7 @@ impl Entity for Item {
         modified: Some(8),
         created: Some(9),
         remote: None,
+        sql: None,
     };
     type Fields = ItemFields;
     fn fields() -> ItemFields {

@@ -115,6 +115,7 @@ pub static ORG: EntityMeta = EntityMeta {
     modified: Some(MODIFIED),
     created: Some(CREATED),
     remote: Some(org_remote),
+    sql: None,
 };
 
 pub static ORG_CDMS: CdmsMeta = CdmsMeta {
@@ -153,6 +154,7 @@ pub static ORG_CDMS: CdmsMeta = CdmsMeta {
         cdms(ACCOUNT_NUMBER, "AccountNumber", CdmsKind::String),
     ],
     decoder: None,
+    encoder: None,
 };
 
 pub static COUNTRY: EntityMeta = EntityMeta {
@@ -168,6 +170,7 @@ pub static COUNTRY: EntityMeta = EntityMeta {
     modified: Some(3),
     created: None,
     remote: Some(country_remote),
+    sql: None,
 };
 
 pub static COUNTRY_CDMS: CdmsMeta = CdmsMeta {
@@ -183,6 +186,7 @@ pub static COUNTRY_CDMS: CdmsMeta = CdmsMeta {
         cdms(3, "ModifiedOn", CdmsKind::DateTime),
     ],
     decoder: None,
+    encoder: None,
 };
 
 pub const ACCOUNTS: &str = "AccountSet";

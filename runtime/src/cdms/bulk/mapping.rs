@@ -70,6 +70,7 @@ pub(crate) static MAPPING: EntityMeta = EntityMeta {
     modified: None,
     created: None,
     remote: None,
+    sql: None,
 };
 
 const M_KEY: usize = 1;

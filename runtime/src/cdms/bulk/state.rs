@@ -59,6 +59,7 @@ pub(crate) static ENTITY_STATE: EntityMeta = EntityMeta {
     modified: None,
     created: None,
     remote: None,
+    sql: None,
 };
 
 static PARTITION_FIELDS: [FieldMeta; 14] = [
@@ -87,6 +88,7 @@ pub(crate) static CHECKPOINT: EntityMeta = EntityMeta {
     modified: None,
     created: None,
     remote: None,
+    sql: None,
 };
 
 const E_ENTITY: usize = 1;

@@ -72,6 +72,7 @@ pub(crate) static QUARANTINE: EntityMeta = EntityMeta {
     modified: None,
     created: None,
     remote: None,
+    sql: None,
 };
 
 const Q_KEY: usize = 1;

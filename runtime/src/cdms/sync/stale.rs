@@ -58,6 +58,7 @@ pub(crate) static STALE: EntityMeta = EntityMeta {
     modified: None,
     created: None,
     remote: None,
+    sql: None,
 };
 
 const S_KEY: usize = 1;

@@ -71,7 +71,7 @@ async fn body(
 ) -> Result<serde_json::Map<String, J>> {
     let mut values = check_values(conn.backend(), cdms, row, fields)?;
     to_remote(conn, cdms, &mut values).await?;
-    Ok(codec::encode(cdms, &values, mode)?)
+    Ok(crate::cdms::encode::body(cdms, &values, mode)?)
 }
 
 /// `fields` of `row`, checked before anything is sent: never leave a record in CDMS that the

@@ -6,7 +6,7 @@ use crate::store::Backend;
 use crate::value::Kind;
 
 /// The SQL type of a (non primary key) column of kind `kind`.
-pub fn column_type(backend: Backend, kind: Kind) -> &'static str {
+pub const fn column_type(backend: Backend, kind: Kind) -> &'static str {
     match (backend, kind) {
         (Backend::Sqlite, Kind::Bool | Kind::Int32 | Kind::Int64) => "INTEGER",
         (Backend::Sqlite, Kind::Float) => "REAL",
@@ -45,6 +45,14 @@ fn column_def(backend: Backend, field: &FieldMeta) -> String {
 /// unless the field is optional, `UNIQUE` for unique fields, and a foreign key for each
 /// reference (to the referenced entity's primary key; deleting a referenced row is refused).
 pub fn create_table(backend: Backend, meta: &EntityMeta) -> String {
+    if let Some(text) = meta.sql.and_then(|s| s.of(backend).create_table) {
+        return text.to_owned();
+    }
+    built_create_table(backend, meta)
+}
+
+/// [`create_table`] built from the metadata (what the derive's fixed text must equal).
+pub fn built_create_table(backend: Backend, meta: &EntityMeta) -> String {
     let mut parts: Vec<String> = meta.fields.iter().map(|f| column_def(backend, f)).collect();
     for field in meta.fields {
         if let Some(target) = field.references {

@@ -4,6 +4,7 @@
 
 pub mod ddl;
 pub mod filter;
+pub mod fixed;
 pub(crate) mod regex;
 mod related;
 pub mod select;
@@ -43,7 +44,7 @@ fn push_ident(out: &mut String, name: &str) {
 /// A statement under construction: text plus the parameters its placeholders refer to.
 #[derive(Debug, Clone)]
 pub struct Sql {
-    text: String,
+    text: std::borrow::Cow<'static, str>,
     params: Vec<Param>,
     backend: Backend,
     entity: &'static str,
@@ -55,12 +56,27 @@ impl Sql {
     /// An empty statement for `backend`; `entity` names the entity in error messages.
     pub fn new(backend: Backend, entity: &'static str) -> Self {
         Sql {
-            text: String::new(),
+            text: std::borrow::Cow::Borrowed(""),
             params: Vec::new(),
             backend,
             entity,
             aliases: 0,
         }
+    }
+
+    /// A statement whose text is fixed (the derive's [`crate::entity::FixedSql`]); its
+    /// parameters are added with [`Sql::bind`], in placeholder order.
+    pub fn fixed(backend: Backend, entity: &'static str, text: &'static str) -> Self {
+        Sql {
+            text: std::borrow::Cow::Borrowed(text),
+            ..Sql::new(backend, entity)
+        }
+    }
+
+    /// Binds the next placeholder already in the text to `value` as `kind`.
+    pub fn bind(&mut self, value: Value, kind: Kind) -> &mut Self {
+        self.params.push(Param::new(value, kind));
+        self
     }
 
     /// A table alias not yet used in this statement (`r1`, `r2`, …), for subqueries.
@@ -95,13 +111,13 @@ impl Sql {
 
     /// Appends raw SQL text (never user input).
     pub fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
+        self.text.to_mut().push_str(s);
         self
     }
 
     /// Appends a quoted identifier.
     pub fn ident(&mut self, name: &str) -> &mut Self {
-        push_ident(&mut self.text, name);
+        push_ident(self.text.to_mut(), name);
         self
     }
 
@@ -116,11 +132,13 @@ impl Sql {
     /// Appends a placeholder bound to `value` as `kind`.
     pub fn param(&mut self, value: Value, kind: Kind) -> &mut Self {
         self.params.push(Param::new(value, kind));
+        let n = self.params.len();
+        let text = self.text.to_mut();
         match self.backend {
-            Backend::Sqlite => self.text.push('?'),
+            Backend::Sqlite => text.push('?'),
             Backend::Postgres => {
-                self.text.push('$');
-                self.text.push_str(&self.params.len().to_string());
+                text.push('$');
+                text.push_str(&n.to_string());
             }
         }
         self
@@ -128,7 +146,7 @@ impl Sql {
 
     /// Appends an integer literal (limits and offsets computed by the library).
     pub fn int(&mut self, n: u64) -> &mut Self {
-        self.text.push_str(&n.to_string());
+        self.text.to_mut().push_str(&n.to_string());
         self
     }
 
@@ -141,7 +159,7 @@ impl Sql {
     ) -> &mut Self {
         for (i, item) in items.into_iter().enumerate() {
             if i > 0 {
-                self.text.push_str(sep);
+                self.text.to_mut().push_str(sep);
             }
             f(self, item);
         }

@@ -64,6 +64,27 @@ pub fn insert(
     with_pk: bool,
 ) -> Result<Sql> {
     let fields = insert_fields(meta, with_pk);
+    if let (Some(fixed), false) = (meta.sql, with_pk) {
+        if row.len() != meta.fields.len() {
+            return Err(short_row(meta, row));
+        }
+        let mut sql = Sql::fixed(backend, meta.name, fixed.of(backend).insert);
+        for &i in &fields {
+            sql.bind(row[i].clone(), meta.fields[i].kind);
+        }
+        return Ok(sql);
+    }
+    built_insert(backend, meta, row, with_pk)
+}
+
+/// [`insert`] built from the metadata (what the derive's fixed text must equal).
+pub fn built_insert(
+    backend: Backend,
+    meta: &'static EntityMeta,
+    row: &Row,
+    with_pk: bool,
+) -> Result<Sql> {
+    let fields = insert_fields(meta, with_pk);
     let mut sql = Sql::new(backend, meta.name);
     if fields.is_empty() {
         sql.push("INSERT INTO ")
@@ -94,6 +115,24 @@ pub fn insert_many(backend: Backend, meta: &'static EntityMeta, rows: &[Row]) ->
 
 /// `UPDATE` of every field but the primary key, for the row with the row's primary key.
 pub fn update(backend: Backend, meta: &'static EntityMeta, row: &Row) -> Result<Sql> {
+    if row.len() != meta.fields.len() {
+        return Err(short_row(meta, row));
+    }
+    if let Some(fixed) = meta.sql {
+        let mut sql = Sql::fixed(backend, meta.name, fixed.of(backend).update);
+        for (i, f) in meta.fields.iter().enumerate() {
+            if i != meta.pk {
+                sql.bind(row[i].clone(), f.kind);
+            }
+        }
+        sql.bind(row[meta.pk].clone(), Kind::Int64);
+        return Ok(sql);
+    }
+    built_update(backend, meta, row)
+}
+
+/// [`update`] built from the metadata (what the derive's fixed text must equal).
+pub fn built_update(backend: Backend, meta: &'static EntityMeta, row: &Row) -> Result<Sql> {
     if row.len() != meta.fields.len() {
         return Err(short_row(meta, row));
     }
@@ -158,6 +197,21 @@ pub fn update_many(
 
 /// `DELETE … WHERE pk IN (pks)`, returning the deleted rows (every field) when `returning`.
 pub fn delete(backend: Backend, meta: &'static EntityMeta, pks: &[i64], returning: bool) -> Sql {
+    if let (Some(fixed), [pk], true) = (meta.sql, pks, returning) {
+        let mut sql = Sql::fixed(backend, meta.name, fixed.of(backend).delete);
+        sql.bind(Value::Int(*pk), Kind::Int64);
+        return sql;
+    }
+    built_delete(backend, meta, pks, returning)
+}
+
+/// [`delete`] built from the metadata (what the derive's fixed text must equal).
+pub fn built_delete(
+    backend: Backend,
+    meta: &'static EntityMeta,
+    pks: &[i64],
+    returning: bool,
+) -> Sql {
     let mut sql = Sql::new(backend, meta.name);
     sql.push("DELETE FROM ").ident(meta.table);
     push_pk_in(&mut sql, meta, pks);

@@ -53,6 +53,7 @@ impl Entity for Tracked {
         modified: Some(3),
         created: None,
         remote: Some(opaque),
+        sql: None,
     };
     type Fields = TrackedFields;
     fn fields() -> TrackedFields {

@@ -27,6 +27,10 @@ runtime_paths! {
     entity_meta => EntityMeta;
     /// `FieldMeta`.
     field_meta => FieldMeta;
+    /// `ColumnDefault`.
+    column_default => ColumnDefault;
+    /// The `DefaultLiteral` trait (the literal type of a field's column default).
+    default_literal => DefaultLiteral;
     /// The `Role` enum.
     role => Role;
     /// The `FieldType` trait.

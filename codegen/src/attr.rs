@@ -28,9 +28,19 @@ const ENTITY_FIELD_KEYS: &[&str] = &[
     "unique",
     "index",
     "renamed_from",
+    "default",
 ];
 const CDMS_CONTAINER_KEYS: &[&str] = &["service", "logical_name"];
-const CDMS_FIELD_KEYS: &[&str] = &["field", "id", "money", "with", "skip", "null", "read_only"];
+const CDMS_FIELD_KEYS: &[&str] = &[
+    "field",
+    "id",
+    "money",
+    "with",
+    "version",
+    "skip",
+    "null",
+    "read_only",
+];
 /// The values `null = ...` takes.
 const NULL_VALUES: &[&str] = &["default"];
 const OPTION_SET_VARIANT_KEYS: &[&str] = &["other"];
@@ -68,6 +78,77 @@ pub struct EntityFieldAttrs {
     pub index: Option<Path>,
     /// `renamed_from = "old_column"`
     pub renamed_from: Option<Keyed<LitStr>>,
+    /// `default = <literal>`
+    pub default: Option<Keyed<DefaultValue>>,
+}
+
+/// The literal of `#[entity(default = ...)]`, as written and as read.
+#[derive(Clone)]
+pub struct DefaultValue {
+    /// The literal as written (`-1` is a negation of a literal), for spans and the type check.
+    pub expr: syn::Expr,
+    /// Its value.
+    pub lit: DefaultLit,
+}
+
+/// The value of a column default literal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DefaultLit {
+    /// `"text"`
+    Str(String),
+    /// `42`, `-1`
+    Int(i64),
+    /// `1.5`, `-0.25`
+    Float(f64),
+    /// `true`, `false`
+    Bool(bool),
+}
+
+/// What `#[entity(default = ...)]` accepts, for its error messages.
+const DEFAULT_ACCEPTS: &str = "a default is a literal of the field's type: \
+     a string, an integer, a float or `true`/`false` (e.g. #[entity(default = 0)])";
+
+/// Reads a default literal: a string, integer, float or bool literal, or `-` before a number.
+fn default_literal(expr: &syn::Expr) -> Result<DefaultLit, String> {
+    use syn::{Expr, Lit, UnOp};
+    let (negative, lit) = match expr {
+        Expr::Lit(l) => (false, &l.lit),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match &*u.expr {
+            Expr::Lit(l) if matches!(l.lit, Lit::Int(_) | Lit::Float(_)) => (true, &l.lit),
+            _ => return Err(format!("`default` takes a literal; {DEFAULT_ACCEPTS}")),
+        },
+        Expr::Group(g) => return default_literal(&g.expr),
+        _ => return Err(format!("`default` takes a literal; {DEFAULT_ACCEPTS}")),
+    };
+    match lit {
+        Lit::Str(s) => {
+            let value = s.value();
+            if value.contains('\0') {
+                return Err("a text default cannot contain NUL characters".to_owned());
+            }
+            Ok(DefaultLit::Str(value))
+        }
+        Lit::Bool(b) => Ok(DefaultLit::Bool(b.value)),
+        Lit::Int(i) => {
+            let digits = i
+                .base10_parse::<i128>()
+                .map_err(|e| format!("unreadable integer: {e}"))?;
+            let value = if negative { -digits } else { digits };
+            i64::try_from(value)
+                .map(DefaultLit::Int)
+                .map_err(|_| format!("integer default `{value}` does not fit a 64-bit column"))
+        }
+        Lit::Float(f) => {
+            let value = f
+                .base10_parse::<f64>()
+                .map_err(|e| format!("unreadable float: {e}"))?;
+            if !value.is_finite() {
+                return Err("a float default must be finite".to_owned());
+            }
+            Ok(DefaultLit::Float(if negative { -value } else { value }))
+        }
+        _ => Err(format!("unsupported literal; {DEFAULT_ACCEPTS}")),
+    }
 }
 
 /// `#[cdms(...)]` on the struct.
@@ -95,6 +176,8 @@ pub struct CdmsFieldAttrs {
     pub money: Option<Path>,
     /// `with = path::to::module`
     pub with: Option<Keyed<Path>>,
+    /// `version = 2` (of the `with` converter)
+    pub version: Option<Keyed<syn::LitInt>>,
     /// `skip`
     pub skip: Option<Path>,
     /// `null = default`
@@ -170,6 +253,23 @@ pub fn entity_field(cx: &Ctxt, attrs: &[Attribute]) -> EntityFieldAttrs {
             "index" => flag(cx, meta, &pos, &mut out.index)?,
             // #[entity(renamed_from = "old_column")]
             "renamed_from" => string(cx, meta, &pos, &mut out.renamed_from)?,
+            // #[entity(default = 0)], #[entity(default = "new")]
+            "default" => {
+                if let Some(expr) = value_of::<syn::Expr>(cx, meta, &pos, "0")? {
+                    match default_literal(&expr) {
+                        Ok(lit) => keep(
+                            cx,
+                            &pos,
+                            &mut out.default,
+                            Keyed {
+                                key: meta.path.clone(),
+                                value: DefaultValue { expr, lit },
+                            },
+                        ),
+                        Err(message) => cx.error_at(&expr, message),
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -229,6 +329,20 @@ pub fn cdms_field(cx: &Ctxt, attrs: &[Attribute]) -> CdmsFieldAttrs {
                         cx,
                         &pos,
                         &mut out.with,
+                        Keyed {
+                            key: meta.path.clone(),
+                            value,
+                        },
+                    );
+                }
+            }
+            // #[cdms(with = path::to::module, version = 2)]
+            "version" => {
+                if let Some(value) = value_of::<syn::LitInt>(cx, meta, &pos, "2")? {
+                    keep(
+                        cx,
+                        &pos,
+                        &mut out.version,
                         Keyed {
                             key: meta.path.clone(),
                             value,
@@ -501,7 +615,7 @@ mod tests {
             messages(cx),
             [
                 "unknown key `primary` in #[entity(...)] on a field; expected one of \
-              `primary_key`, `modified`, `created`, `column`, `unique`, `index`, `renamed_from`"
+              `primary_key`, `modified`, `created`, `column`, `unique`, `index`, `renamed_from`, `default`"
             ]
         );
     }

@@ -222,6 +222,9 @@ pub struct Property<'a> {
     pub money: bool,
     /// `#[cdms(with = path)]`
     pub with: Option<Path>,
+    /// `#[cdms(version = n)]` of the converter (1 when not given, or unreadable: validation
+    /// reports it).
+    pub version: u32,
     /// `#[cdms(null = default)]`
     pub null_default: bool,
     /// `#[cdms(read_only)]`: read from CDMS, never written.
@@ -294,6 +297,11 @@ fn property<'a>(field: &Field<'a>, attrs: &CdmsFieldAttrs, service: &str) -> Opt
         id: attrs.id.is_some(),
         money: attrs.money.is_some(),
         with: attrs.with.as_ref().map(|w| w.value.clone()),
+        version: attrs
+            .version
+            .as_ref()
+            .and_then(|v| v.value.base10_parse().ok())
+            .unwrap_or(1),
         null_default: attrs.null.is_some(),
         read_only: attrs.read_only.is_some(),
         reference: field.reference,

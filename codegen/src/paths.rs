@@ -31,6 +31,10 @@ runtime_paths! {
     entity_sql => EntitySql;
     /// `FixedSql`.
     fixed_sql => FixedSql;
+    /// `ColumnDefault`.
+    column_default => ColumnDefault;
+    /// The `DefaultLiteral` trait (the literal type of a field's column default).
+    default_literal => DefaultLiteral;
     /// The `Role` enum.
     role => Role;
     /// The `FieldType` trait.

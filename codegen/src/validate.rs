@@ -56,8 +56,9 @@ pub fn entity(cx: &Ctxt, entity: &Entity) {
     schema_keys(cx, entity);
 }
 
-/// `index` and `renamed_from`: an index that adds something, a previous name that is a column
-/// name other than the current one and is not claimed twice.
+/// `index`, `default` and `renamed_from`: an index that adds something, no default on the
+/// primary key, a previous name that is a column name other than the current one and is not
+/// claimed twice.
 fn schema_keys(cx: &Ctxt, entity: &Entity) {
     let mut claimed: HashMap<String, &Field> = HashMap::new();
     for field in &entity.fields {
@@ -66,6 +67,14 @@ fn schema_keys(cx: &Ctxt, entity: &Entity) {
                 cx.error_at(
                     index,
                     "`index` is implied by `primary_key` and `unique` (they are indexed); remove it",
+                );
+            }
+        }
+        if let Some(default) = &field.attrs.default {
+            if field.role == Role::PrimaryKey {
+                cx.error_at(
+                    &default.key,
+                    "the primary key is assigned by the database; remove `default`",
                 );
             }
         }
@@ -298,6 +307,7 @@ fn field_keys(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
             (attrs.id.as_ref(), "id"),
             (attrs.money.as_ref(), "money"),
             (attrs.with.as_ref().map(|k| &k.key), "with"),
+            (attrs.version.as_ref().map(|k| &k.key), "version"),
             (attrs.null.as_ref().map(|k| &k.key), "null"),
             (attrs.read_only.as_ref(), "read_only"),
         ] {
@@ -310,6 +320,21 @@ fn field_keys(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
         }
         if matches!(field.role, Role::Modified | Role::Created) {
             cx.error_at(skip, "the `modified` and `created` fields mirror CDMS's ModifiedOn and CreatedOn; they cannot be skipped");
+        }
+    }
+    if let Some(version) = &attrs.version {
+        if attrs.with.is_none() {
+            cx.error_at(
+                &version.key,
+                "`version` is the version of a converter; it goes with `with`: \
+                 #[cdms(field = \"Name\", with = path::to::module, version = 2)]",
+            );
+        } else if !matches!(version.value.base10_parse::<u32>(), Ok(v) if v >= 1) {
+            cx.error_at(
+                &version.value,
+                "a converter version is a whole number from 1 (the version when not given); \
+                 bump it when the converter maps values differently",
+            );
         }
     }
     if let (Some(_), Some(money)) = (&attrs.with, &attrs.money) {

@@ -43,6 +43,7 @@ use syn::{parse_macro_input, DeriveInput};
 /// | `#[entity(unique)]` | a unique index on the column |
 /// | `#[entity(index)]` | a plain index on the column (references and `modified` have one already) |
 /// | `#[entity(renamed_from = "old")]` | the column was called `old`: the migration plan renames it instead of dropping it and adding a new one |
+/// | `#[entity(default = 0)]` | the column's declared default: a string, integer, float or `true`/`false` literal of the field's type (checked against it); the DDL carries it, and a new non-optional field with a default is a safe migration step |
 ///
 /// Table and column names are letters, digits and `_`, and column names are unique ignoring
 /// case.
@@ -107,6 +108,7 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// | `#[cdms(id)]` | the CDMS primary key: exactly one field, of type `Option<Uuid>` (`None` until the record exists in CDMS); the property defaults to `<service>Id` |
 /// | `#[cdms(money)]` | a `Decimal` (or `Option<Decimal>`) property of CRM type `Money` rather than `Decimal` |
 /// | `#[cdms(with = path::to::module)]` | a custom converter (below) |
+/// | `#[cdms(with = path::to::module, version = 2)]` | the converter's version (1 when not given): bump it when the converter maps values differently, and rows synced under the older one become stale for that property (the backfill fetches it again) |
 /// | `#[cdms(skip)]` | a local-only field, never sent to or read from CDMS |
 /// | `#[cdms(null = default)]` | a null from CDMS reads as the type's default (`""`, `false`, `0`); only on non-optional `String`, `bool`, `i32`, `i64`, `f64` and `Decimal` fields |
 /// | `#[cdms(read_only)]` | read from CDMS, never written: left out of every create and MERGE body (system properties such as `CreatedBy`, `VersionNumber`); not on the id, `modified` or `created` fields |

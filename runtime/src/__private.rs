@@ -5,7 +5,9 @@ pub use rust_decimal;
 pub use serde_json;
 pub use uuid;
 
-pub use crate::entity::{Entity, EntityMeta, EntitySql, FieldMeta, FixedSql, Role, Row};
+pub use crate::entity::{
+    ColumnDefault, Entity, EntityMeta, EntitySql, FieldMeta, FixedSql, Role, Row,
+};
 pub use crate::error::Error;
 pub use crate::query::expr::Field;
 pub use crate::query::QuerySet;
@@ -37,6 +39,37 @@ pub mod enc {
     pub use crate::cdms::encode::{id, lookup, property};
     pub use crate::cdms::CdmsError;
     pub use serde_json::Map;
+}
+
+/// The literal type `#[entity(default = ...)]` takes on a field of type `Self`: generated code
+/// checks the literal with `let _: <T as DefaultLiteral>::Literal = <literal>;`.
+#[diagnostic::on_unimplemented(
+    message = "field type `{Self}` cannot have a declared column default",
+    label = "`#[entity(default = ...)]` is not supported on this field type",
+    note = "a default is a literal of the field's type: a string (`String`), an integer (`i32`, `i64`), a float (`f64`) or `true`/`false` (`bool`), or of an `Option` of one"
+)]
+pub trait DefaultLiteral {
+    /// The type of the literal.
+    type Literal;
+}
+
+impl DefaultLiteral for String {
+    type Literal = &'static str;
+}
+impl DefaultLiteral for i32 {
+    type Literal = i32;
+}
+impl DefaultLiteral for i64 {
+    type Literal = i64;
+}
+impl DefaultLiteral for f64 {
+    type Literal = f64;
+}
+impl DefaultLiteral for bool {
+    type Literal = bool;
+}
+impl<T: DefaultLiteral> DefaultLiteral for Option<T> {
+    type Literal = T::Literal;
 }
 
 /// The entity a [`crate::Ref`] field type points to, for [`FieldMeta::references`].

@@ -40,6 +40,22 @@ pub struct FieldMeta {
     pub renamed_from: Option<&'static str>,
     /// Whether the field is an option set (integer codes).
     pub option_set: bool,
+    /// The column's declared default (`#[entity(default = ...)]`): the DDL carries it, and a
+    /// new `NOT NULL` column with a default is a safe migration step.
+    pub default: Option<ColumnDefault>,
+}
+
+/// A column default declared with `#[entity(default = ...)]`: a literal of the field's type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColumnDefault {
+    /// A string (`Text` columns).
+    Text(&'static str),
+    /// An integer (`Int32`, `Int64` columns).
+    Int(i64),
+    /// A float (`Float` columns).
+    Float(f64),
+    /// A bool (`Bool` columns).
+    Bool(bool),
 }
 
 /// Everything the runtime needs to know about an entity type.

@@ -32,7 +32,7 @@ pub mod __private;
 pub use cdms_macros::CdmsSynced;
 pub use cdms_macros::{Entity, OptionSet};
 
-pub use entity::{Entity, EntityMeta, EntitySql, FieldMeta, FixedSql, Role, Row};
+pub use entity::{ColumnDefault, Entity, EntityMeta, EntitySql, FieldMeta, FixedSql, Role, Row};
 pub use error::{Error, Result};
 pub use query::expr::{Field, Order, Q};
 pub use query::QuerySet;

@@ -102,6 +102,55 @@ mod v3 {
     }
 }
 
+mod v4 {
+    use cdms_runtime::{Entity, Ref};
+    use chrono::{DateTime, Utc};
+
+    pub use super::v1::Tag;
+
+    /// v2 with three required columns that declare defaults: safe to add.
+    #[derive(Debug, Clone, Entity)]
+    #[entity(table = "note")]
+    pub struct Note {
+        #[entity(primary_key)]
+        pub id: i64,
+        #[entity(modified)]
+        pub modified: DateTime<Utc>,
+        pub title: String,
+        pub writer: Option<String>,
+        #[entity(index)]
+        pub priority: Option<i32>,
+        pub tag: Option<Ref<Tag>>,
+        #[entity(default = "it's new")]
+        pub status: String,
+        #[entity(default = -1.5)]
+        pub weight: f64,
+        #[entity(default = true)]
+        pub visible: bool,
+    }
+
+    /// v4 with `status`'s default changed, `weight`'s dropped, and `priority` required with a
+    /// default: on SQLite, a table rebuild.
+    #[derive(Debug, Clone, Entity)]
+    #[entity(table = "note")]
+    pub struct NoteStrict {
+        #[entity(primary_key)]
+        pub id: i64,
+        #[entity(modified)]
+        pub modified: DateTime<Utc>,
+        pub title: String,
+        pub writer: Option<String>,
+        #[entity(index, default = 3)]
+        pub priority: i32,
+        pub tag: Option<Ref<Tag>>,
+        #[entity(default = "open")]
+        pub status: String,
+        pub weight: f64,
+        #[entity(default = true)]
+        pub visible: bool,
+    }
+}
+
 fn v1_entities() -> Vec<&'static EntityMeta> {
     vec![v1::Tag::META, v1::Note::META]
 }
@@ -382,7 +431,9 @@ async fn nullability_and_unique_changes_are_risky() {
                 "{sql}"
             ),
             Backend::Sqlite => assert!(
-                sql.contains("-- SQLite cannot make a column NOT NULL"),
+                sql.contains("-- rebuild table note")
+                    && sql.contains("CREATE TABLE \"new_note\"")
+                    && sql.contains("ALTER TABLE \"new_note\" RENAME TO \"note\";"),
                 "{sql}"
             ),
         }
@@ -462,5 +513,214 @@ async fn type_changes_and_unique_constraints() {
             "[{}] {back:?}",
             t.label
         );
+    }
+}
+
+#[tokio::test]
+async fn declared_defaults_and_table_rebuilds() {
+    for t in backends().await {
+        let db = &t.db;
+        db.migrate(&v2_entities()).await.expect("migrate v2");
+        let tag = v2::Tag::objects(db)
+            .create(v2::Tag {
+                id: 0,
+                name: "red".into(),
+            })
+            .await
+            .unwrap();
+        for (i, priority) in [Some(1), None, Some(2)].into_iter().enumerate() {
+            v2::Note::objects(db)
+                .create(v2::Note {
+                    id: 0,
+                    modified: chrono::Utc::now(),
+                    title: format!("note {i}"),
+                    writer: Some(format!("w{i}")),
+                    priority,
+                    tag: (i == 0).then(|| cdms_runtime::Ref::new(tag.id)),
+                })
+                .await
+                .unwrap();
+        }
+
+        // Required columns with a declared default are safe: applied directly, existing rows
+        // get the default.
+        let v4 = [v4::Tag::META, v2::Label::META, v4::Note::META];
+        let plan = db.plan(&v4).await.unwrap();
+        assert_eq!(
+            described(&plan.steps),
+            [
+                "add column note.status (NOT NULL, existing rows get the default 'it''s new')",
+                "add column note.weight (NOT NULL, existing rows get the default -1.5)",
+                "add column note.visible (NOT NULL, existing rows get the default true)",
+            ],
+            "[{}]",
+            t.label
+        );
+        assert!(plan.risky().next().is_none(), "[{}]", t.label);
+        assert!(
+            plan.to_sql().contains("DEFAULT 'it''s new'"),
+            "[{}] {}",
+            t.label,
+            plan.to_sql()
+        );
+        db.migrate(&v4).await.expect("safe");
+        let notes = v4::Note::objects(db).all().await.unwrap();
+        assert_eq!(notes.len(), 3);
+        assert!(
+            notes
+                .iter()
+                .all(|n| n.status == "it's new" && n.weight == -1.5 && n.visible),
+            "[{}] {notes:?}",
+            t.label
+        );
+        // Introspection reads the defaults back as declared: nothing left to do.
+        let live = db.introspect().await.unwrap();
+        let note = &live.tables["note"];
+        assert_eq!(
+            note.column("status").unwrap().default.as_deref(),
+            Some("it's new"),
+            "[{}]",
+            t.label
+        );
+        let left = db.plan(&v4).await.unwrap();
+        assert!(
+            left.is_empty(),
+            "[{}] {:?}",
+            t.label,
+            described(&left.steps)
+        );
+
+        // Changed, dropped and new defaults, and a column made NOT NULL: risky.
+        let strict = [v4::Tag::META, v2::Label::META, v4::NoteStrict::META];
+        let plan = db.plan(&strict).await.unwrap();
+        assert_eq!(
+            described(&plan.steps),
+            [
+                "set default of note.priority to 3",
+                "set NOT NULL on note.priority",
+                "set default of note.status to 'open'",
+                "drop default of note.weight",
+            ],
+            "[{}]",
+            t.label
+        );
+        assert!(plan.safe().next().is_none(), "[{}]", t.label);
+        let sql = plan.to_sql();
+        match t.backend() {
+            Backend::Postgres => assert!(
+                sql.contains("ALTER TABLE \"note\" ALTER COLUMN \"status\" SET DEFAULT 'open';")
+                    && sql.contains("ALTER TABLE \"note\" ALTER COLUMN \"weight\" DROP DEFAULT;"),
+                "{sql}"
+            ),
+            Backend::Sqlite => {
+                assert_eq!(plan.rebuilds.len(), 1, "{sql}");
+                assert!(
+                    sql.contains("INSERT INTO \"new_note\" (\"id\", \"modified\", \"title\", \"writer\", \"priority\", \"tag\", \"status\", \"weight\", \"visible\") SELECT")
+                        && sql.contains("DROP TABLE \"note\";")
+                        && sql.contains("CREATE INDEX IF NOT EXISTS \"note__priority\""),
+                    "{sql}"
+                );
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        cdms_runtime::store::schema::files::write(&plan, dir.path(), "strict notes")
+            .unwrap()
+            .expect("a file");
+
+        // One row holds NULL where NOT NULL is wanted: the file fails, nothing changes.
+        let err = db
+            .apply_migrations(dir.path())
+            .await
+            .expect_err("a NULL priority");
+        assert!(
+            err.to_string().to_lowercase().contains("null"),
+            "[{}] {err}",
+            t.label
+        );
+        let again = db.plan(&strict).await.unwrap();
+        assert_eq!(
+            described(&again.steps),
+            described(&plan.steps),
+            "[{}] nothing applied",
+            t.label
+        );
+        let drift = db.drift(Some(dir.path()), &strict).await.unwrap();
+        assert_eq!(
+            drift.pending.len(),
+            1,
+            "[{}] not recorded: {drift}",
+            t.label
+        );
+        assert_eq!(v4::Note::objects(db).all().await.unwrap().len(), 3);
+
+        // With the row fixed, the same file applies and the data survives.
+        db.execute_raw(
+            "UPDATE \"note\" SET \"priority\" = 9 WHERE \"priority\" IS NULL",
+            &[],
+        )
+        .await
+        .unwrap();
+        db.apply_migrations(dir.path()).await.expect("apply");
+        let left = db.plan(&strict).await.unwrap();
+        assert!(
+            left.is_empty(),
+            "[{}] {:?}",
+            t.label,
+            described(&left.steps)
+        );
+        let f = v4::NoteStrict::fields();
+        let notes = v4::NoteStrict::objects(db)
+            .order_by([f.id.asc()])
+            .all()
+            .await
+            .unwrap();
+        let kept: Vec<(&str, Option<&str>, i32, Option<i64>, &str)> = notes
+            .iter()
+            .map(|n| {
+                (
+                    n.title.as_str(),
+                    n.writer.as_deref(),
+                    n.priority,
+                    n.tag.as_ref().map(|r| r.pk()),
+                    n.status.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("note 0", Some("w0"), 1, Some(tag.id), "it's new"),
+                ("note 1", Some("w1"), 9, None, "it's new"),
+                ("note 2", Some("w2"), 2, None, "it's new"),
+            ],
+            "[{}]",
+            t.label
+        );
+        let live = db.introspect().await.unwrap();
+        let note = &live.tables["note"];
+        assert!(note.foreign_key("tag").is_some(), "[{}] {note:?}", t.label);
+        assert!(!note.column("priority").unwrap().nullable);
+        // Ids go on after the highest one ever handed out.
+        let last = notes.last().unwrap().id;
+        v4::NoteStrict::objects(db)
+            .filter(f.id.eq(last))
+            .delete()
+            .await
+            .unwrap();
+        let next = v4::NoteStrict::objects(db)
+            .create(v4::NoteStrict {
+                id: 0,
+                modified: chrono::Utc::now(),
+                title: "after".into(),
+                writer: None,
+                priority: 0,
+                tag: None,
+                status: "x".into(),
+                weight: 0.0,
+                visible: false,
+            })
+            .await
+            .unwrap();
+        assert!(next.id > last, "[{}] {} after {last}", t.label, next.id);
     }
 }

@@ -13,6 +13,7 @@ use cdms_runtime::cdms::bulk::{
 };
 use cdms_runtime::cdms::{codec, CdmsMeta, Synced};
 use cdms_runtime::emulator::{Clock, RequestRecord};
+use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::schema::{MigrationError, Step};
 use cdms_runtime::store::{normalize, rows, truncate_micros, Backend, Param, ReadSpec};
 use cdms_runtime::{Entity, Error, Kind, Value};
@@ -78,6 +79,87 @@ mod v2 {
         pub employees: Option<i32>,
         #[cdms(skip)]
         pub notes: Option<String>,
+    }
+}
+
+/// City converters: v1 upper-cases, v2 lower-cases (and says so with its version).
+mod upper {
+    use cdms_runtime::cdms::CdmsKind;
+    pub const KIND: CdmsKind = CdmsKind::String;
+    pub fn from_cdms(json: &serde_json::Value) -> Result<Option<String>, String> {
+        match json {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(s) => Ok(Some(s.to_uppercase())),
+            other => Err(format!("not a string: {other}")),
+        }
+    }
+    pub fn to_cdms(value: &Option<String>) -> serde_json::Value {
+        value
+            .clone()
+            .map_or(serde_json::Value::Null, serde_json::Value::String)
+    }
+}
+
+mod lower {
+    use cdms_runtime::cdms::CdmsKind;
+    pub const KIND: CdmsKind = CdmsKind::String;
+    pub fn from_cdms(json: &serde_json::Value) -> Result<Option<String>, String> {
+        match json {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(s) => Ok(Some(s.to_lowercase())),
+            other => Err(format!("not a string: {other}")),
+        }
+    }
+    pub fn to_cdms(value: &Option<String>) -> serde_json::Value {
+        value
+            .clone()
+            .map_or(serde_json::Value::Null, serde_json::Value::String)
+    }
+}
+
+mod conv_v1 {
+    use cdms_runtime::{CdmsSynced, Entity};
+    use chrono::{DateTime, Utc};
+    use uuid::Uuid;
+
+    #[derive(Debug, Clone, Entity, CdmsSynced)]
+    #[entity(table = "conv_org")]
+    #[cdms(service = "Account")]
+    pub struct Org {
+        #[entity(primary_key)]
+        pub id: i64,
+        #[entity(unique)]
+        #[cdms(field = "AccountId", id)]
+        pub cdms_id: Option<Uuid>,
+        #[entity(modified)]
+        pub modified_on: DateTime<Utc>,
+        #[cdms(field = "Name", null = default)]
+        pub name: String,
+        #[cdms(field = "Address1_City", with = super::upper)]
+        pub city: Option<String>,
+    }
+}
+
+mod conv_v2 {
+    use cdms_runtime::{CdmsSynced, Entity};
+    use chrono::{DateTime, Utc};
+    use uuid::Uuid;
+
+    #[derive(Debug, Clone, Entity, CdmsSynced)]
+    #[entity(table = "conv_org")]
+    #[cdms(service = "Account")]
+    pub struct Org {
+        #[entity(primary_key)]
+        pub id: i64,
+        #[entity(unique)]
+        #[cdms(field = "AccountId", id)]
+        pub cdms_id: Option<Uuid>,
+        #[entity(modified)]
+        pub modified_on: DateTime<Utc>,
+        #[cdms(field = "Name", null = default)]
+        pub name: String,
+        #[cdms(field = "Address1_City", with = super::lower, version = 2)]
+        pub city: Option<String>,
     }
 }
 
@@ -297,21 +379,15 @@ async fn sync_remodel_v1_to_v2_plan_migrate_backfill_clean() {
             "[{label}] towns kept"
         );
 
-        // A local-only value survives everything below.
+        // A local-only value, saved locally, survives everything below (and keeps the row's
+        // `modified`: it is not newer than CDMS).
         let kept_pk = before[0].id;
-        let set_notes = match db.backend() {
-            Backend::Sqlite => "UPDATE remodel_org SET notes = ? WHERE id = ?",
-            Backend::Postgres => "UPDATE remodel_org SET notes = $1 WHERE id = $2",
-        };
-        db.execute_raw(
-            set_notes,
-            &[
-                Param::new(Value::Text("local note".into()), Kind::Text),
-                Param::new(Value::Int(kept_pk), Kind::Int64),
-            ],
-        )
-        .await
-        .expect("a local-only value");
+        let mut noted = before[0].clone();
+        noted.notes = Some("local note".into());
+        noted
+            .save(&db.skip_cdms())
+            .await
+            .expect("a local-only value");
 
         // Recording v2's mapping lists every loaded row as stale.
         let bulk = env.bulk("status");
@@ -478,6 +554,73 @@ async fn sync_remodel_v1_to_v2_plan_migrate_backfill_clean() {
         assert!(
             idle.complete() && idle.backfill.is_none(),
             "[{label}] {idle:?}"
+        );
+    }
+}
+
+/// A converter whose version is bumped: the loaded rows are stale for that property only, and
+/// the backfill fetches it again through the new converter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bumped_converter_version_backfills_its_property() {
+    for local in backends().await {
+        let label = local.label;
+        let env = BulkEnv::new(local, 40, Clock::manual(start()), |b| b).await;
+        let db = env.db().clone();
+        let (v1_meta, v2_meta) = (conv_v1::Org::CDMS, conv_v2::Org::CDMS);
+        db.migrate(&[conv_v1::Org::META]).await.expect("migrate");
+        let report = Loader::new(env.bulk("loader"), options())
+            .run(&[v1_meta])
+            .await
+            .expect("load v1");
+        assert!(report.complete(), "[{label}] {report:?}");
+        let loaded = all_rows(&env, v1_meta).await;
+        assert_eq!(differences(&env, v1_meta, &loaded), Vec::<String>::new());
+        assert!(
+            loaded.iter().any(|r| r[4] != Value::Null),
+            "[{label}] some records have a city"
+        );
+
+        // Same properties, same kinds: only the converter's version tells the change.
+        let pending = mapping::pending(&db, v2_meta)
+            .await
+            .unwrap()
+            .expect("recorded");
+        assert_eq!(pending.changed, ["Address1_City"], "[{label}] {pending:?}");
+        assert!(pending.added.is_empty() && pending.removed.is_empty());
+        assert!(db.plan(&[conv_v2::Org::META]).await.unwrap().is_empty());
+
+        env.emulator().reset_log();
+        let report = Backfiller::new(env.bulk("backfiller"), options())
+            .run(&[v2_meta])
+            .await
+            .expect("backfill");
+        let e = entity(&report);
+        assert_eq!(e.properties, ["Address1_City"], "[{label}] {e:?}");
+        assert!(e.complete && e.stale_left == 0, "[{label}] {e:?}");
+        let listed = selects(&env.emulator().requests());
+        let narrowed: Vec<&String> = listed
+            .iter()
+            .filter(|s| s.contains("Address1_City"))
+            .collect();
+        assert!(
+            !narrowed.is_empty()
+                && narrowed
+                    .iter()
+                    .all(|s| *s == "AccountId,ModifiedOn,Address1_City"),
+            "[{label}] {listed:?}"
+        );
+        let now = all_rows(&env, v2_meta).await;
+        assert_eq!(
+            differences(&env, v2_meta, &now),
+            Vec::<String>::new(),
+            "[{label}] every city through the new converter"
+        );
+        assert!(
+            mapping::pending(&db, v2_meta)
+                .await
+                .unwrap()
+                .is_some_and(|c| !c.differs()),
+            "[{label}] v2 is recorded"
         );
     }
 }

@@ -221,3 +221,77 @@ async fn local_only_rows_are_written_freely_and_published_explicitly() {
         assert_eq!(second.cdms_id, None);
     }
 }
+
+/// A handle without the remote (a local job filling local-only columns, say): a change of only
+/// local-only fields of a synced row keeps its `modified`, which mirrors CDMS's `ModifiedOn`, so
+/// the next synced read sees the row in sync and refreshes it instead of quarantining it.
+#[tokio::test]
+async fn local_only_changes_without_the_remote_keep_the_sync_stamp() {
+    for env in envs().await {
+        let org = Organisation::objects(&env.db)
+            .create(new_org("Stamped"))
+            .await
+            .unwrap();
+        let plain = env.local.db.skip_cdms();
+        let f = Organisation::fields();
+        let stored = || async {
+            Organisation::objects(&plain)
+                .filter(f.id.eq(org.id))
+                .get()
+                .await
+                .unwrap()
+        };
+        let mut noted = stored().await;
+        noted.notes = Some("private".to_owned());
+        noted.save(&plain).await.unwrap();
+        assert_eq!(
+            stored().await.modified_on,
+            org.modified_on,
+            "[{}] save",
+            env.label()
+        );
+        let n = Organisation::objects(&plain)
+            .filter(f.id.eq(org.id))
+            .update([f.notes.set(Some("more".to_owned()))])
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let now = stored().await;
+        assert_eq!(now.modified_on, org.modified_on, "[{}] update", env.label());
+        assert_eq!(now.notes.as_deref(), Some("more"));
+
+        // CDMS changes the record later: the synced read refreshes it, nothing is quarantined.
+        env.edit(
+            "AccountSet",
+            org.cdms_id.unwrap(),
+            json!({"Name": "Renamed in CDMS"}),
+        );
+        let synced = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(synced.name, "Renamed in CDMS", "[{}]", env.label());
+        assert_eq!(synced.notes.as_deref(), Some("more"));
+        assert!(
+            env.remote
+                .quarantine(&env.local.db)
+                .await
+                .unwrap()
+                .is_empty(),
+            "[{}]",
+            env.label()
+        );
+
+        // A mapped field changed without the remote is a local change: `modified` moves.
+        let mut renamed = synced.clone();
+        renamed.name = "Local rename".to_owned();
+        renamed.save(&plain).await.unwrap();
+        assert_ne!(
+            stored().await.modified_on,
+            synced.modified_on,
+            "[{}]",
+            env.label()
+        );
+    }
+}

@@ -101,9 +101,10 @@ fn cdms_field(property: &Property) -> TokenStream {
         Some(with) => {
             let decode_fn = paths::codec_decode_fn(property.ident);
             let encode_fn = paths::codec_encode_fn(property.ident);
+            let version = property.version;
             (
                 quote_spanned!(with.span()=> #with::KIND),
-                quote!(::core::option::Option::Some(#codec { decode: #decode_fn, encode: #encode_fn })),
+                quote!(::core::option::Option::Some(#codec { decode: #decode_fn, encode: #encode_fn, version: #version })),
             )
         }
         None => {

@@ -5,6 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use crate::attr::DefaultLit;
 use crate::model::{Entity, Field, Role};
 use crate::paths;
 
@@ -203,6 +204,7 @@ fn field_meta(f: &Field) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let default = column_default(f);
     quote! {
         #field_meta {
             name: #name,
@@ -215,6 +217,43 @@ fn field_meta(f: &Field) -> TokenStream {
             indexed: #indexed,
             renamed_from: #renamed_from,
             option_set: #is_option_set::<#ty>(),
+            default: #default,
+        }
+    }
+}
+
+/// The `FieldMeta::default` of `f`: `None`, or the literal checked against the field's type
+/// (`let _: <T as DefaultLiteral>::Literal = <literal>;`, spanned at the literal, so a literal
+/// of another type is reported there) and its value.
+fn column_default(f: &Field) -> TokenStream {
+    let Some(default) = &f.attrs.default else {
+        return quote!(::core::option::Option::None);
+    };
+    let column_default = paths::column_default();
+    let default_literal = paths::default_literal();
+    let (ty, expr) = (f.ty, &default.value.expr);
+    let value = match &default.value.lit {
+        DefaultLit::Str(s) => {
+            let s = Literal::string(s);
+            quote!(#column_default::Text(#s))
+        }
+        DefaultLit::Int(i) => {
+            let i = Literal::i64_unsuffixed(*i);
+            quote!(#column_default::Int(#i))
+        }
+        DefaultLit::Float(x) => {
+            let x = Literal::f64_unsuffixed(*x);
+            quote!(#column_default::Float(#x))
+        }
+        DefaultLit::Bool(b) => quote!(#column_default::Bool(#b)),
+    };
+    let check = quote_spanned! {expr.span()=>
+        let _: <#ty as #default_literal>::Literal = #expr;
+    };
+    quote! {
+        {
+            #check
+            ::core::option::Option::Some(#value)
         }
     }
 }

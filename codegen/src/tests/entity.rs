@@ -45,7 +45,7 @@ fn entity_with_refs_option_sets_money_and_converter() {
                 #[cdms(field = "IndustryCode")]
                 industry: Option<IndustryCode>,
                 #[entity(index, renamed_from = "post_code")]
-                #[cdms(field = "Address1_PostalCode", with = crate::convert::postcode)]
+                #[cdms(field = "Address1_PostalCode", with = crate::convert::postcode, version = 2)]
                 postcode: Option<String>,
                 #[cdms(field = "optevia_Country")]
                 country: Option<Ref<Country>>,
@@ -53,6 +53,9 @@ fn entity_with_refs_option_sets_money_and_converter() {
                 sector: Ref<Sector>,
                 #[cdms(skip)]
                 r#type: Option<String>,
+                #[entity(default = -1)]
+                #[cdms(skip)]
+                rank: i32,
             }
         }
     );

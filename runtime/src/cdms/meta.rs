@@ -89,6 +89,10 @@ pub struct Codec {
     pub decode: fn(&serde_json::Value) -> Result<Value, String>,
     /// The field's value → the property's JSON value (as CDMS accepts it).
     pub encode: fn(Value) -> Result<serde_json::Value, String>,
+    /// The converter's version (`#[cdms(with = path, version = 2)]`, 1 when not given): part
+    /// of the mapping fingerprint, so bumping it marks the rows synced under the older
+    /// converter stale for that property and the backfill fetches it again.
+    pub version: u32,
 }
 
 /// What a CDMS null means for a non-optional field.

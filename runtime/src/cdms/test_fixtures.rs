@@ -16,6 +16,7 @@ const fn field(name: &'static str, kind: Kind, nullable: bool, role: Role) -> Fi
         unique: false,
         indexed: false,
         renamed_from: None,
+        default: None,
         option_set: false,
     }
 }
@@ -144,6 +145,7 @@ pub(crate) static ORG_CDMS: CdmsMeta = CdmsMeta {
             codec: Some(Codec {
                 decode: tags_decode,
                 encode: tags_encode,
+                version: 1,
             }),
             null: NullPolicy::Refuse,
             read_only: false,

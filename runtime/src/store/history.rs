@@ -70,6 +70,7 @@ const fn col(name: &'static str, kind: Kind, nullable: bool, role: Role) -> Fiel
         unique: false,
         indexed: false,
         renamed_from: None,
+        default: None,
         option_set: false,
     }
 }

@@ -80,6 +80,19 @@ fn stamp(meta: &EntityMeta, row: &mut Row, insert: bool, now: Value) {
     }
 }
 
+/// Whether a local update of a synced entity's row leaves its `modified` as it is: the row
+/// exists in the remote system and only local-only fields changed (`modified` mirrors the
+/// remote's stamp, which such a change does not move).
+#[cfg(feature = "cdms")]
+fn keeps_sync_stamp(meta: &'static EntityMeta, old: &Row, new: &Row) -> bool {
+    crate::cdms::sync::only_local_fields_changed(meta, old, new)
+}
+
+#[cfg(not(feature = "cdms"))]
+fn keeps_sync_stamp(_meta: &'static EntityMeta, _old: &Row, _new: &Row) -> bool {
+    false
+}
+
 fn now_value() -> Value {
     Value::DateTime(super::now())
 }
@@ -147,6 +160,7 @@ pub(crate) async fn update_in(
         return Ok(());
     }
     match mode(tx.db(), meta) {
+        Mode::Local if keeps_sync_stamp(meta, &old, row) => {}
         Mode::Local => stamp(meta, row, false, now_value()),
         Mode::Remote(r) => {
             r.update(tx, meta, &old, row).await?;
@@ -390,22 +404,35 @@ pub(crate) async fn update_matching(
             }
         }
         mode => {
-            let mut assignments = assignments.to_vec();
+            // Locally, `modified` = now, except on synced rows whose change is local-only.
+            let mut stamped = assignments.to_vec();
             if let (Mode::Local, Some(m)) = (&mode, meta.modified) {
-                assignments.retain(|(i, _)| *i != m);
-                assignments.push((m, now_value()));
+                stamped.retain(|(i, _)| *i != m);
+                stamped.push((m, now_value()));
             }
             let mut new_rows = Vec::with_capacity(old_rows.len());
+            let (mut plain_pks, mut stamped_pks) = (Vec::new(), Vec::new());
             for old in old_rows {
                 let mut row = old.clone();
-                apply(&mut row, &assignments);
+                apply(&mut row, assignments);
                 if let Mode::Guarded(r) = &mode {
                     r.local_write_guard(meta, Some(&old), Some(&row))?;
                 }
+                let keep = matches!(mode, Mode::Local) && keeps_sync_stamp(meta, &old, &row);
+                if keep || !matches!(mode, Mode::Local) {
+                    plain_pks.push(pk_of(meta, &row));
+                } else {
+                    apply(&mut row, &stamped);
+                    stamped_pks.push(pk_of(meta, &row));
+                }
                 new_rows.push(row);
             }
-            let pks: Vec<i64> = new_rows.iter().map(|r| pk_of(meta, r)).collect();
-            rows::update_many(&mut tx, meta, &assignments, &pks).await?;
+            if !plain_pks.is_empty() {
+                rows::update_many(&mut tx, meta, assignments, &plain_pks).await?;
+            }
+            if !stamped_pks.is_empty() {
+                rows::update_many(&mut tx, meta, &stamped, &stamped_pks).await?;
+            }
             history::record_many(&mut tx, meta, VersionKind::LocalChange, &new_rows).await?;
         }
     }

@@ -29,6 +29,7 @@ const fn fm<T: FieldType>(name: &'static str, role: Role, unique: bool) -> Field
         unique,
         indexed: false,
         renamed_from: None,
+        default: None,
         option_set: is_option_set::<T>(),
     }
 }

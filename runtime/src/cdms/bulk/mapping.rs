@@ -43,6 +43,7 @@ const fn col(name: &'static str, kind: Kind, unique: bool) -> FieldMeta {
         unique,
         indexed: false,
         renamed_from: None,
+        default: None,
         option_set: false,
     }
 }
@@ -94,7 +95,12 @@ pub fn fingerprints(meta: &'static CdmsMeta) -> BTreeMap<&'static str, String> {
         .map(|f| {
             let local = meta.entity.fields.get(f.field);
             let kind = local.map_or_else(|| "?".to_owned(), |l| format!("{:?}", l.kind));
-            let converter = if f.codec.is_some() { "; converter" } else { "" };
+            // Version 1 reads as before versions existed, so old records still match.
+            let converter = match f.codec.map(|c| c.version) {
+                None => String::new(),
+                Some(1) => "; converter".to_owned(),
+                Some(v) => format!("; converter v{v}"),
+            };
             let null = match f.null {
                 crate::cdms::meta::NullPolicy::Refuse => "",
                 crate::cdms::meta::NullPolicy::Default => "; null = default",

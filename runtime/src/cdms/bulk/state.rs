@@ -33,6 +33,7 @@ const fn col(
         unique,
         indexed: false,
         renamed_from: None,
+        default: None,
         option_set: false,
     }
 }

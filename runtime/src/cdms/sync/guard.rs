@@ -25,6 +25,22 @@ fn refused(meta: &EntityMeta, message: String) -> Error {
     }
 }
 
+/// Whether updating `old` to `new` changes only local-only fields of a row that exists in CDMS
+/// (it has a CDMS id): such a write must leave `modified` alone, as it still mirrors CDMS's
+/// `ModifiedOn` for every mapped value (moving it would make the row look newer than CDMS).
+/// `false` for an entity without CDMS metadata, a local-only row, or a write touching a mapped
+/// field, the id, `modified` or `created`.
+pub(crate) fn only_local_fields_changed(meta: &'static EntityMeta, old: &Row, new: &Row) -> bool {
+    let Some(cdms) = crate::cdms::meta::CdmsMeta::of(meta) else {
+        return false;
+    };
+    if !matches!(id_of(cdms, old), Ok(Some(_))) {
+        return false;
+    }
+    (0..meta.fields.len())
+        .all(|i| old.get(i) == new.get(i) || (cdms.by_field(i).is_none() && !is_system(cdms, i)))
+}
+
 /// Checks a skip-mode write (see the module docs).
 pub(crate) fn check(meta: &'static EntityMeta, old: Option<&Row>, new: Option<&Row>) -> Result<()> {
     let cdms = cdms_of(meta)?;

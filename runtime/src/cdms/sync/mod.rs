@@ -94,6 +94,7 @@ mod write;
 pub use apply::{apply_json, apply_records, ApplyStats, LocalNewer};
 pub use config::{SyncConfig, DEFAULT_OUTCOME_LOG, DEFAULT_PAGE_CAP, DEFAULT_REFERENCE_DEPTH};
 pub use error::SyncError;
+pub(crate) use guard::only_local_fields_changed;
 pub use outcome::{observe, WriteOutcome};
 pub(crate) use quarantine::create as create_quarantine;
 pub use quarantine::{Quarantined, Rejected};

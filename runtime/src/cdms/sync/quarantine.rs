@@ -42,6 +42,7 @@ const fn col(name: &'static str, kind: Kind, nullable: bool, unique: bool) -> Fi
         unique,
         indexed: false,
         renamed_from: None,
+        default: None,
         option_set: false,
     }
 }

@@ -375,6 +375,7 @@ pub async fn apply(db: &Db, files: &[MigrationFile]) -> Result<Vec<i64>> {
         backend: db.backend(),
         steps: Vec::new(),
         unmanaged: Vec::new(),
+        rebuilds: Vec::new(),
     };
     let drift = compare(&recorded, files, &empty);
     if drift.record_broken() {
@@ -397,6 +398,11 @@ pub async fn apply(db: &Db, files: &[MigrationFile]) -> Result<Vec<i64>> {
         if recorded.iter().any(|a| a.version == file.version) {
             continue;
         }
+        if let Pool::Sqlite(pool) = db.pool() {
+            apply_sqlite(pool, file, &insert).await?;
+            done.push(file.version);
+            continue;
+        }
         let mut tx = db.begin().await?;
         Conn::Tx(&mut tx)
             .execute_plain(&file.sql, "store", DURING)
@@ -404,16 +410,7 @@ pub async fn apply(db: &Db, files: &[MigrationFile]) -> Result<Vec<i64>> {
         let at = chrono::Utc::now().to_rfc3339();
         let err = |e| Error::db("store", DURING, e);
         match &mut tx.inner {
-            TxInner::Sqlite(t) => {
-                sqlx::query(&insert)
-                    .bind(file.version)
-                    .bind(&file.description)
-                    .bind(&file.checksum)
-                    .bind(&at)
-                    .execute(&mut **t)
-                    .await
-                    .map_err(err)?;
-            }
+            TxInner::Sqlite(_) => {}
             TxInner::Postgres(t) => {
                 sqlx::query(&insert)
                     .bind(file.version)
@@ -429,4 +426,68 @@ pub async fn apply(db: &Db, files: &[MigrationFile]) -> Result<Vec<i64>> {
         done.push(file.version);
     }
     Ok(done)
+}
+
+/// Runs `file` and its record on SQLite in one transaction on one connection, with foreign keys
+/// off around it as SQLite's table rebuild procedure asks (dropping a referenced table would
+/// otherwise fail or delete through the references), and `PRAGMA foreign_key_check` before the
+/// commit: a file leaving a dangling reference is rolled back. Foreign keys are turned back on
+/// afterwards; a connection where that fails is closed, never returned to the pool.
+async fn apply_sqlite(pool: &sqlx::SqlitePool, file: &MigrationFile, insert: &str) -> Result<()> {
+    let err = |e| Error::db("store", DURING, e);
+    let mut conn = pool.acquire().await.map_err(err)?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    let outcome = run_sqlite(&mut conn, file, insert).await;
+    let restored = sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await;
+    if let Err(e) = restored {
+        // Best effort: the connection is dropped either way, and the first error is reported.
+        let _ = conn.close().await;
+        outcome?;
+        return Err(err(e));
+    }
+    outcome
+}
+
+async fn run_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    file: &MigrationFile,
+    insert: &str,
+) -> Result<()> {
+    use sqlx::{Connection, Executor};
+    let err = |e| Error::db("store", DURING, e);
+    let mut tx = conn.begin().await.map_err(err)?;
+    tx.execute(file.sql.as_str()).await.map_err(err)?;
+    let dangling = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+    if let Some(row) = dangling.first() {
+        let table: String = row.try_get(0).map_err(err)?;
+        let rowid: Option<i64> = row.try_get(1).map_err(err)?;
+        let parent: String = row.try_get(2).map_err(err)?;
+        tx.rollback().await.map_err(err)?;
+        return Err(file_error(
+            &file.path,
+            format_args!(
+                "rolled back, nothing applied: {} row(s) would reference missing rows \
+                 (first: {table} row {} references a missing {parent})",
+                dangling.len(),
+                rowid.map_or_else(|| "?".to_owned(), |r| r.to_string()),
+            ),
+        ));
+    }
+    sqlx::query(insert)
+        .bind(file.version)
+        .bind(&file.description)
+        .bind(&file.checksum)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    tx.commit().await.map_err(err)
 }

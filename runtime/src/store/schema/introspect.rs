@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use super::{Column, ForeignKey, Index, Schema, Table};
+use super::{normalize_default, Column, ForeignKey, Index, Schema, Table};
 use crate::error::{Error, Result};
 use crate::store::{Db, Pool};
 
@@ -51,18 +51,21 @@ pub async fn introspect(db: &Db) -> Result<Schema> {
 }
 
 async fn sqlite_table(pool: &sqlx::SqlitePool, name: &str) -> Result<Table> {
-    let rows =
-        sqlx::query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid")
-            .bind(name)
-            .fetch_all(pool)
-            .await
-            .map_err(err)?;
+    let rows = sqlx::query(
+        "SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info(?1) ORDER BY cid",
+    )
+    .bind(name)
+    .fetch_all(pool)
+    .await
+    .map_err(err)?;
     let mut columns = Vec::with_capacity(rows.len());
     for row in rows {
         let sql_type: String = row.try_get(1).map_err(err)?;
         let not_null: i64 = row.try_get(2).map_err(err)?;
         let pk: i64 = row.try_get(3).map_err(err)?;
+        let default: Option<String> = row.try_get(4).map_err(err)?;
         columns.push(Column {
+            default: default.as_deref().and_then(normalize_default),
             name: row.try_get(0).map_err(err)?,
             sql_type: sql_type.to_ascii_uppercase(),
             // An INTEGER PRIMARY KEY is the rowid: never null, whatever the pragma says.
@@ -134,7 +137,7 @@ async fn sqlite_table(pool: &sqlx::SqlitePool, name: &str) -> Result<Table> {
 async fn pg_table(pool: &sqlx::PgPool, name: &str) -> Result<Table> {
     let rows = sqlx::query(
         "SELECT c.column_name::text, c.data_type::text, c.is_nullable::text, \
-                c.collation_name::text, \
+                c.collation_name::text, c.column_default::text, \
                 EXISTS (SELECT 1 FROM pg_index ix \
                         JOIN pg_class t ON t.oid = ix.indrelid \
                         JOIN pg_namespace n ON n.oid = t.relnamespace \
@@ -154,6 +157,7 @@ async fn pg_table(pool: &sqlx::PgPool, name: &str) -> Result<Table> {
         let data_type: String = row.try_get(1).map_err(err)?;
         let is_nullable: String = row.try_get(2).map_err(err)?;
         let collation: Option<String> = row.try_get(3).map_err(err)?;
+        let default: Option<String> = row.try_get(4).map_err(err)?;
         let sql_type = match collation {
             Some(c) => format!("{data_type} COLLATE \"{c}\""),
             None => data_type,
@@ -162,7 +166,8 @@ async fn pg_table(pool: &sqlx::PgPool, name: &str) -> Result<Table> {
             name: row.try_get(0).map_err(err)?,
             sql_type,
             nullable: is_nullable == "YES",
-            primary_key: row.try_get(4).map_err(err)?,
+            primary_key: row.try_get(5).map_err(err)?,
+            default: default.as_deref().and_then(normalize_default),
         });
     }
     let rows = sqlx::query(

@@ -21,7 +21,7 @@ use crate::entity::{EntityMeta, Role};
 use crate::value::Kind;
 
 pub use files::{AppliedMigration, Drift, MigrationError, MigrationFile, MIGRATIONS_TABLE};
-pub use plan::{Plan, Risk, Step};
+pub use plan::{Plan, Rebuild, Risk, Step};
 
 /// A database schema: tables by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,6 +77,70 @@ pub struct Column {
     pub nullable: bool,
     /// Whether the column is (part of) the primary key.
     pub primary_key: bool,
+    /// The column default, normalized (see [`normalize_default`]): `None` when there is none.
+    pub default: Option<String>,
+}
+
+/// A column default as the backend reports it (SQLite's `dflt_value`, PostgreSQL's
+/// `column_default`) reduced to the value it spells: outer parentheses and a trailing
+/// `::type` cast removed, a quoted text unquoted; `NULL` is no default.
+pub fn normalize_default(raw: &str) -> Option<String> {
+    let mut s = raw.trim();
+    while let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        s = inner.trim();
+    }
+    if let Some(rest) = s.strip_prefix('\'') {
+        let mut text = String::new();
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c != '\'' {
+                text.push(c);
+            } else if chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                text.push('\'');
+                chars.next();
+            } else {
+                let after = rest[i + 1..].trim();
+                if after.is_empty() || after.starts_with("::") {
+                    return Some(text);
+                }
+                break;
+            }
+        }
+        return Some(s.to_owned());
+    }
+    let s = s.split("::").next().unwrap_or(s).trim();
+    let s = s.trim_start_matches('(').trim_end_matches(')').trim();
+    if s.eq_ignore_ascii_case("null") {
+        return None;
+    }
+    Some(s.to_owned())
+}
+
+/// Whether two normalized defaults of a column of `kind` are the same value (numbers and bools
+/// compared as values: `'-5'::integer` and `-5`, `TRUE`, `true` and `1` agree).
+pub fn same_default(kind: Kind, a: Option<&str>, b: Option<&str>) -> bool {
+    let (a, b) = match (a, b) {
+        (None, None) => return true,
+        (Some(a), Some(b)) => (a, b),
+        _ => return false,
+    };
+    let boolean = |s: &str| match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" => Some(true),
+        "0" | "false" | "f" => Some(false),
+        _ => None,
+    };
+    match kind {
+        Kind::Int32 | Kind::Int64 => a
+            .parse::<i64>()
+            .ok()
+            .is_some_and(|x| b.parse::<i64>().ok() == Some(x)),
+        Kind::Float => a
+            .parse::<f64>()
+            .ok()
+            .is_some_and(|x| b.parse::<f64>().ok() == Some(x)),
+        Kind::Bool => boolean(a).is_some_and(|x| boolean(b) == Some(x)),
+        _ => a == b,
+    }
 }
 
 /// One index.
@@ -154,6 +218,11 @@ pub fn expected_table(backend: Backend, meta: &EntityMeta) -> Table {
                 sql_type: column_type(backend, f.kind, primary_key),
                 nullable: f.nullable && !primary_key,
                 primary_key,
+                default: f
+                    .default
+                    .as_ref()
+                    .and_then(|d| ddl::default_literal(backend, d))
+                    .and_then(|d| normalize_default(&d)),
             }
         })
         .collect();

@@ -5,8 +5,9 @@
 //! a column is renamed only when a field declares `#[entity(renamed_from = "old")]`; otherwise
 //! a missing column is added and a column no field maps is dropped (a risky step).
 
-use super::{expected_table, Schema, Table};
-use crate::entity::{EntityMeta, Role};
+use super::{expected_table, same_default, Schema, Table};
+use crate::entity::{ColumnDefault, EntityMeta, Role};
+use crate::store::sql::{ddl, quote_ident};
 use crate::store::Backend;
 use crate::value::Kind;
 
@@ -37,8 +38,11 @@ pub enum Step {
         column: String,
         /// Its storage kind.
         kind: Kind,
-        /// Whether it is nullable; a `NOT NULL` column has no value for existing rows (risky).
+        /// Whether it is nullable; a `NOT NULL` column without a default has no value for
+        /// existing rows (risky).
         nullable: bool,
+        /// The declared default (existing rows get it).
+        default: Option<ColumnDefault>,
         /// The referenced table and column, for a reference.
         references: Option<(String, String)>,
     },
@@ -68,6 +72,16 @@ pub enum Step {
         from: String,
         /// The new kind.
         kind: Kind,
+    },
+    /// A column whose declared default is added, changed or removed (existing rows keep their
+    /// values; on SQLite a table rebuild).
+    ChangeDefault {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The new default (`None`: no default).
+        default: Option<ColumnDefault>,
     },
     /// A nullable column that becomes `NOT NULL` (fails if a row holds `NULL`).
     SetNotNull {
@@ -137,7 +151,9 @@ impl Step {
             Step::CreateTable { .. } | Step::CreateIndex { .. } | Step::DropIndex { .. } => {
                 Risk::Safe
             }
-            Step::AddColumn { nullable, .. } if *nullable => Risk::Safe,
+            Step::AddColumn {
+                nullable, default, ..
+            } if *nullable || default.is_some() => Risk::Safe,
             Step::AddUnique { new_column, .. } if *new_column => Risk::Safe,
             _ => Risk::Risky,
         }
@@ -151,6 +167,7 @@ impl Step {
             | Step::RenameColumn { table, .. }
             | Step::DropColumn { table, .. }
             | Step::ChangeType { table, .. }
+            | Step::ChangeDefault { table, .. }
             | Step::SetNotNull { table, .. }
             | Step::DropNotNull { table, .. }
             | Step::CreateIndex { table, .. }
@@ -171,6 +188,72 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Live tables that belong to none of the entities (left alone).
     pub unmanaged: Vec<String>,
+    /// The tables whose steps SQLite cannot make with `ALTER TABLE`: the plan's SQL rebuilds
+    /// them instead (empty on PostgreSQL).
+    pub rebuilds: Vec<Rebuild>,
+}
+
+/// A table rebuilt the way SQLite documents for schema changes `ALTER TABLE` cannot make
+/// (<https://www.sqlite.org/lang_altertable.html>, "other kinds of table schema changes"):
+/// create `new_<table>` with the target definition, copy the rows, drop the table, rename the
+/// new one, recreate the indexes.
+#[derive(Debug, Clone)]
+pub struct Rebuild {
+    /// The entity whose definition the table gets.
+    pub entity: &'static EntityMeta,
+    /// Per field of the entity: the live column its values are copied from (`None`: a new
+    /// column, which gets its default or `NULL`).
+    pub sources: Vec<Option<String>>,
+    /// Indexes of the table beyond its fields' (columns).
+    pub extra: Vec<Vec<String>>,
+}
+
+impl Rebuild {
+    /// The rebuild's statements, in the order they run (inside the migration's transaction).
+    pub fn sql(&self) -> Vec<String> {
+        let q = |s: &str| quote_ident(s);
+        let table = self.entity.table;
+        let new = format!("new_{table}");
+        let (targets, sources): (Vec<String>, Vec<String>) = self
+            .entity
+            .fields
+            .iter()
+            .zip(&self.sources)
+            .filter_map(|(f, src)| Some((q(f.column), q(src.as_deref()?))))
+            .unzip();
+        let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let mut out = vec![
+            // Foreign keys are checked at commit, after the rename (a no-op when they are off).
+            "PRAGMA defer_foreign_keys = ON".to_owned(),
+            format!(
+                "CREATE TABLE {}",
+                ddl::table_definition(Backend::Sqlite, self.entity, &new)
+            ),
+            format!(
+                "INSERT INTO {} ({}) SELECT {} FROM {}",
+                q(&new),
+                targets.join(", "),
+                sources.join(", "),
+                q(table)
+            ),
+            // Keep the AUTOINCREMENT counter: ids of deleted rows are not handed out again.
+            format!("DELETE FROM sqlite_sequence WHERE name = {}", literal(&new)),
+            format!(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT {}, seq FROM sqlite_sequence \
+                 WHERE name = {}",
+                literal(&new),
+                literal(table)
+            ),
+            format!("DROP TABLE {}", q(table)),
+            format!("ALTER TABLE {} RENAME TO {}", q(&new), q(table)),
+        ];
+        out.extend(ddl::create_indexes(self.entity));
+        for columns in &self.extra {
+            let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+            out.push(ddl::create_index(table, &columns));
+        }
+        out
+    }
 }
 
 impl Plan {
@@ -189,22 +272,47 @@ impl Plan {
         self.steps.iter().filter(|s| s.risk() == Risk::Risky)
     }
 
+    /// The rebuild of `table`, if the plan rebuilds it.
+    pub fn rebuild(&self, table: &str) -> Option<&Rebuild> {
+        self.rebuilds.iter().find(|r| r.entity.table == table)
+    }
+
     /// The plan as SQL for its backend: each step as a `--` comment (with `RISKY` when it needs
-    /// review) followed by its statements, each ending in `;`.
+    /// review) followed by its statements, each ending in `;`. The steps of a rebuilt table are
+    /// comments only, followed (after its last step) by the rebuild.
     pub fn to_sql(&self) -> String {
         let mut out = String::new();
-        for step in &self.steps {
+        let push = |out: &mut String, statement: &str| {
+            out.push_str(statement);
+            if !statement.starts_with("--") {
+                out.push(';');
+            }
+            out.push('\n');
+        };
+        for (i, step) in self.steps.iter().enumerate() {
             let risk = match step.risk() {
                 Risk::Safe => "",
                 Risk::Risky => " [RISKY: review]",
             };
             out.push_str(&format!("-- {step}{risk}\n"));
-            for statement in step.sql(self.backend) {
-                out.push_str(&statement);
-                if !statement.starts_with("--") {
-                    out.push(';');
+            let Some(rebuild) = self.rebuild(step.table()) else {
+                for statement in step.sql(self.backend) {
+                    push(&mut out, &statement);
                 }
-                out.push('\n');
+                continue;
+            };
+            let last = self.steps[i + 1..]
+                .iter()
+                .all(|s| s.table() != step.table());
+            if last {
+                out.push_str(&format!(
+                    "-- rebuild table {} with the steps above \
+                     (SQLite cannot ALTER them in place)\n",
+                    rebuild.entity.table
+                ));
+                for statement in rebuild.sql() {
+                    push(&mut out, &statement);
+                }
             }
         }
         out
@@ -221,6 +329,7 @@ pub fn plan(
 ) -> Plan {
     let mut steps = Vec::new();
     let mut creates = Vec::new();
+    let mut rebuilds = Vec::new();
     for meta in entities {
         let Some(table) = live.tables.get(meta.table) else {
             creates.push(Step::CreateTable { entity: meta });
@@ -237,7 +346,22 @@ pub fn plan(
             .filter(|(t, _)| *t == meta.table)
             .map(|(_, c)| *c)
             .collect();
-        alter(backend, table, meta, &extra, &mut steps);
+        let before = steps.len();
+        let sources = alter(backend, table, meta, &extra, &mut steps);
+        if backend == Backend::Sqlite
+            && steps[before..]
+                .iter()
+                .any(|s| sqlite_cannot_alter(s, table))
+        {
+            rebuilds.push(Rebuild {
+                entity: meta,
+                sources,
+                extra: extra
+                    .iter()
+                    .map(|c| c.iter().map(|c| (*c).to_owned()).collect())
+                    .collect(),
+            });
+        }
     }
     let unmanaged = live
         .tables
@@ -250,6 +374,32 @@ pub fn plan(
         backend,
         steps: creates,
         unmanaged,
+        rebuilds,
+    }
+}
+
+/// Whether SQLite's `ALTER TABLE` cannot make `step` on `live`: a type, nullability or default
+/// change, a foreign key or `UNIQUE` constraint added to or dropped from the definition, a
+/// `NOT NULL` column without default, a dropped column that a constraint covers.
+fn sqlite_cannot_alter(step: &Step, live: &Table) -> bool {
+    match step {
+        Step::ChangeType { .. }
+        | Step::ChangeDefault { .. }
+        | Step::SetNotNull { .. }
+        | Step::DropNotNull { .. }
+        | Step::AddForeignKey { .. } => true,
+        Step::DropUnique { constraint, .. } => *constraint,
+        Step::AddColumn {
+            nullable, default, ..
+        } => !*nullable && default.is_none(),
+        Step::DropColumn { column, .. } => {
+            live.foreign_key(column).is_some()
+                || live
+                    .indexes
+                    .iter()
+                    .any(|i| i.constraint && i.columns.iter().any(|c| c == column))
+        }
+        _ => false,
     }
 }
 
@@ -261,7 +411,7 @@ fn alter(
     meta: &EntityMeta,
     extra: &[&[&str]],
     steps: &mut Vec<Step>,
-) {
+) -> Vec<Option<String>> {
     let want = expected_table(backend, meta);
     let table = meta.table.to_owned();
     // The live name of each field's column: its own, or the one it was renamed from.
@@ -282,6 +432,7 @@ fn alter(
                 column: field.column.to_owned(),
                 kind: field.kind,
                 nullable: field.nullable,
+                default: field.default,
                 references: field.references.map(|r| {
                     let r = r();
                     (r.table.to_owned(), r.pk_field().column.to_owned())
@@ -313,6 +464,13 @@ fn alter(
                 column: field.column.to_owned(),
                 from: have.sql_type.clone(),
                 kind: field.kind,
+            });
+        }
+        if !same_default(field.kind, have.default.as_deref(), col.default.as_deref()) {
+            changes.push(Step::ChangeDefault {
+                table: table.clone(),
+                column: field.column.to_owned(),
+                default: field.default,
             });
         }
         match (have.nullable, col.nullable) {
@@ -435,6 +593,7 @@ fn alter(
     steps.extend(changes);
     steps.extend(drops);
     steps.extend(creates);
+    live_name
 }
 
 /// Whether `column` is a column of `meta`.
@@ -471,6 +630,7 @@ mod tests {
             sql_type: "text".into(),
             nullable: true,
             primary_key: false,
+            default: None,
         });
         schema.tables.insert(
             "other".into(),

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::plan::Step;
+use crate::entity::ColumnDefault;
 use crate::store::sql::{ddl, quote_ident};
 use crate::store::Backend;
 
@@ -30,6 +31,7 @@ impl Step {
                 column,
                 kind,
                 nullable,
+                default,
                 references,
             } => {
                 let mut def = format!(
@@ -39,6 +41,12 @@ impl Step {
                     ddl::column_type(backend, *kind),
                     if *nullable { "NULL" } else { "NOT NULL" }
                 );
+                if let Some(d) = default
+                    .as_ref()
+                    .and_then(|d| ddl::default_literal(backend, d))
+                {
+                    def.push_str(&format!(" DEFAULT {d}"));
+                }
                 if let Some((t, c)) = references {
                     def.push_str(&format!(" REFERENCES {} ({})", q(t), q(c)));
                 }
@@ -71,6 +79,30 @@ impl Step {
                         q(column),
                         q(column)
                     )]
+                }
+            },
+            Step::ChangeDefault {
+                table,
+                column,
+                default,
+            } => match backend {
+                Backend::Sqlite => rebuild("change a column's default", table),
+                Backend::Postgres => {
+                    let literal = default
+                        .as_ref()
+                        .and_then(|d| ddl::default_literal(backend, d));
+                    vec![match literal {
+                        Some(d) => format!(
+                            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d}",
+                            q(table),
+                            q(column)
+                        ),
+                        None => format!(
+                            "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+                            q(table),
+                            q(column)
+                        ),
+                    }]
                 }
             },
             Step::SetNotNull { table, column } => match backend {
@@ -133,6 +165,14 @@ impl Step {
     }
 }
 
+/// A default as a plan reads it: `'text'`, `42`, `1.5`, `true`.
+fn describe_default(default: &ColumnDefault) -> String {
+    match default {
+        ColumnDefault::Bool(b) => b.to_string(),
+        other => ddl::default_literal(Backend::Postgres, other).unwrap_or_default(),
+    }
+}
+
 /// The name of the unique index a plan creates on `column` of `table`.
 pub fn unique_index_name(table: &str, column: &str) -> String {
     format!("{table}__{column}__key")
@@ -146,16 +186,32 @@ impl fmt::Display for Step {
                 table,
                 column,
                 nullable,
+                default,
                 ..
-            } => write!(
-                f,
-                "add column {table}.{column}{}",
-                if *nullable {
-                    ""
-                } else {
-                    " (NOT NULL, no value for existing rows)"
-                }
-            ),
+            } => match (nullable, default) {
+                (true, _) => write!(f, "add column {table}.{column}"),
+                (false, Some(d)) => write!(
+                    f,
+                    "add column {table}.{column} (NOT NULL, existing rows get the default {})",
+                    describe_default(d)
+                ),
+                (false, None) => write!(
+                    f,
+                    "add column {table}.{column} (NOT NULL, no value for existing rows)"
+                ),
+            },
+            Step::ChangeDefault {
+                table,
+                column,
+                default,
+            } => match default {
+                Some(d) => write!(
+                    f,
+                    "set default of {table}.{column} to {}",
+                    describe_default(d)
+                ),
+                None => write!(f, "drop default of {table}.{column}"),
+            },
             Step::RenameColumn { table, from, to } => {
                 write!(f, "rename column {table}.{from} to {to}")
             }

@@ -1,7 +1,7 @@
 //! `CREATE TABLE` / `CREATE INDEX` statements from [`EntityMeta`].
 
 use super::quote_ident;
-use crate::entity::{EntityMeta, FieldMeta, Role};
+use crate::entity::{ColumnDefault, EntityMeta, FieldMeta, Role};
 use crate::store::Backend;
 use crate::value::Kind;
 
@@ -35,24 +35,62 @@ fn column_def(backend: Backend, field: &FieldMeta) -> String {
     }
     let mut def = format!("{name} {}", column_type(backend, field.kind));
     def.push_str(if field.nullable { " NULL" } else { " NOT NULL" });
+    if let Some(default) = field
+        .default
+        .as_ref()
+        .and_then(|d| default_literal(backend, d))
+    {
+        def.push_str(" DEFAULT ");
+        def.push_str(&default);
+    }
     if field.unique {
         def.push_str(" UNIQUE");
     }
     def
 }
 
+/// A declared default as an SQL literal on `backend` (DDL cannot bind it): a text between
+/// single quotes with quotes doubled, a number, `TRUE`/`FALSE` (`1`/`0` on SQLite, where bools
+/// are integers). `None` for a float that is not finite (no literal spells it).
+pub fn default_literal(backend: Backend, default: &ColumnDefault) -> Option<String> {
+    Some(match *default {
+        ColumnDefault::Text(s) => format!("'{}'", s.replace('\'', "''")),
+        ColumnDefault::Int(i) => i.to_string(),
+        ColumnDefault::Float(x) if x.is_finite() => format!("{x:?}"),
+        ColumnDefault::Float(_) => return None,
+        ColumnDefault::Bool(b) => match (backend, b) {
+            (Backend::Sqlite, true) => "1".to_owned(),
+            (Backend::Sqlite, false) => "0".to_owned(),
+            (Backend::Postgres, true) => "TRUE".to_owned(),
+            (Backend::Postgres, false) => "FALSE".to_owned(),
+        },
+    })
+}
+
 /// `CREATE TABLE IF NOT EXISTS` for `meta`: the primary key assigned by the database, `NOT NULL`
 /// unless the field is optional, `UNIQUE` for unique fields, and a foreign key for each
 /// reference (to the referenced entity's primary key; deleting a referenced row is refused).
 pub fn create_table(backend: Backend, meta: &EntityMeta) -> String {
-    if let Some(text) = meta.sql.and_then(|s| s.of(backend).create_table) {
-        return text.to_owned();
+    // The derive's fixed text carries no declared column defaults: build those tables.
+    if meta.fields.iter().all(|f| f.default.is_none()) {
+        if let Some(text) = meta.sql.and_then(|s| s.of(backend).create_table) {
+            return text.to_owned();
+        }
     }
     built_create_table(backend, meta)
 }
 
 /// [`create_table`] built from the metadata (what the derive's fixed text must equal).
 pub fn built_create_table(backend: Backend, meta: &EntityMeta) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {}",
+        table_definition(backend, meta, meta.table)
+    )
+}
+
+/// `"name" (columns and constraints of meta)`: the definition [`create_table`] gives `meta`,
+/// under another name (a table rebuild creates it as `new_<table>` first).
+pub fn table_definition(backend: Backend, meta: &EntityMeta, name: &str) -> String {
     let mut parts: Vec<String> = meta.fields.iter().map(|f| column_def(backend, f)).collect();
     for field in meta.fields {
         if let Some(target) = field.references {
@@ -65,11 +103,7 @@ pub fn built_create_table(backend: Backend, meta: &EntityMeta) -> String {
             ));
         }
     }
-    format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n  {}\n)",
-        quote_ident(meta.table),
-        parts.join(",\n  ")
-    )
+    format!("{} (\n  {}\n)", quote_ident(name), parts.join(",\n  "))
 }
 
 /// The name of the index on `columns` of `table`.

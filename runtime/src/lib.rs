@@ -35,6 +35,7 @@ pub use cdms_macros::{Entity, OptionSet};
 pub use entity::{ColumnDefault, Entity, EntityMeta, EntitySql, FieldMeta, FixedSql, Role, Row};
 pub use error::{Error, Result};
 pub use query::expr::{Field, Order, Q};
+pub use query::order::FieldPath;
 pub use query::QuerySet;
 pub use redact::redact_url;
 pub use store::{Db, SqlCounts, StatementKind};

@@ -181,16 +181,7 @@ async fn lists_follow_next_across_pages() {
             "Name".into(),
             "NumberOfEmployees".into(),
         ],
-        orderby: Some(
-            filter::orderby(
-                &ORG_CDMS,
-                &[OrderKey {
-                    field: EMPLOYEES,
-                    desc: true,
-                }],
-            )
-            .orderby,
-        ),
+        orderby: Some(filter::orderby(&ORG_CDMS, &[OrderKey::new(EMPLOYEES, true)]).orderby),
         top: Some(120),
     };
     let mut pager = c.pager(ACCOUNTS, &opts).unwrap();

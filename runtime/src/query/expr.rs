@@ -232,33 +232,79 @@ impl<E> Not for Q<E> {
 }
 
 /// One key of an `order_by`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderKey {
-    /// Index of the field.
+    /// Index of the field: of the entity queried, or with `via`, of the entity the last
+    /// reference in `via` leads to.
     pub field: usize,
     /// Descending.
     pub desc: bool,
+    /// The reference fields followed before `field`, from the entity queried on, each a field
+    /// of the entity the previous one leads to; empty for a field of the entity itself
+    /// (see [`crate::query::order`]).
+    pub via: Vec<usize>,
 }
 
-/// A typed order key on entity `E` (from [`Field::asc`] / [`Field::desc`]).
+impl OrderKey {
+    /// A key on field `field` of the entity itself.
+    pub fn new(field: usize, desc: bool) -> Self {
+        OrderKey {
+            field,
+            desc,
+            via: Vec::new(),
+        }
+    }
+
+    /// Ascending on field `field` of the entity itself.
+    pub fn asc(field: usize) -> Self {
+        OrderKey::new(field, false)
+    }
+
+    /// Whether the key is on a field of the entity itself (no reference followed).
+    pub fn is_root(&self) -> bool {
+        self.via.is_empty()
+    }
+}
+
+/// A typed order key on entity `E` (from [`Field::asc`] / [`Field::desc`], or through references
+/// from [`crate::query::order::FieldPath`]).
 pub struct Order<E> {
     key: OrderKey,
     _entity: PhantomData<fn() -> E>,
 }
 
 impl<E> Order<E> {
+    /// Wraps an untyped key (its field indexes must belong to `E`, or to the entities its
+    /// `via` leads to).
+    pub fn from_key(key: OrderKey) -> Self {
+        Order {
+            key,
+            _entity: PhantomData,
+        }
+    }
+
     /// The untyped key.
     pub fn key(&self) -> OrderKey {
+        self.key.clone()
+    }
+
+    /// The untyped key, by value.
+    pub fn into_key(self) -> OrderKey {
         self.key
     }
 }
 
 impl<E> Clone for Order<E> {
     fn clone(&self) -> Self {
-        *self
+        Order::from_key(self.key.clone())
     }
 }
-impl<E> Copy for Order<E> {}
+
+impl<E> std::fmt::Debug for Order<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.key.fmt(f)
+    }
+}
 
 /// A typed handle on one field of entity `E`, of Rust type `T`.
 pub struct Field<E, T> {
@@ -349,23 +395,11 @@ impl<E, T> Field<E, T> {
     }
     /// Ascending order on this field.
     pub fn asc(self) -> Order<E> {
-        Order {
-            key: OrderKey {
-                field: self.index,
-                desc: false,
-            },
-            _entity: PhantomData,
-        }
+        Order::from_key(OrderKey::new(self.index, false))
     }
     /// Descending order on this field.
     pub fn desc(self) -> Order<E> {
-        Order {
-            key: OrderKey {
-                field: self.index,
-                desc: true,
-            },
-            _entity: PhantomData,
-        }
+        Order::from_key(OrderKey::new(self.index, true))
     }
     fn lookup(self, lookup: Lookup) -> Q<E> {
         cond(self.index, lookup)

@@ -25,6 +25,7 @@ pub mod aggregate;
 pub mod describe;
 pub mod expr;
 pub mod instance;
+pub mod order;
 pub mod path;
 pub mod project;
 pub mod related;
@@ -43,6 +44,7 @@ use crate::value::Value;
 
 pub use aggregate::{Aggregate, Summable};
 pub use instance::EntityExt;
+pub use order::FieldPath;
 pub use path::{Hop, Related};
 pub use project::{Columns, DateTrunc, TimeTrunc};
 pub use related::RefField;
@@ -141,7 +143,7 @@ impl<E> QuerySet<E> {
 
     /// Orders by `keys` (replacing any earlier order), e.g. `[f.name.asc(), f.created.desc()]`.
     pub fn order_by(mut self, keys: impl IntoIterator<Item = Order<E>>) -> Self {
-        self.order = keys.into_iter().map(|k| k.key()).collect();
+        self.order = keys.into_iter().map(Order::into_key).collect();
         self.random = false;
         self.reversed = false;
         self
@@ -211,11 +213,8 @@ impl<E: Entity> QuerySet<E> {
     fn effective_order(&self) -> Vec<OrderKey> {
         let pk = E::META.pk;
         let mut keys = self.order.clone();
-        if !keys.iter().any(|k| k.field == pk) {
-            keys.push(OrderKey {
-                field: pk,
-                desc: false,
-            });
+        if !keys.iter().any(|k| k.is_root() && k.field == pk) {
+            keys.push(OrderKey::asc(pk));
         }
         if self.reversed {
             for k in &mut keys {
@@ -369,14 +368,7 @@ impl<E: Entity> QuerySet<E> {
                 lookup: Lookup::IsNull(false),
             })));
         }
-        let key = OrderKey { field: index, desc };
-        qs.order = vec![
-            key,
-            OrderKey {
-                field: E::META.pk,
-                desc,
-            },
-        ];
+        qs.order = vec![OrderKey::new(index, desc), OrderKey::new(E::META.pk, desc)];
         qs.reversed = false;
         qs.random = false;
         qs.limit = Some(qs.limit.map_or(1, |l| l.min(1)));

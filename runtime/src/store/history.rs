@@ -287,10 +287,7 @@ async fn select_versions<'c>(
     limit: Option<u64>,
 ) -> Result<Vec<Version>> {
     let spec = ReadSpec {
-        order: vec![OrderKey {
-            field: HISTORY.pk,
-            desc: newest_first,
-        }],
+        order: vec![OrderKey::new(HISTORY.pk, newest_first)],
         limit,
         ..ReadSpec::filtered(&HISTORY, expr)
     };

@@ -87,10 +87,7 @@ impl ReadSpec {
     pub fn filtered(meta: &EntityMeta, expr: Expr) -> Self {
         ReadSpec {
             expr,
-            order: vec![OrderKey {
-                field: meta.pk,
-                desc: false,
-            }],
+            order: vec![OrderKey::asc(meta.pk)],
             random: false,
             limit: None,
             offset: 0,

@@ -358,10 +358,7 @@ async fn mark_all(tx: &mut Tx, meta: &'static CdmsMeta, generation: i64) -> Resu
     let mut marked = 0;
     loop {
         let spec = ReadSpec {
-            order: vec![OrderKey {
-                field: entity.pk,
-                desc: false,
-            }],
+            order: vec![OrderKey::asc(entity.pk)],
             limit: Some(LOCAL_CHUNK),
             ..ReadSpec::filtered(
                 entity,

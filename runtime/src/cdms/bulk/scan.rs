@@ -139,10 +139,7 @@ pub(crate) async fn local_keys(
             lookup: Lookup::Compare(Cmp::Gt, Value::Int(after)),
         });
         let spec = ReadSpec {
-            order: vec![OrderKey {
-                field: entity.pk,
-                desc: false,
-            }],
+            order: vec![OrderKey::asc(entity.pk)],
             limit: Some(LOCAL_CHUNK),
             ..ReadSpec::filtered(entity, expr)
         };

@@ -433,10 +433,7 @@ pub(crate) async fn insert_partitions(tx: &mut Tx, parts: &[Partition]) -> Resul
 /// Every partition of `set`, in partition order.
 pub async fn partitions<'c>(conn: impl Into<Conn<'c>>, set: &str) -> Result<Vec<Partition>> {
     let spec = ReadSpec {
-        order: vec![OrderKey {
-            field: P_PART,
-            desc: false,
-        }],
+        order: vec![OrderKey::asc(P_PART)],
         ..ReadSpec::filtered(&CHECKPOINT, by_entity(P_ENTITY, set))
     };
     rows::select(conn, &CHECKPOINT, &spec)

@@ -22,7 +22,8 @@ pub struct RemoteOrder {
 /// - A key that cannot be ordered remotely ends the remote order there (the following keys
 ///   would order within groups CDMS does not form): reference (lookup) fields, since a lookup
 ///   has no orderable value that matches the local foreign key; GUIDs (SQL Server orders
-///   `uniqueidentifier` differently from the local text form); codec and unmapped fields.
+///   `uniqueidentifier` differently from the local text form); codec and unmapped fields; a
+///   field of a referenced entity (2011 has no `$orderby` through a navigation property).
 /// - Text keys are kept, but CDMS sorts them case- and accent-insensitively, so the order is
 ///   not exact.
 /// - Without usable keys, the order is `ModifiedOn desc`: when a cap cuts the list, the most
@@ -32,6 +33,11 @@ pub fn orderby(meta: &'static CdmsMeta, keys: &[OrderKey]) -> RemoteOrder {
     let mut parts: Vec<String> = Vec::new();
     let mut exact = true;
     for key in keys {
+        if !key.is_root() {
+            // CRM 2011 orders by the set's own properties only (no `Nav/Property` in `$orderby`).
+            exact = false;
+            break;
+        }
         let local = meta.entity.fields.get(key.field);
         let mapped = meta.by_field(key.field).filter(|f| f.codec.is_none());
         let (Some(local), Some(f)) = (local, mapped) else {

@@ -806,7 +806,7 @@ fn no_unsupported_functions_are_ever_emitted() {
 
 #[test]
 fn order_keys() {
-    let key = |field, desc| OrderKey { field, desc };
+    let key = OrderKey::new;
     let o = orderby(&ORG_CDMS, &[]);
     assert_eq!(o.orderby, "ModifiedOn desc,AccountId asc");
     assert!(o.exact);
@@ -846,4 +846,20 @@ fn order_keys() {
     }
     let o = orderby(&COUNTRY_CDMS, &[]);
     assert_eq!(o.orderby, "ModifiedOn desc,optevia_countryId asc");
+    // A field of a referenced entity (2011 has no `Nav/Property` in `$orderby`) ends it too,
+    // whatever its kind: the root keys before it are kept.
+    let through = |field| OrderKey {
+        field,
+        desc: false,
+        via: vec![COUNTRY_REF],
+    };
+    let o = orderby(
+        &ORG_CDMS,
+        &[key(EMPLOYEES, true), through(0), key(NAME, false)],
+    );
+    assert_eq!(o.orderby, "NumberOfEmployees desc,AccountId asc");
+    assert!(!o.exact);
+    let o = orderby(&ORG_CDMS, &[through(EMPLOYEES)]);
+    assert_eq!(o.orderby, "ModifiedOn desc,AccountId asc");
+    assert!(!o.exact);
 }

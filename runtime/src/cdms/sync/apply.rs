@@ -273,10 +273,7 @@ fn id_in(cdms: &CdmsMeta, ids: impl IntoIterator<Item = Uuid>) -> ReadSpec {
         }),
     );
     ReadSpec {
-        order: vec![OrderKey {
-            field: cdms.id_field,
-            desc: false,
-        }],
+        order: vec![OrderKey::asc(cdms.id_field)],
         ..spec
     }
 }

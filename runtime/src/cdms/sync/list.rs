@@ -14,7 +14,8 @@
 //! 3. Local rows the read would return but CDMS did not (changed in CDMS so that they no longer
 //!    match, or deleted there) are looked up by id when the CDMS answer was complete: found ones
 //!    are refreshed, missing ones get the deleted-in-CDMS outcome.
-//! 4. Everything is applied in one transaction ([`super::apply_records`]).
+//! 4. Everything is applied in one transaction ([`super::apply_records`]). Order keys through
+//!    references then refresh the referenced rows they read ([`super::ordering`]).
 //! 5. `count`, `aggregate` and a negative `exists` need every matching record: when the cap cut
 //!    the list, they fail with [`SyncError::Incomplete`] instead of answering from partial data.
 
@@ -25,6 +26,7 @@ use uuid::Uuid;
 use super::apply::{apply_records, would_change};
 use super::error::SyncError;
 use super::fields::{cdms_of, reference_target};
+use super::ordering;
 use super::paths;
 use super::quarantine::{record_alone, Rejected};
 use super::read::remove_deleted;
@@ -265,10 +267,7 @@ async fn local_candidates(
 ) -> Result<Vec<(i64, Uuid)>> {
     let meta = cdms.entity;
     let order = if spec.random {
-        vec![OrderKey {
-            field: meta.pk,
-            desc: false,
-        }]
+        vec![OrderKey::asc(meta.pk)]
     } else {
         spec.order.clone()
     };
@@ -329,7 +328,10 @@ pub(crate) async fn refresh(
     } else {
         // The local tie-breaker (primary key) has no remote counterpart; CDMS breaks ties by id.
         let mut keys = spec.order.clone();
-        while keys.last().is_some_and(|k| k.field == meta.pk) {
+        while keys
+            .last()
+            .is_some_and(|k| k.is_root() && k.field == meta.pk)
+        {
             keys.pop();
         }
         keys
@@ -445,6 +447,8 @@ pub(crate) async fn refresh(
             remote.forget(cdms, *id);
         }
     }
+    // Order keys through references: the referenced rows they read (see `ordering`).
+    ordering::refresh_targets(remote, db, meta, spec).await?;
     if faithful {
         return Ok(());
     }

@@ -79,6 +79,7 @@ mod fields;
 mod guard;
 mod inflight;
 mod list;
+mod ordering;
 mod outcome;
 mod paths;
 mod publish;

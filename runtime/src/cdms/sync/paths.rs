@@ -54,10 +54,7 @@ pub(super) async fn semi_join(
 fn spec(meta: &'static EntityMeta, expr: Expr, op: ReadOp) -> ReadSpec {
     ReadSpec {
         expr,
-        order: vec![OrderKey {
-            field: meta.pk,
-            desc: false,
-        }],
+        order: vec![OrderKey::asc(meta.pk)],
         random: false,
         limit: None,
         offset: 0,

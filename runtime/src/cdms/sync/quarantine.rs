@@ -418,16 +418,7 @@ impl QuarantineState {
             None => Expr::All,
         };
         let spec = ReadSpec {
-            order: vec![
-                OrderKey {
-                    field: Q_ENTITY,
-                    desc: false,
-                },
-                OrderKey {
-                    field: Q_KEY,
-                    desc: false,
-                },
-            ],
+            order: vec![OrderKey::asc(Q_ENTITY), OrderKey::asc(Q_KEY)],
             ..ReadSpec::filtered(&QUARANTINE, expr)
         };
         let found = rows::select(&db.skip_cdms(), &QUARANTINE, &spec).await?;

@@ -1,11 +1,14 @@
 //! `SELECT` statements: rows, projections, joins, counts and aggregates.
 //!
-//! The entity's table is aliased [`MAIN_ALIAS`]; filters and orders refer to it.
+//! The entity's table is aliased [`MAIN_ALIAS`]; filters and orders refer to it. An order key on
+//! a referenced entity's field ([`OrderKey::via`]) adds a `LEFT JOIN` per distinct path of
+//! references, aliased `o1`, `o2`, …, after the `FROM` clause and before `WHERE`, whose
+//! relation conditions keep their own `EXISTS` subqueries (`r1`, …).
 
 use super::filter::{push_order_expr, push_where};
 use super::{field, Sql, JOIN_ALIAS, MAIN_ALIAS};
 use crate::entity::EntityMeta;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::query::expr::OrderKey;
 use crate::store::remote::ReadSpec;
 use crate::store::Backend;
@@ -48,8 +51,94 @@ fn push_from(sql: &mut Sql, meta: &'static EntityMeta) {
         .ident(MAIN_ALIAS);
 }
 
+/// Appends a `LEFT JOIN` for each distinct path of references the keys of `order` follow
+/// ([`OrderKey::via`]), each with an alias of its own (`o1`, `o2`, …; a prefix shared by several
+/// keys is joined once), and returns, per key, the entity and the alias its field is read from.
+/// A null reference (or a dangling one) joins no row, so the far field reads as null.
+fn push_order_joins(
+    sql: &mut Sql,
+    meta: &'static EntityMeta,
+    alias: Option<&str>,
+    order: &[OrderKey],
+) -> Result<Vec<(&'static EntityMeta, Option<String>)>> {
+    let root = alias.map(str::to_owned);
+    let mut joined: Vec<(&[usize], &'static EntityMeta, String)> = Vec::new();
+    let mut out = Vec::with_capacity(order.len());
+    for key in order {
+        let (mut entity, mut at) = (meta, root.clone());
+        for depth in 1..=key.via.len() {
+            let prefix = &key.via[..depth];
+            if let Some((_, target, a)) = joined.iter().find(|(p, _, _)| *p == prefix) {
+                (entity, at) = (target, Some(a.clone()));
+                continue;
+            }
+            let f = field(entity, prefix[depth - 1])?;
+            let Some(target) = f.references.map(|t| t()) else {
+                return Err(Error::InvalidQuery {
+                    entity: entity.name,
+                    message: format!(
+                        "field {}: not a reference (an order key through it needs one)",
+                        f.name
+                    ),
+                });
+            };
+            let a = format!("o{}", joined.len() + 1);
+            sql.push(" LEFT JOIN ")
+                .ident(target.table)
+                .push(" AS ")
+                .ident(&a)
+                .push(" ON ");
+            sql.column(Some(&a), target.pk_field().column)
+                .push(" = ")
+                .column(at.as_deref(), f.column);
+            joined.push((prefix, target, a.clone()));
+            (entity, at) = (target, Some(a));
+        }
+        out.push((entity, at));
+    }
+    Ok(out)
+}
+
 /// Appends `ORDER BY` for `order` (or `RANDOM()`), nulls sorting first ascending and last
-/// descending on both backends.
+/// descending on both backends. `tables` gives each key's entity and alias
+/// ([`push_order_joins`]); without it every key is on `meta`, aliased `alias`.
+fn push_order_by(
+    sql: &mut Sql,
+    meta: &'static EntityMeta,
+    alias: Option<&str>,
+    order: &[OrderKey],
+    tables: &[(&'static EntityMeta, Option<String>)],
+) -> Result<()> {
+    if order.is_empty() {
+        return Ok(());
+    }
+    sql.push(" ORDER BY ");
+    for (n, key) in order.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        let (entity, at) = match tables.get(n) {
+            Some((entity, at)) => (*entity, at.as_deref()),
+            None => (meta, alias),
+        };
+        let f = field(entity, key.field)?;
+        push_order_expr(sql, f, at);
+        sql.push(if key.desc { " DESC" } else { " ASC" });
+        // Through a reference the far field is null whenever a reference is.
+        if f.nullable || !key.is_root() {
+            sql.push(if key.desc {
+                " NULLS LAST"
+            } else {
+                " NULLS FIRST"
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Appends `ORDER BY` for `order` (or `RANDOM()`), nulls sorting first ascending and last
+/// descending on both backends. Keys through references need their joins, which only the
+/// statements of this module write: such a key here is an error.
 pub fn push_order(
     sql: &mut Sql,
     meta: &'static EntityMeta,
@@ -61,26 +150,16 @@ pub fn push_order(
         sql.push(" ORDER BY random()");
         return Ok(());
     }
-    if order.is_empty() {
-        return Ok(());
+    if let Some(key) = order.iter().find(|k| !k.is_root()) {
+        return Err(Error::InvalidQuery {
+            entity: meta.name,
+            message: format!(
+                "order key on field number {} through references {:?}: not supported here",
+                key.field, key.via
+            ),
+        });
     }
-    sql.push(" ORDER BY ");
-    for (n, key) in order.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        let f = field(meta, key.field)?;
-        push_order_expr(sql, f, alias);
-        sql.push(if key.desc { " DESC" } else { " ASC" });
-        if f.nullable {
-            sql.push(if key.desc {
-                " NULLS LAST"
-            } else {
-                " NULLS FIRST"
-            });
-        }
-    }
-    Ok(())
+    push_order_by(sql, meta, alias, order, &[])
 }
 
 fn clamp(n: u64) -> u64 {
@@ -103,9 +182,26 @@ pub fn push_limit(sql: &mut Sql, limit: Option<u64>, offset: u64) {
     }
 }
 
+/// Whether `spec` orders through references, so that its statement joins the tables they lead
+/// to.
+fn joins_for_order(spec: &ReadSpec) -> bool {
+    !spec.random && spec.order.iter().any(|k| !k.is_root())
+}
+
+/// Appends what follows the `FROM` clause (and its joins): the joins of order keys through
+/// references, `WHERE`, `ORDER BY`, `LIMIT`/`OFFSET`.
 fn push_tail(sql: &mut Sql, meta: &'static EntityMeta, spec: &ReadSpec) -> Result<()> {
+    let tables = if joins_for_order(spec) {
+        push_order_joins(sql, meta, Some(MAIN_ALIAS), &spec.order)?
+    } else {
+        Vec::new()
+    };
     push_where(sql, meta, Some(MAIN_ALIAS), &spec.expr)?;
-    push_order(sql, meta, Some(MAIN_ALIAS), &spec.order, spec.random)?;
+    if spec.random {
+        sql.push(" ORDER BY random()");
+    } else {
+        push_order_by(sql, meta, Some(MAIN_ALIAS), &spec.order, &tables)?;
+    }
     push_limit(sql, spec.limit, spec.offset);
     Ok(())
 }
@@ -125,7 +221,11 @@ pub fn columns(
     push_from(&mut sql, meta);
     push_tail(&mut sql, meta, spec)?;
     if for_update && backend == Backend::Postgres {
+        // PostgreSQL refuses to lock the nullable side of an outer join: lock the rows only.
         sql.push(" FOR UPDATE");
+        if joins_for_order(spec) {
+            sql.push(" OF ").ident(MAIN_ALIAS);
+        }
     }
     Ok(sql)
 }

@@ -125,16 +125,7 @@ fn long_in_lists_are_split() {
 #[test]
 fn select_limit_offset_order() {
     let spec = ReadSpec {
-        order: vec![
-            OrderKey {
-                field: 2,
-                desc: true,
-            },
-            OrderKey {
-                field: 0,
-                desc: true,
-            },
-        ],
+        order: vec![OrderKey::new(2, true), OrderKey::new(0, true)],
         limit: None,
         offset: 5,
         ..ReadSpec::filtered(Item::META, Expr::All)
@@ -184,5 +175,81 @@ fn relations_are_exists_subqueries() {
     assert_eq!(
         sql.text(),
         "EXISTS (SELECT 1 FROM \"item\" AS \"r1\" WHERE \"r1\".\"group\" = \"grp\".\"id\")"
+    );
+}
+
+#[test]
+fn order_through_references_left_joins() {
+    let (f, g) = (Item::fields(), Group::fields());
+    let group_id = OrderKey {
+        field: Group::META.pk,
+        desc: false,
+        via: vec![f.group.index()],
+    };
+    let order = vec![
+        f.group.then(g.name).desc().into_key(),
+        f.qty.asc().into_key(),
+        group_id,
+        OrderKey::asc(Item::META.pk),
+    ];
+    let spec = ReadSpec {
+        order,
+        limit: Some(3),
+        ..ReadSpec::filtered(Item::META, f.group.matching(|g| g.name.eq("x")).into_expr())
+    };
+    // One join per distinct path (shared by both keys through `group`), before the relation's
+    // EXISTS subquery, whose alias stays its own; nulls placed explicitly for keys through a
+    // reference, whatever the far field's nullability.
+    let sqlite = select::columns(Backend::Sqlite, Item::META, &spec, &[0], false).unwrap();
+    assert_eq!(
+        sqlite.text(),
+        "SELECT \"t0\".\"id\" FROM \"item\" AS \"t0\" \
+         LEFT JOIN \"grp\" AS \"o1\" ON \"o1\".\"id\" = \"t0\".\"group\" \
+         WHERE EXISTS (SELECT 1 FROM \"grp\" AS \"r1\" WHERE \"r1\".\"id\" = \"t0\".\"group\" \
+         AND (\"r1\".\"name\" = ?)) \
+         ORDER BY \"o1\".\"name\" DESC NULLS LAST, \"t0\".\"qty\" ASC, \
+         \"o1\".\"id\" ASC NULLS FIRST, \"t0\".\"id\" ASC LIMIT 3"
+    );
+    assert_eq!(sqlite.params().len(), 1);
+    // PostgreSQL locks only the queried rows (not the outer join's nullable side).
+    let pg = select::rows(Backend::Postgres, Item::META, &spec, true).unwrap();
+    assert!(
+        pg.text().ends_with(" LIMIT 3 FOR UPDATE OF \"t0\""),
+        "{}",
+        pg.text()
+    );
+    // Counts of a window join too; unwindowed counts need no order.
+    let count = select::count(Backend::Postgres, Item::META, &spec).unwrap();
+    assert!(
+        count.text().contains(" LEFT JOIN \"grp\" AS \"o1\" "),
+        "{}",
+        count.text()
+    );
+    let all = ReadSpec {
+        limit: None,
+        ..spec.clone()
+    };
+    let count = select::count(Backend::Postgres, Item::META, &all).unwrap();
+    assert!(!count.text().contains("JOIN"), "{}", count.text());
+    // Random order needs no join.
+    let random = ReadSpec {
+        random: true,
+        ..spec.clone()
+    };
+    let text = select::rows(Backend::Sqlite, Item::META, &random, false).unwrap();
+    assert!(!text.text().contains("JOIN"), "{}", text.text());
+    // An untyped key through a field that is not a reference is refused, naming the field.
+    let bad = ReadSpec {
+        order: vec![OrderKey {
+            field: 0,
+            desc: false,
+            via: vec![f.group.index(), g.name.index()],
+        }],
+        ..ReadSpec::all(Item::META)
+    };
+    let err = select::rows(Backend::Sqlite, Item::META, &bad, false).unwrap_err();
+    assert!(
+        err.to_string().contains("field name: not a reference"),
+        "{err}"
     );
 }

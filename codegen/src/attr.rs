@@ -30,7 +30,16 @@ const ENTITY_FIELD_KEYS: &[&str] = &[
     "renamed_from",
 ];
 const CDMS_CONTAINER_KEYS: &[&str] = &["service", "logical_name"];
-const CDMS_FIELD_KEYS: &[&str] = &["field", "id", "money", "with", "skip", "null", "read_only"];
+const CDMS_FIELD_KEYS: &[&str] = &[
+    "field",
+    "id",
+    "money",
+    "with",
+    "skip",
+    "null",
+    "read_only",
+    "relationship",
+];
 /// The values `null = ...` takes.
 const NULL_VALUES: &[&str] = &["default"];
 const OPTION_SET_VARIANT_KEYS: &[&str] = &["other"];
@@ -101,6 +110,8 @@ pub struct CdmsFieldAttrs {
     pub null: Option<Keyed<syn::Ident>>,
     /// `read_only`
     pub read_only: Option<Path>,
+    /// `relationship = "contact_customer_accounts"`
+    pub relationship: Option<Keyed<LitStr>>,
 }
 
 /// `#[option_set(...)]` on a variant.
@@ -240,6 +251,8 @@ pub fn cdms_field(cx: &Ctxt, attrs: &[Attribute]) -> CdmsFieldAttrs {
             "skip" => flag(cx, meta, &pos, &mut out.skip)?,
             // #[cdms(read_only)]
             "read_only" => flag(cx, meta, &pos, &mut out.read_only)?,
+            // #[cdms(relationship = "contact_customer_accounts")]
+            "relationship" => string(cx, meta, &pos, &mut out.relationship)?,
             // #[cdms(null = default)]
             "null" => {
                 if let Some(value) = value_of::<syn::Ident>(cx, meta, &pos, "default")? {

@@ -40,6 +40,7 @@ const CDMS_FIELD_KEYS: &[&str] = &[
     "skip",
     "null",
     "read_only",
+    "relationship",
 ];
 /// The values `null = ...` takes.
 const NULL_VALUES: &[&str] = &["default"];
@@ -184,6 +185,8 @@ pub struct CdmsFieldAttrs {
     pub null: Option<Keyed<syn::Ident>>,
     /// `read_only`
     pub read_only: Option<Path>,
+    /// `relationship = "contact_customer_accounts"`
+    pub relationship: Option<Keyed<LitStr>>,
 }
 
 /// `#[option_set(...)]` on a variant.
@@ -354,6 +357,8 @@ pub fn cdms_field(cx: &Ctxt, attrs: &[Attribute]) -> CdmsFieldAttrs {
             "skip" => flag(cx, meta, &pos, &mut out.skip)?,
             // #[cdms(read_only)]
             "read_only" => flag(cx, meta, &pos, &mut out.read_only)?,
+            // #[cdms(relationship = "contact_customer_accounts")]
+            "relationship" => string(cx, meta, &pos, &mut out.relationship)?,
             // #[cdms(null = default)]
             "null" => {
                 if let Some(value) = value_of::<syn::Ident>(cx, meta, &pos, "default")? {

@@ -231,6 +231,8 @@ pub struct Property<'a> {
     pub read_only: bool,
     /// `T` of a `Ref<T>` field.
     pub reference: Option<&'a Type>,
+    /// `#[cdms(relationship = "...")]` of a `Ref<T>` field: the CRM relationship's schema name.
+    pub relationship: Option<String>,
 }
 
 impl<'a> Synced<'a> {
@@ -305,6 +307,7 @@ fn property<'a>(field: &Field<'a>, attrs: &CdmsFieldAttrs, service: &str) -> Opt
         null_default: attrs.null.is_some(),
         read_only: attrs.read_only.is_some(),
         reference: field.reference,
+        relationship: attrs.relationship.as_ref().map(|r| r.value.value()),
     })
 }
 

@@ -237,6 +237,7 @@ pub fn synced(cx: &Ctxt, synced: &Synced) {
         field_keys(cx, field, attrs);
         null_default(cx, field, attrs);
         crate::read_only::check(cx, field, attrs);
+        relationship(cx, field, attrs);
     }
     ids(cx, synced);
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
@@ -310,6 +311,7 @@ fn field_keys(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
             (attrs.version.as_ref().map(|k| &k.key), "version"),
             (attrs.null.as_ref().map(|k| &k.key), "null"),
             (attrs.read_only.as_ref(), "read_only"),
+            (attrs.relationship.as_ref().map(|k| &k.key), "relationship"),
         ] {
             if let Some(key) = key {
                 cx.error_at(
@@ -365,6 +367,31 @@ fn field_keys(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
                 "`money` applies to `Decimal` and `Option<Decimal>` fields (CDMS Money)",
             );
         }
+    }
+}
+
+/// `relationship = "..."`: names the CRM relationship behind a lookup, so only on a `Ref<T>`
+/// field that is synced, and spelled as a CRM schema name.
+fn relationship(cx: &Ctxt, field: &Field, attrs: &CdmsFieldAttrs) {
+    let Some(relationship) = &attrs.relationship else {
+        return;
+    };
+    if attrs.skip.is_some() {
+        return; // reported as a conflict with `skip`
+    }
+    if field.reference.is_none() {
+        cx.error_at(
+            &relationship.key,
+            "`relationship` names the CRM relationship behind a lookup; it applies to \
+             `Ref<T>` and `Option<Ref<T>>` fields",
+        );
+        return;
+    }
+    if !is_identifier(&relationship.value.value()) {
+        cx.error_at(
+            &relationship.value,
+            "a CRM relationship name is letters, digits and `_` (`contact_customer_accounts`)",
+        );
     }
 }
 

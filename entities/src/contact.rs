@@ -49,8 +49,9 @@ pub struct Contact {
     /// Annual income (CDMS Money).
     #[cdms(field = "AnnualIncome", money)]
     pub annual_income: Option<Decimal>,
-    /// The organisation the contact works for (`ParentCustomerId`, a lookup to `account`).
-    #[cdms(field = "ParentCustomerId")]
+    /// The organisation the contact works for (`ParentCustomerId`, a lookup to `account`; CRM's
+    /// relationship `contact_customer_accounts`, the navigation property `$expand` takes).
+    #[cdms(field = "ParentCustomerId", relationship = "contact_customer_accounts")]
     pub organisation: Option<Ref<Organisation>>,
     /// Gender (CRM's `GenderCode` option set).
     #[cdms(field = "GenderCode")]

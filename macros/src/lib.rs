@@ -112,6 +112,7 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// | `#[cdms(skip)]` | a local-only field, never sent to or read from CDMS |
 /// | `#[cdms(null = default)]` | a null from CDMS reads as the type's default (`""`, `false`, `0`); only on non-optional `String`, `bool`, `i32`, `i64`, `f64` and `Decimal` fields |
 /// | `#[cdms(read_only)]` | read from CDMS, never written: left out of every create and MERGE body (system properties such as `CreatedBy`, `VersionNumber`); not on the id, `modified` or `created` fields |
+/// | `#[cdms(relationship = "contact_customer_accounts")]` | on a `Ref<T>` / `Option<Ref<T>>` field: the schema name of the CRM relationship behind the lookup, carried in `CdmsField::relationship` (the navigation property `$expand` takes; the emulator serves it on both ends) |
 ///
 /// # Nulls
 ///

@@ -108,7 +108,13 @@ async fn metadata_is_well_formed_edmx_declaring_every_set() {
             "{complex}"
         );
     }
-    assert!(!x.contains("NavigationProperty"));
+    // The one declared relationship (Contact.ParentCustomerId → account), on both ends.
+    assert_eq!(x.matches("<NavigationProperty ").count(), 2);
+    assert_eq!(
+        x.matches("<NavigationProperty Name=\"contact_customer_accounts\"")
+            .count(),
+        2
+    );
 }
 
 #[tokio::test]

@@ -122,6 +122,10 @@ fn cdms_field(property: &Property) -> TokenStream {
         quote!(#null_policy::Refuse)
     };
     let read_only = property.read_only;
+    let relationship = match &property.relationship {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         #cdms_field {
             field: #index,
@@ -130,6 +134,7 @@ fn cdms_field(property: &Property) -> TokenStream {
             codec: #codec,
             null: #null,
             read_only: #read_only,
+            relationship: #relationship,
         }
     }
 }

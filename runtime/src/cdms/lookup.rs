@@ -108,6 +108,7 @@ mod tests {
                 codec: f.codec,
                 null: f.null,
                 read_only: f.field == EMPLOYEES,
+                relationship: f.relationship,
             })
             .collect();
         Box::leak(Box::new(CdmsMeta {

@@ -146,6 +146,11 @@ pub struct CdmsField {
     /// Read from CDMS and never written (`#[cdms(read_only)]`): left out of every create and
     /// MERGE body, like the server-managed `ModifiedOn` and `CreatedOn`.
     pub read_only: bool,
+    /// For a lookup: the schema name of the CRM relationship behind it
+    /// (`#[cdms(relationship = "contact_customer_accounts")]`), which is also the navigation
+    /// property of both ends in `$metadata` and the name `$expand` takes. `None` when undeclared:
+    /// conditions on the target are then answered by a semi-join, never by `$expand`.
+    pub relationship: Option<&'static str>,
 }
 
 /// The CDMS side of an entity.

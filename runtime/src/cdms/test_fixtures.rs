@@ -29,6 +29,7 @@ const fn cdms(field: usize, property: &'static str, kind: CdmsKind) -> CdmsField
         codec: None,
         null: NullPolicy::Refuse,
         read_only: false,
+        relationship: None,
     }
 }
 
@@ -149,6 +150,7 @@ pub(crate) static ORG_CDMS: CdmsMeta = CdmsMeta {
             }),
             null: NullPolicy::Refuse,
             read_only: false,
+            relationship: None,
         },
         cdms(MODIFIED, "ModifiedOn", CdmsKind::DateTime),
         cdms(CREATED, "CreatedOn", CdmsKind::DateTime),

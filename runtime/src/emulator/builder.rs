@@ -250,6 +250,7 @@ impl EmulatorBuilder {
             }
             schemas.push(schema);
         }
+        super::schema::link_navigations(&mut schemas, &by_logical)?;
         let faults = Faults::default();
         for rule in self.faults {
             faults.add(rule);

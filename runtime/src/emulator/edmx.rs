@@ -5,7 +5,9 @@
 //! What is read: every `EntityType` (its `Key/PropertyRef` and its `Property` elements), the
 //! container's `EntitySet`s (a type without a set is not served), and the `Association`s whose
 //! `ReferentialConstraint` names a lookup (`Dependent/PropertyRef`) and the entity it points at
-//! (`Principal` end): those become the lookup's targets, several for a Customer or Owner lookup.
+//! (`Principal` end): those become the lookup's targets, several for a Customer or Owner lookup,
+//! and each association's name the relationship behind the lookup for that target (so the
+//! served sets have the same navigation properties).
 //! Properties of a type the emulator does not model (`Edm.Binary`, `Edm.Byte`, other complex
 //! types such as `BooleanManagedProperty`) are left out and listed in [`Edmx::skipped`].
 
@@ -158,10 +160,14 @@ fn entity_type<'a>(node: Node<'a, '_>) -> Result<EntityType<'a>, EdmxError> {
     Ok(EntityType { name, key, props })
 }
 
-/// Lookup targets from the associations: (entity type, lookup property) → target types.
-fn lookup_targets<'a>(doc: &'a Document<'_>) -> HashMap<(&'a str, &'a str), Vec<&'a str>> {
-    let mut out: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+/// Lookup targets from the associations: (entity type, lookup property) → (target type,
+/// association name) pairs.
+type Targets<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, &'a str)>>;
+
+fn lookup_targets<'a>(doc: &'a Document<'_>) -> Targets<'a> {
+    let mut out: Targets<'a> = HashMap::new();
     for assoc in doc.descendants().filter(|n| n.has_tag_name("Association")) {
+        let name = assoc.attribute("Name").unwrap_or_default();
         let ends: HashMap<&str, &str> = children(assoc, "End")
             .filter_map(|e| Some((e.attribute("Role")?, local(e.attribute("Type")?))))
             .collect();
@@ -176,8 +182,8 @@ fn lookup_targets<'a>(doc: &'a Document<'_>) -> HashMap<(&'a str, &'a str), Vec<
                 (role_and_prop("Principal"), role_and_prop("Dependent"))
             {
                 let slot = out.entry((source, lookup)).or_default();
-                if !slot.contains(&target) {
-                    slot.push(target);
+                if !slot.iter().any(|(t, _)| *t == target) {
+                    slot.push((target, name));
                 }
             }
         }
@@ -234,9 +240,14 @@ pub fn parse(text: &str) -> Result<Edmx, EdmxError> {
             }
             let lookup = kind == Some(CdmsKind::EntityReference);
             if let Some(to) = targets.get(&(t.name, *name)).filter(|_| lookup) {
-                let logical: Vec<String> = to.iter().map(|t| t.to_lowercase()).collect();
-                let logical: Vec<&str> = logical.iter().map(String::as_str).collect();
-                spec = spec.lookup(name, &logical);
+                let logical: Vec<String> = to.iter().map(|(t, _)| t.to_lowercase()).collect();
+                let names: Vec<&str> = logical.iter().map(String::as_str).collect();
+                spec = spec.lookup(name, &names);
+                for ((_, relationship), target) in to.iter().zip(&logical) {
+                    if !relationship.is_empty() {
+                        spec = spec.relationship(name, relationship, target);
+                    }
+                }
             }
         }
         sets.push(spec);

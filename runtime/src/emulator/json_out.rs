@@ -6,13 +6,18 @@
 //! null shapes: complex values are never JSON `null` but objects whose members are null.
 //! DateTimes are written `"\/Date(ms)\/"` (the `/` escaped, as WCF writes them; JSON readers see
 //! `/Date(ms)/`); Int64 and Decimal values are quoted strings; Money carries 4 decimal places.
+//!
+//! Navigation properties follow the properties: `{"__deferred":{"uri":"<entry uri>/<nav>"}}`,
+//! or, when expanded, the related entry (many-to-one; `null` when the lookup is empty or points
+//! at a record that is gone) or `{"results":[…]}` (one-to-many, in the related set's key order).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use uuid::Uuid;
 
-use super::schema::SetSchema;
+use super::query::Shape;
+use super::schema::{NavEnd, SetSchema};
 use super::store::{Cell, Record, Store};
 use crate::cdms::meta::CdmsKind;
 
@@ -47,7 +52,8 @@ pub(crate) struct Render<'a> {
 
 impl Render<'_> {
     /// Appends one entry. `service_root` (absolute, no trailing slash) makes `__metadata.uri`;
-    /// without it `__metadata` is left out. `select` narrows the properties.
+    /// without it `__metadata` and the navigation properties are left out. `select` narrows the
+    /// properties (and leaves the navigation properties out).
     pub fn entry(
         &self,
         out: &mut String,
@@ -56,16 +62,36 @@ impl Render<'_> {
         service_root: Option<&str>,
         select: Option<&[usize]>,
     ) {
+        let shape = match select {
+            Some(props) => Shape {
+                props: Some(props.to_vec()),
+                ..Shape::default()
+            },
+            None => Shape::all(&self.schemas[set]),
+        };
+        self.entry_shaped(out, set, record, service_root, &shape);
+    }
+
+    /// Appends one entry carrying what `shape` says (see [`Render::entry`]).
+    pub fn entry_shaped(
+        &self,
+        out: &mut String,
+        set: usize,
+        record: &Record,
+        service_root: Option<&str>,
+        shape: &Shape,
+    ) {
         let schema = &self.schemas[set];
         out.push('{');
         let mut first = true;
-        if let Some(root) = service_root {
-            let id = match record[schema.id] {
-                Cell::Guid(id) => id,
-                _ => Uuid::nil(),
-            };
+        let id = match record[schema.id] {
+            Cell::Guid(id) => id,
+            _ => Uuid::nil(),
+        };
+        let uri = service_root.map(|root| format!("{root}/{}(guid'{id}')", schema.set));
+        if let Some(uri) = &uri {
             out.push_str("\"__metadata\":{\"uri\":");
-            write_str(out, &format!("{root}/{}(guid'{id}')", schema.set));
+            write_str(out, uri);
             out.push_str(",\"type\":");
             write_str(out, &schema.type_name);
             out.push('}');
@@ -85,9 +111,66 @@ impl Render<'_> {
                 self.value(out, prop.kind, &record[i]);
             }
         };
-        match select {
+        match &shape.props {
             Some(props) => props.iter().for_each(|&i| write_prop(out, i)),
             None => (0..schema.props.len()).for_each(|i| write_prop(out, i)),
+        }
+        let (Some(root), Some(uri)) = (service_root, &uri) else {
+            out.push('}');
+            return;
+        };
+        for (n, nav) in schema.navs.iter().enumerate() {
+            let expanded = shape.expanded.iter().find(|(e, _)| *e == n);
+            if expanded.is_none() && !shape.deferred.contains(&n) {
+                continue;
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            write_str(out, &nav.name);
+            out.push(':');
+            let Some((_, props)) = expanded else {
+                out.push_str("{\"__deferred\":{\"uri\":");
+                write_str(out, &format!("{uri}/{}", nav.name));
+                out.push_str("}}");
+                continue;
+            };
+            let inner = match props {
+                Some(props) => Shape {
+                    props: Some(props.clone()),
+                    ..Shape::default()
+                },
+                None => Shape::default(),
+            };
+            match nav.end {
+                NavEnd::ManyToOne { prop, target } => {
+                    let related = match &record[prop] {
+                        Cell::Ref(r) => self.store.get(target, r.id),
+                        _ => None,
+                    };
+                    match related {
+                        Some(related) => {
+                            self.entry_shaped(out, target, related, Some(root), &inner)
+                        }
+                        None => out.push_str("null"),
+                    }
+                }
+                NavEnd::OneToMany { source, prop } => {
+                    out.push_str("{\"results\":[");
+                    let related = self.store.sets[source]
+                        .records
+                        .values()
+                        .filter(|r| matches!(&r[prop], Cell::Ref(reference) if reference.id == id));
+                    for (k, related) in related.enumerate() {
+                        if k > 0 {
+                            out.push(',');
+                        }
+                        self.entry_shaped(out, source, related, Some(root), &inner);
+                    }
+                    out.push_str("]}");
+                }
+            }
         }
         out.push('}');
     }

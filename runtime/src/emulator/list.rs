@@ -25,6 +25,9 @@ use super::store::{Cell, GuidOrder, Key, Record, Store};
 /// What to fetch.
 pub(crate) struct Plan<'a> {
     pub filter: Option<&'a Pred>,
+    /// `Some((lookup property, target set))`: the filter applies to the record the lookup
+    /// points at (a condition on an expanded entity); an empty lookup never matches.
+    pub via: Option<(usize, usize)>,
     pub order: &'a [OrderKey],
     pub top: Option<usize>,
     pub skip: usize,
@@ -148,8 +151,19 @@ pub(crate) fn sort_vals(cells: &[Cell], order: &[OrderKey]) -> Vec<SortVal> {
         .collect()
 }
 
-fn passes(filter: Option<&Pred>, record: &Record) -> bool {
-    filter.is_none_or(|p| eval::matches(p, record))
+fn passes(store: &Store, plan: &Plan<'_>, record: &Record) -> bool {
+    let Some(pred) = plan.filter else {
+        return true;
+    };
+    match plan.via {
+        None => eval::matches(pred, record),
+        Some((prop, target)) => match &record[prop] {
+            Cell::Ref(r) => store
+                .get(target, r.id)
+                .is_some_and(|related| eval::matches(pred, related)),
+            _ => false,
+        },
+    }
 }
 
 /// Runs the query against one set.
@@ -171,7 +185,7 @@ fn by_key(store: &Store, set: usize, plan: &Plan<'_>, limit: usize) -> Page {
     let mut keys = Vec::with_capacity(limit.min(64));
     let mut skipped = 0;
     for (key, record) in records.range((start, Bound::Unbounded)) {
-        if !passes(plan.filter, record) {
+        if !passes(store, plan, record) {
             continue;
         }
         if skipped < plan.skip {
@@ -198,7 +212,7 @@ fn sorted_keys(store: &Store, set: usize, plan: &Plan<'_>) -> Arc<Vec<Key>> {
     let width = plan.order.len();
     let mut keys_in_order = Vec::new();
     let mut vals: Vec<SortRef<'_>> = Vec::new();
-    for (key, record) in data.records.iter().filter(|(_, r)| passes(plan.filter, r)) {
+    for (key, record) in data.records.iter().filter(|(_, r)| passes(store, plan, r)) {
         keys_in_order.push(*key);
         vals.extend(plan.order.iter().map(|k| sort_ref(record, k.slot, go)));
     }
@@ -296,6 +310,7 @@ mod tests {
         loop {
             let plan = Plan {
                 filter,
+                via: None,
                 order: &order,
                 top: None,
                 skip: 0,
@@ -363,6 +378,7 @@ mod tests {
         let pred = crate::emulator::filter::compile(&schema, "N ge 100").unwrap();
         let plan = Plan {
             filter: Some(&pred),
+            via: None,
             order: &[],
             top: Some(5),
             skip: 3,
@@ -376,6 +392,7 @@ mod tests {
         let order = orderby(&schema, "N desc").unwrap();
         let plan = Plan {
             filter: Some(&pred),
+            via: None,
             order: &order,
             top: None,
             skip: 15,
@@ -393,6 +410,7 @@ mod tests {
         ));
         let plan = Plan {
             filter: None,
+            via: None,
             order: &order,
             top: None,
             skip: 500,

@@ -5,11 +5,13 @@
 //! kind), the complex types `EntityReference`, `OptionSetValue` and `Money` (complex properties
 //! are `Nullable="false"`: WCF Data Services V1/V2 complex values cannot be null, which is why CRM
 //! writes null lookups as objects with null members), and the container `<Org>Context` with one
-//! `EntitySet` per set. The emulated sets have no navigation properties.
+//! `EntitySet` per set. A lookup with a declared relationship adds a `NavigationProperty` on both
+//! ends, an `Association` (the lookup's referential constraint, roles `<rel>_Referenced` for the
+//! `0..1` end and `<rel>_Referencing` for the `*` end) and an `AssociationSet`.
 
 use std::fmt::Write as _;
 
-use super::schema::SetSchema;
+use super::schema::{NavEnd, SetSchema};
 use crate::cdms::meta::CdmsKind;
 use crate::cdms::wire;
 
@@ -58,7 +60,52 @@ pub(crate) fn edmx(org: &str, schemas: &[SetSchema]) -> String {
                 p.kind.edm_type()
             );
         }
+        for nav in &s.navs {
+            let rel = xml_escape(&nav.relationship);
+            let (from, to) = match nav.end {
+                NavEnd::ManyToOne { .. } => ("Referencing", "Referenced"),
+                NavEnd::OneToMany { .. } => ("Referenced", "Referencing"),
+            };
+            let _ = writeln!(
+                x,
+                "    <NavigationProperty Name=\"{}\" Relationship=\"{ns}.{rel}\" \
+                 FromRole=\"{rel}_{from}\" ToRole=\"{rel}_{to}\" />",
+                xml_escape(&nav.name)
+            );
+        }
         x.push_str("   </EntityType>\n");
+    }
+    let associations: Vec<(&SetSchema, &SetSchema, &str, &str)> = schemas
+        .iter()
+        .flat_map(|s| {
+            s.navs.iter().filter_map(move |nav| match nav.end {
+                NavEnd::ManyToOne { prop, target } => Some((
+                    s,
+                    schemas.get(target)?,
+                    s.props[prop].name.as_str(),
+                    nav.relationship.as_str(),
+                )),
+                NavEnd::OneToMany { .. } => None,
+            })
+        })
+        .collect();
+    for (from, to, lookup, rel) in &associations {
+        let rel = xml_escape(rel);
+        let _ = writeln!(
+            x,
+            "   <Association Name=\"{rel}\">\n\
+             \x20   <End Type=\"{}\" Role=\"{rel}_Referenced\" Multiplicity=\"0..1\" />\n\
+             \x20   <End Type=\"{}\" Role=\"{rel}_Referencing\" Multiplicity=\"*\" />\n\
+             \x20   <ReferentialConstraint>\n\
+             \x20    <Principal Role=\"{rel}_Referenced\"><PropertyRef Name=\"{}\" /></Principal>\n\
+             \x20    <Dependent Role=\"{rel}_Referencing\"><PropertyRef Name=\"{}\" /></Dependent>\n\
+             \x20   </ReferentialConstraint>\n\
+             \x20  </Association>",
+            xml_escape(&to.type_name),
+            xml_escape(&from.type_name),
+            xml_escape(&to.props[to.id].name),
+            xml_escape(lookup),
+        );
     }
     let complex: &[(&str, &[(&str, CdmsKind)])] = &[
         (
@@ -94,6 +141,17 @@ pub(crate) fn edmx(org: &str, schemas: &[SetSchema]) -> String {
             "    <EntitySet Name=\"{}\" EntityType=\"{}\" />",
             xml_escape(&s.set),
             xml_escape(&s.type_name)
+        );
+    }
+    for (from, to, _, rel) in &associations {
+        let rel = xml_escape(rel);
+        let _ = writeln!(
+            x,
+            "    <AssociationSet Name=\"{rel}\" Association=\"{ns}.{rel}\">\
+             <End Role=\"{rel}_Referenced\" EntitySet=\"{}\" />\
+             <End Role=\"{rel}_Referencing\" EntitySet=\"{}\" /></AssociationSet>",
+            xml_escape(&to.set),
+            xml_escape(&from.set),
         );
     }
     x.push_str("   </EntityContainer>\n  </Schema>\n </edmx:DataServices>\n</edmx:Edmx>\n");

@@ -1,9 +1,12 @@
 //! System query options of a request: decoding the query string (as IIS/.NET does: `+` is a
 //! space), `$select`, `$orderby`, `$top`, `$skip`, and the `$skiptoken` CRM hands out in `__next`.
 //!
-//! Refused with 400: `$format`, `$inlinecount` (CRM 2011 has no server-side counts), `$expand`
-//! (the emulated sets have no navigation properties), unknown `$` options, repeated options,
-//! malformed numbers. Options without `$` are ignored, as WCF Data Services ignores them.
+//! `$expand` takes at most 6 navigation properties of the set, one level deep; `$select` then
+//! narrows the expanded entities too (`nav/Prop`, `nav/*`, or `nav` for all of its properties).
+//!
+//! Refused with 400: `$format`, `$inlinecount` (CRM 2011 has no server-side counts), multi-level
+//! or unknown `$expand` items, unknown `$` options, repeated options, malformed numbers. Options
+//! without `$` are ignored, as WCF Data Services ignores them.
 //!
 //! Skip tokens keep the observed CRM form `page,'keyname','{LAST-GUID}','{FIRST-GUID}'`; when the
 //! query has an `$orderby`, the last row's sort values follow as OData literals, so paging resumes
@@ -18,7 +21,7 @@ use super::collation;
 use super::error::ApiError;
 use super::filter::bind::{bind_path, Slot, SlotType};
 use super::filter::lexer::{lex, Literal, Tok};
-use super::schema::SetSchema;
+use super::schema::{NavEnd, SetSchema};
 use crate::cdms::meta::CdmsKind;
 
 /// Decodes a raw query string into name/value pairs.
@@ -48,10 +51,11 @@ pub(crate) struct Options {
     pub top: Option<usize>,
     pub skip: Option<usize>,
     pub skiptoken: Option<String>,
+    pub expand: Option<String>,
 }
 
 impl Options {
-    pub fn parse(pairs: &[(String, String)], type_name: &str) -> Result<Self, ApiError> {
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, ApiError> {
         let mut o = Options::default();
         let mut seen: Vec<&str> = Vec::new();
         for (k, v) in pairs {
@@ -72,7 +76,10 @@ impl Options {
                 "$top" => o.top = Some(count("$top", v)?),
                 "$skip" => o.skip = Some(count("$skip", v)?),
                 "$skiptoken" => o.skiptoken = Some(v.clone()),
-                "$expand" => return Err(expand_error(v, type_name)),
+                "$expand" => {
+                    check_expand(v)?;
+                    o.expand = Some(v.clone());
+                }
                 "$format" | "$inlinecount" => {
                     return Err(ApiError::bad_request(format!(
                         "The query option '{k}' is not supported by the CRM 2011 OData endpoint."
@@ -105,52 +112,179 @@ fn count(name: &str, v: &str) -> Result<usize, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("Incorrect format for {name} argument '{v}'.")))
 }
 
-fn expand_error(v: &str, type_name: &str) -> ApiError {
-    let items: Vec<&str> = v
-        .split(',')
+/// The `$expand` items, trimmed, without empty ones.
+fn expand_items(v: &str) -> Vec<&str> {
+    v.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .collect();
-    if items.iter().any(|i| i.contains('/')) {
-        return ApiError::bad_request(
-            "Multi-level $expand paths are not supported; expand one level.",
-        );
-    }
-    if items.len() > 6 {
-        return ApiError::bad_request("At most 6 relationships can be expanded in one request.");
-    }
-    ApiError::bad_request(format!(
-        "$expand: '{}' is not a navigation property of type '{type_name}'.",
-        items.first().copied().unwrap_or("")
-    ))
+        .collect()
 }
 
-/// `$select`: the properties to write, or `None` for all (`*` or absent).
-pub(crate) fn select(schema: &SetSchema, text: &str) -> Result<Option<Vec<usize>>, ApiError> {
-    let mut out: Vec<usize> = Vec::new();
-    for item in text.split(',').map(str::trim) {
-        if item.is_empty() {
-            continue;
-        }
-        if item == "*" {
-            return Ok(None);
-        }
-        if item.contains('/') {
-            return Err(ApiError::bad_request(format!(
-                "$select: '{item}' selects a member path; select whole properties only."
-            )));
-        }
-        let i = schema.prop(item).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "No property '{item}' exists in type '{}' ($select).",
-                schema.type_name
-            ))
-        })?;
+/// The shape rules of `$expand` that need no schema: one level, at most 6 items.
+fn check_expand(v: &str) -> Result<(), ApiError> {
+    let items = expand_items(v);
+    if items.iter().any(|i| i.contains('/')) {
+        return Err(ApiError::bad_request(
+            "Multi-level $expand paths are not supported; expand one level.",
+        ));
+    }
+    if items.len() > 6 {
+        return Err(ApiError::bad_request(
+            "At most 6 relationships can be expanded in one request.",
+        ));
+    }
+    Ok(())
+}
+
+/// `$expand`: the indices (into [`SetSchema::navs`]) of the navigation properties to inline.
+pub(crate) fn expand(schema: &SetSchema, text: &str) -> Result<Vec<usize>, ApiError> {
+    check_expand(text)?;
+    let mut out = Vec::new();
+    for item in expand_items(text) {
+        let i = schema
+            .navs
+            .iter()
+            .position(|n| n.name == item)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "$expand: '{item}' is not a navigation property of type '{}'.",
+                    schema.type_name
+                ))
+            })?;
         if !out.contains(&i) {
             out.push(i);
         }
     }
-    Ok(if out.is_empty() { None } else { Some(out) })
+    Ok(out)
+}
+
+/// What an entry carries: its properties, its navigation properties left deferred, and the
+/// expanded ones with the properties written of each related record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Shape {
+    /// The properties, `None` for all.
+    pub props: Option<Vec<usize>>,
+    /// Navigation properties written as `{"__deferred":{"uri":…}}`.
+    pub deferred: Vec<usize>,
+    /// Expanded navigation properties and the properties of their records (`None`: all).
+    pub expanded: Vec<(usize, Option<Vec<usize>>)>,
+}
+
+impl Shape {
+    /// Every property, every navigation property deferred (an entry without query options).
+    pub fn all(schema: &SetSchema) -> Shape {
+        Shape {
+            props: None,
+            deferred: (0..schema.navs.len()).collect(),
+            expanded: Vec::new(),
+        }
+    }
+}
+
+/// `$select` with `$expand`: what each entry carries. Without `$select` (or with `*`) every
+/// property is written, expanded navigation properties inline and the others deferred. With
+/// it, a navigation property appears only when selected: `nav` (all its properties when
+/// expanded), `nav/Prop` or `nav/*` (the nav must be expanded).
+pub(crate) fn shape(
+    schemas: &[SetSchema],
+    set: usize,
+    select_text: Option<&str>,
+    expanded: &[usize],
+) -> Result<Shape, ApiError> {
+    let schema = &schemas[set];
+    let target_of = |nav: usize| match schema.navs[nav].end {
+        NavEnd::ManyToOne { target, .. } => target,
+        NavEnd::OneToMany { source, .. } => source,
+    };
+    let items: Vec<&str> = select_text
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if items.is_empty() || items.contains(&"*") {
+        let deferred = (0..schema.navs.len())
+            .filter(|n| !expanded.contains(n))
+            .collect();
+        let expanded = expanded.iter().map(|&n| (n, None)).collect();
+        return Ok(Shape {
+            props: None,
+            deferred,
+            expanded,
+        });
+    }
+    let mut out = Shape {
+        props: Some(Vec::new()),
+        ..Shape::default()
+    };
+    let mut root_props = Vec::new();
+    // Per expanded nav: `None` = not selected yet, `Some(None)` = all, `Some(Some(list))`.
+    let mut chosen: Vec<Option<Option<Vec<usize>>>> = vec![None; expanded.len()];
+    for item in items {
+        let (head, member) = match item.split_once('/') {
+            Some((h, m)) => (h, Some(m)),
+            None => (item, None),
+        };
+        let Some(nav) = schema.navs.iter().position(|n| n.name == head) else {
+            if member.is_some() {
+                return Err(ApiError::bad_request(format!(
+                    "$select: '{item}' selects a member path; select whole properties only."
+                )));
+            }
+            let i = schema.prop(item).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "No property '{item}' exists in type '{}' ($select).",
+                    schema.type_name
+                ))
+            })?;
+            if !root_props.contains(&i) {
+                root_props.push(i);
+            }
+            continue;
+        };
+        let slot = expanded.iter().position(|&e| e == nav);
+        match (slot, member) {
+            (None, None) => {
+                if !out.deferred.contains(&nav) {
+                    out.deferred.push(nav);
+                }
+            }
+            (None, Some(_)) => {
+                return Err(ApiError::bad_request(format!(
+                    "Only properties specified in $expand can be traversed in $select query \
+                     options. Selected item: '{item}'."
+                )))
+            }
+            (Some(s), None) | (Some(s), Some("*")) => chosen[s] = Some(None),
+            (Some(s), Some(member)) => {
+                let target = &schemas[target_of(nav)];
+                let i = target.prop(member).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "No property '{member}' exists in type '{}' ($select).",
+                        target.type_name
+                    ))
+                })?;
+                match &mut chosen[s] {
+                    Some(None) => {}
+                    Some(Some(list)) => {
+                        if !list.contains(&i) {
+                            list.push(i);
+                        }
+                    }
+                    empty @ None => *empty = Some(Some(vec![i])),
+                }
+            }
+        }
+    }
+    out.props = Some(root_props);
+    out.expanded = expanded
+        .iter()
+        .zip(chosen)
+        .filter_map(|(&nav, props)| Some((nav, props?)))
+        .collect();
+    Ok(out)
 }
 
 /// One `$orderby` key.
@@ -350,26 +484,25 @@ mod tests {
         let p = decode_pairs("$filter=Name%20eq%20'a+b'&x&$top=5").unwrap();
         assert_eq!(p[0], ("$filter".into(), "Name eq 'a b'".into()));
         assert_eq!(p[1], ("x".into(), "".into()));
-        let o = Options::parse(&p, "T").unwrap();
+        let o = Options::parse(&p).unwrap();
         assert_eq!(o.top, Some(5));
         for bad in [
             "$format=json",
             "$inlinecount=allpages",
-            "$expand=a",
             "$foo=1",
             "$top=-1",
             "$skip=x",
             "$top=1&$top=2",
         ] {
-            let e = Options::parse(&decode_pairs(bad).unwrap(), "T").unwrap_err();
+            let e = Options::parse(&decode_pairs(bad).unwrap()).unwrap_err();
             assert_eq!(e.status, 400, "{bad}");
         }
-        assert!(Options::parse(&decode_pairs("$expand=a/b").unwrap(), "T")
+        assert!(Options::parse(&decode_pairs("$expand=a/b").unwrap())
             .unwrap_err()
             .message
             .contains("Multi-level"));
         assert!(
-            Options::parse(&decode_pairs("$expand=a,b,c,d,e,f,g").unwrap(), "T")
+            Options::parse(&decode_pairs("$expand=a,b,c,d,e,f,g").unwrap())
                 .unwrap_err()
                 .message
                 .contains("6")
@@ -379,13 +512,13 @@ mod tests {
     #[test]
     fn select_and_orderby() {
         let s = schema();
-        assert_eq!(
-            select(&s, "Name, AccountId,Name").unwrap(),
-            Some(vec![1, 0])
-        );
-        assert_eq!(select(&s, "*").unwrap(), None);
-        assert!(select(&s, "name").is_err());
-        assert!(select(&s, "Revenue/Value").is_err());
+        let schemas = [s];
+        let select = |text: &str| shape(&schemas, 0, Some(text), &[]).map(|s| s.props);
+        assert_eq!(select("Name, AccountId,Name").unwrap(), Some(vec![1, 0]));
+        assert_eq!(select("*").unwrap(), None);
+        assert!(select("name").is_err());
+        assert!(select("Revenue/Value").is_err());
+        let [s] = schemas;
         let keys = orderby(&s, "Name desc, Revenue/Value,Parent/Id asc").unwrap();
         assert_eq!(keys.len(), 3);
         assert!(keys[0].desc && !keys[1].desc && !keys[2].desc);

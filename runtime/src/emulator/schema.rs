@@ -28,6 +28,8 @@ pub struct SetSpec {
     id_property: String,
     props: Vec<(String, CdmsKind)>,
     targets: Vec<(String, Vec<String>)>,
+    /// (lookup property, relationship schema name, target logical name)
+    relationships: Vec<(String, String, String)>,
     primary_name: Option<String>,
 }
 
@@ -42,6 +44,7 @@ impl SetSpec {
             id_property: id_property.to_owned(),
             props: vec![(id_property.to_owned(), CdmsKind::Guid)],
             targets: Vec::new(),
+            relationships: Vec::new(),
             primary_name: None,
         }
     }
@@ -56,6 +59,7 @@ impl SetSpec {
             id_property: meta.id_property.to_owned(),
             props: Vec::with_capacity(meta.fields.len() + 1),
             targets: Vec::new(),
+            relationships: Vec::new(),
             primary_name: None,
         };
         if meta.by_property(meta.id_property).is_none() {
@@ -76,6 +80,13 @@ impl SetSpec {
             if let Some(target) = target {
                 spec.targets
                     .push((f.property.to_owned(), vec![target.logical_name.to_owned()]));
+                if let Some(relationship) = f.relationship {
+                    spec.relationships.push((
+                        f.property.to_owned(),
+                        relationship.to_owned(),
+                        target.logical_name.to_owned(),
+                    ));
+                }
             }
         }
         spec
@@ -120,6 +131,7 @@ impl SetSpec {
             id_property,
             props,
             targets: Vec::new(),
+            relationships: Vec::new(),
             primary_name: None,
         })
     }
@@ -154,6 +166,19 @@ impl SetSpec {
             Some(slot) => slot.1 = targets,
             None => self.targets.push((property.to_owned(), targets)),
         }
+        self
+    }
+
+    /// Names the CRM relationship between lookup `property` and the set of logical name
+    /// `target` (`ParentCustomerId`, `contact_customer_accounts`, `account`; a polymorphic
+    /// lookup has one relationship per target): both ends then have a navigation property,
+    /// which `$expand` and `$filter` on `<relationship>/Property` use.
+    pub fn relationship(mut self, property: &str, relationship: &str, target: &str) -> Self {
+        let target = target.to_lowercase();
+        self.relationships
+            .retain(|(p, r, t)| !(p == property && (r == relationship || *t == target)));
+        self.relationships
+            .push((property.to_owned(), relationship.to_owned(), target));
         self
     }
 
@@ -199,6 +224,26 @@ pub(crate) struct Prop {
     pub targets: Vec<String>,
 }
 
+/// A navigation property of a served set: one end of a CRM relationship behind a lookup.
+#[derive(Debug, Clone)]
+pub(crate) struct Nav {
+    /// The navigation property name: the relationship's schema name, prefixed `Referencing` /
+    /// `Referenced` for a relationship of an entity to itself (as CRM names them).
+    pub name: String,
+    /// The relationship's schema name (the `Association`).
+    pub relationship: String,
+    pub end: NavEnd,
+}
+
+/// Which end of the relationship a navigation property stands at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NavEnd {
+    /// On the referring set: lookup `prop` points at one record of set `target` (or none).
+    ManyToOne { prop: usize, target: usize },
+    /// On the referenced set: the records of set `source` whose lookup `prop` points here.
+    OneToMany { source: usize, prop: usize },
+}
+
 /// A served set, resolved and validated.
 #[derive(Debug)]
 pub(crate) struct SetSchema {
@@ -215,6 +260,11 @@ pub(crate) struct SetSchema {
     pub version: usize,
     pub overridden_created: Option<usize>,
     pub primary_name: Option<usize>,
+    /// Declared relationships: (lookup property, relationship schema name, target logical
+    /// name), resolved into [`SetSchema::navs`] once every set is built ([`link_navigations`]).
+    pub relationships: Vec<(usize, String, String)>,
+    /// The navigation properties, in declaration order (many-to-one ends first).
+    pub navs: Vec<Nav>,
 }
 
 impl SetSchema {
@@ -285,6 +335,25 @@ impl SetSchema {
             },
             None => guess_primary_name(&props),
         };
+        let mut relationships = Vec::with_capacity(spec.relationships.len());
+        for (prop, relationship, target) in spec.relationships {
+            let i = *by_name
+                .get(&prop)
+                .ok_or_else(|| err(format!("no lookup {prop} for relationship {relationship}")))?;
+            if props[i].kind != CdmsKind::EntityReference {
+                return Err(err(format!("{prop} is not an EntityReference")));
+            }
+            if relationship.is_empty()
+                || !relationship
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(err(format!(
+                    "{relationship:?} is not a valid relationship name"
+                )));
+            }
+            relationships.push((i, relationship, target));
+        }
         let overridden_created = by_name
             .get(OVERRIDDEN_CREATED_ON)
             .copied()
@@ -302,7 +371,14 @@ impl SetSchema {
             id,
             overridden_created,
             primary_name,
+            relationships,
+            navs: Vec::new(),
         })
+    }
+
+    /// The navigation property called `name` (case-sensitive).
+    pub fn nav(&self, name: &str) -> Option<&Nav> {
+        self.navs.iter().find(|n| n.name == name)
     }
 
     /// The property called `name` (case-sensitive).
@@ -314,6 +390,57 @@ impl SetSchema {
     pub fn key_logical(&self) -> String {
         self.props[self.id].name.to_lowercase()
     }
+}
+
+/// Resolves every set's declared relationships into navigation properties on both ends (when
+/// the target is served); a name is used once per set.
+pub(crate) fn link_navigations(
+    schemas: &mut [SetSchema],
+    by_logical: &HashMap<String, usize>,
+) -> Result<(), EmulatorError> {
+    let mut links = Vec::new();
+    for (source, schema) in schemas.iter().enumerate() {
+        for (prop, relationship, target) in &schema.relationships {
+            // A relationship to a set this emulator does not serve has no navigation here.
+            let Some(&target) = by_logical.get(target) else {
+                continue;
+            };
+            links.push((source, *prop, target, relationship.clone()));
+        }
+    }
+    for (source, prop, target, relationship) in links {
+        let (referencing, referenced) = if source == target {
+            (
+                format!("Referencing{relationship}"),
+                format!("Referenced{relationship}"),
+            )
+        } else {
+            (relationship.clone(), relationship.clone())
+        };
+        for (set, name, end) in [
+            (source, referencing, NavEnd::ManyToOne { prop, target }),
+            (target, referenced, NavEnd::OneToMany { source, prop }),
+        ] {
+            let schema = &mut schemas[set];
+            if schema.nav(&name).is_some() || schema.prop(&name).is_some() {
+                return Err(EmulatorError::Config(format!(
+                    "{}: navigation property {name} is declared twice",
+                    schema.set
+                )));
+            }
+            schema.navs.push(Nav {
+                name,
+                relationship: relationship.clone(),
+                end,
+            });
+        }
+    }
+    for schema in schemas.iter_mut() {
+        schema
+            .navs
+            .sort_by_key(|n| matches!(n.end, NavEnd::OneToMany { .. }));
+    }
+    Ok(())
 }
 
 fn guess_primary_name(props: &[Prop]) -> Option<usize> {
@@ -358,6 +485,75 @@ mod tests {
         assert_eq!(s.props[s.primary_name.unwrap()].name, "optevia_Country");
         assert!(SetSpec::from_tsv("Bogus", tsv).is_err());
         assert!(SetSpec::from_tsv("XSet", "h\nA\tNope\n").is_err());
+    }
+
+    #[test]
+    fn relationships_become_navigation_properties_on_both_ends() {
+        let account = SetSpec::new("Account", "AccountId")
+            .property("ParentAccountId", CdmsKind::EntityReference)
+            .lookup("ParentAccountId", &["account"])
+            .relationship("ParentAccountId", "account_parent_account", "account");
+        let contact = SetSpec::new("Contact", "ContactId")
+            .property("ParentCustomerId", CdmsKind::EntityReference)
+            .lookup("ParentCustomerId", &["account", "contact"])
+            .relationship("ParentCustomerId", "contact_customer_accounts", "account")
+            .relationship("ParentCustomerId", "contact_customer_contacts", "contact");
+        let mut schemas = vec![
+            SetSchema::build(account).unwrap(),
+            SetSchema::build(contact).unwrap(),
+        ];
+        let by_logical = HashMap::from([("account".to_owned(), 0), ("contact".to_owned(), 1)]);
+        link_navigations(&mut schemas, &by_logical).unwrap();
+        let names = |s: &SetSchema| s.navs.iter().map(|n| n.name.clone()).collect::<Vec<_>>();
+        // Many-to-one ends first; a relationship of an entity to itself is named per end.
+        assert_eq!(
+            names(&schemas[0]),
+            [
+                "Referencingaccount_parent_account",
+                "Referencedaccount_parent_account",
+                "contact_customer_accounts"
+            ]
+        );
+        assert_eq!(
+            names(&schemas[1]),
+            [
+                "contact_customer_accounts",
+                "Referencingcontact_customer_contacts",
+                "Referencedcontact_customer_contacts"
+            ]
+        );
+        let lookup = schemas[1].prop("ParentCustomerId").unwrap();
+        assert_eq!(
+            schemas[1].nav("contact_customer_accounts").unwrap().end,
+            NavEnd::ManyToOne {
+                prop: lookup,
+                target: 0
+            }
+        );
+        assert_eq!(
+            schemas[0].nav("contact_customer_accounts").unwrap().end,
+            NavEnd::OneToMany {
+                source: 1,
+                prop: lookup
+            }
+        );
+        // A relationship to a set that is not served has no navigation property.
+        let lone = SetSpec::new("Contact", "ContactId")
+            .property("ParentCustomerId", CdmsKind::EntityReference)
+            .relationship("ParentCustomerId", "contact_customer_accounts", "account");
+        let mut alone = vec![SetSchema::build(lone).unwrap()];
+        let only_contact = HashMap::from([("contact".to_owned(), 0)]);
+        link_navigations(&mut alone, &only_contact).unwrap();
+        assert!(alone[0].navs.is_empty());
+        // Names are checked.
+        let bad = SetSpec::new("Contact", "ContactId")
+            .property("P", CdmsKind::EntityReference)
+            .relationship("P", "not a name", "account");
+        assert!(SetSchema::build(bad).is_err());
+        let bad = SetSpec::new("Contact", "ContactId")
+            .property("P", CdmsKind::String)
+            .relationship("P", "rel", "account");
+        assert!(SetSchema::build(bad).is_err());
     }
 
     #[test]

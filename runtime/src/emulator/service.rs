@@ -131,7 +131,7 @@ pub(crate) fn serve(emu: &Emulator, req: &Req<'_>, body: &[u8]) -> Result<Reply,
         Route::BadKey(_) => Err(ApiError::bad_request("Bad Request - Error in query syntax.")),
         Route::Collection(set) => {
             require_json(json)?;
-            let opts = options(emu, *set, req)?;
+            let opts = options(req)?;
             match req.method {
                 "GET" => list(emu, req, *set, &opts),
                 "POST" => create(emu, req, *set, body),
@@ -139,7 +139,7 @@ pub(crate) fn serve(emu: &Emulator, req: &Req<'_>, body: &[u8]) -> Result<Reply,
             }
         }
         Route::Entity(set, id) => {
-            let opts = options(emu, *set, req)?;
+            let opts = options(req)?;
             match req.method {
                 "GET" => {
                     require_json(json)?;
@@ -173,18 +173,23 @@ pub(crate) fn serve(emu: &Emulator, req: &Req<'_>, body: &[u8]) -> Result<Reply,
     }
 }
 
-fn options(emu: &Emulator, set: usize, req: &Req<'_>) -> Result<Options, ApiError> {
+fn options(req: &Req<'_>) -> Result<Options, ApiError> {
     let pairs = query::decode_pairs(req.query)?;
-    Options::parse(&pairs, &emu.inner.schemas[set].type_name)
+    Options::parse(&pairs)
 }
 
 fn list(emu: &Emulator, req: &Req<'_>, set: usize, opts: &Options) -> Result<Reply, ApiError> {
     let cfg = &emu.inner.cfg;
-    let schema = &emu.inner.schemas[set];
+    let schemas = &emu.inner.schemas;
+    let schema = &schemas[set];
+    let expanded = match opts.expand.as_deref() {
+        Some(e) => query::expand(schema, e)?,
+        None => Vec::new(),
+    };
     let filter = opts
         .filter
         .as_deref()
-        .map(|f| filter::compile(schema, f))
+        .map(|f| filter::compile_expanded(schemas, set, f, &expanded))
         .transpose()?;
     let order = opts
         .orderby
@@ -192,10 +197,7 @@ fn list(emu: &Emulator, req: &Req<'_>, set: usize, opts: &Options) -> Result<Rep
         .map(|o| query::orderby(schema, o))
         .transpose()?
         .unwrap_or_default();
-    let select = match opts.select.as_deref() {
-        Some(s) => query::select(schema, s)?,
-        None => None,
-    };
+    let shape = query::shape(schemas, set, opts.select.as_deref(), &expanded)?;
     let resume = opts
         .skiptoken
         .as_deref()
@@ -216,13 +218,20 @@ fn list(emu: &Emulator, req: &Req<'_>, set: usize, opts: &Options) -> Result<Rep
             ),
         ));
     }
+    let via = filter.as_ref().and_then(|f| f.via);
+    let (root, entry_root) = roots(emu, req);
+    let store = emu.read_store();
+    // A filter on an expanded entity reads another set: its generation is part of the key.
     let cache_id = format!(
-        "{}\u{1}{}",
+        "{}\u{1}{}\u{1}{}\u{1}{}",
         opts.filter.as_deref().unwrap_or(""),
-        opts.orderby.as_deref().unwrap_or("")
+        opts.orderby.as_deref().unwrap_or(""),
+        opts.expand.as_deref().unwrap_or(""),
+        via.map_or(0, |(_, target)| store.sets[target].generation)
     );
     let plan = Plan {
-        filter: filter.as_ref(),
+        filter: filter.as_ref().map(|f| &f.pred),
+        via,
         order: &order,
         top: opts.top,
         skip,
@@ -230,8 +239,6 @@ fn list(emu: &Emulator, req: &Req<'_>, set: usize, opts: &Options) -> Result<Rep
         page_size: cfg.page_size,
         cache_id: &cache_id,
     };
-    let (root, entry_root) = roots(emu, req);
-    let store = emu.read_store();
     let page = list::run(&store, set, &plan);
     let render = emu.render(&store);
     let records = &store.sets[set].records;
@@ -244,7 +251,7 @@ fn list(emu: &Emulator, req: &Req<'_>, set: usize, opts: &Options) -> Result<Rep
         if n > 0 {
             out.push(',');
         }
-        render.entry(&mut out, set, record, Some(&entry_root), select.as_deref());
+        render.entry_shaped(&mut out, set, record, Some(&entry_root), &shape);
     }
     out.push(']');
     let remaining = opts.top.map(|t| t.saturating_sub(page.keys.len()));
@@ -270,6 +277,7 @@ fn list(emu: &Emulator, req: &Req<'_>, set: usize, opts: &Options) -> Result<Rep
         for (name, value) in [
             ("$filter", &opts.filter),
             ("$select", &opts.select),
+            ("$expand", &opts.expand),
             ("$orderby", &opts.orderby),
         ] {
             if let Some(v) = value {
@@ -306,11 +314,13 @@ fn get_one(
              single entity.",
         ));
     }
-    let schema = &emu.inner.schemas[set];
-    let select = match opts.select.as_deref() {
-        Some(s) => query::select(schema, s)?,
-        None => None,
+    let schemas = &emu.inner.schemas;
+    let schema = &schemas[set];
+    let expanded = match opts.expand.as_deref() {
+        Some(e) => query::expand(schema, e)?,
+        None => Vec::new(),
     };
+    let shape = query::shape(schemas, set, opts.select.as_deref(), &expanded)?;
     let (_, entry_root) = roots(emu, req);
     let store = emu.read_store();
     let record = store
@@ -318,7 +328,7 @@ fn get_one(
         .ok_or_else(|| ApiError::record_not_found(&schema.logical, id))?;
     let mut out = String::from("{\"d\":");
     emu.render(&store)
-        .entry(&mut out, set, record, Some(&entry_root), select.as_deref());
+        .entry_shaped(&mut out, set, record, Some(&entry_root), &shape);
     out.push('}');
     Ok(Reply::json(200, out, "1.0;"))
 }

@@ -35,6 +35,7 @@ const fn cdms(field: usize, property: &'static str, kind: CdmsKind) -> CdmsField
         codec: None,
         null: NullPolicy::Refuse,
         read_only: false,
+        relationship: None,
     }
 }
 
@@ -150,6 +151,7 @@ pub static ORG_CDMS: CdmsMeta = CdmsMeta {
             }),
             null: NullPolicy::Refuse,
             read_only: false,
+            relationship: None,
         },
         cdms(MODIFIED, "ModifiedOn", CdmsKind::DateTime),
         cdms(CREATED, "CreatedOn", CdmsKind::DateTime),

@@ -2,6 +2,11 @@
 //! ([`lexer`], [`parser`]), a binder that keeps only what CRM 2011 can translate and type-checks
 //! it against the set ([`bind`]), and an allocation-free evaluator with SQL's three-valued logic
 //! and the organisation's case- and accent-insensitive collation ([`eval`]).
+//!
+//! With `$expand`, conditions may name `<nav>/<Property>` of an expanded many-to-one navigation
+//! property ([`compile_expanded`]). As in CRM 2011, a filter is either on the root entity or on
+//! one expanded entity: mixing the two, or naming two expanded entities, is refused with 400. A
+//! record whose lookup is empty never matches a condition on the expanded entity.
 
 pub(crate) mod bind;
 pub(crate) mod eval;
@@ -9,14 +14,136 @@ pub(crate) mod lexer;
 pub(crate) mod parser;
 
 use super::error::ApiError;
-use super::schema::SetSchema;
+use super::schema::{NavEnd, SetSchema};
 
 pub(crate) use bind::Pred;
+use parser::Ast;
 
-/// Parses and binds a `$filter` expression.
+/// Parses and binds a `$filter` expression of the root set (the tests' shorthand of
+/// [`compile_expanded`] without `$expand`).
+#[cfg(test)]
 pub(crate) fn compile(schema: &SetSchema, text: &str) -> Result<Pred, ApiError> {
     let ast = parser::parse(text)?;
     bind::bind(schema, &ast)
+}
+
+/// A filter bound against the root set, or against the entity one lookup points at.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Filter {
+    pub pred: Pred,
+    /// `Some((lookup property, target set))`: the predicate reads the record the lookup points
+    /// at (a condition on an expanded entity).
+    pub via: Option<(usize, usize)>,
+}
+
+/// Parses and binds a `$filter` of set `set` of `schemas`, whose navigation properties
+/// `expanded` (indices into its `navs`) are expanded.
+pub(crate) fn compile_expanded(
+    schemas: &[SetSchema],
+    set: usize,
+    text: &str,
+    expanded: &[usize],
+) -> Result<Filter, ApiError> {
+    let schema = &schemas[set];
+    let mut ast = parser::parse(text)?;
+    let mut paths = Vec::new();
+    collect_paths(&ast, &mut paths);
+    let mut root_path = None;
+    let mut nav_used: Option<(usize, usize)> = None;
+    for (segs, pos) in paths {
+        let Some(n) = schema.navs.iter().position(|nav| nav.name == segs[0]) else {
+            root_path.get_or_insert(pos);
+            continue;
+        };
+        match nav_used {
+            Some((first, _)) if first != n => {
+                return Err(ApiError::bad_request(format!(
+                    "The $filter at position {pos} has conditions on the expanded entities '{}' \
+                     and '{}'; CRM 2011 filters on the root entity or on one expanded entity.",
+                    schema.navs[first].name, schema.navs[n].name
+                )))
+            }
+            Some(_) => {}
+            None => nav_used = Some((n, pos)),
+        }
+        if segs.len() < 2 {
+            return Err(ApiError::bad_request(format!(
+                "The navigation property '{}' at position {pos} cannot be used in $filter \
+                 itself; name one of its properties ('{}/Property').",
+                segs[0], segs[0]
+            )));
+        }
+    }
+    let Some((n, pos)) = nav_used else {
+        return Ok(Filter {
+            pred: bind::bind(schema, &ast)?,
+            via: None,
+        });
+    };
+    let nav = &schema.navs[n];
+    if let Some(root_pos) = root_path {
+        return Err(ApiError::bad_request(format!(
+            "The $filter combines conditions on the root entity (position {root_pos}) with \
+             conditions on the expanded entity '{}' (position {pos}); CRM 2011 filters on the \
+             root entity or on one expanded entity, not both.",
+            nav.name
+        )));
+    }
+    if !expanded.contains(&n) {
+        return Err(ApiError::bad_request(format!(
+            "The navigation property '{}' at position {pos} is not expanded; a condition on a \
+             related entity needs $expand={}.",
+            nav.name, nav.name
+        )));
+    }
+    let NavEnd::ManyToOne { prop, target } = nav.end else {
+        return Err(ApiError::bad_request(format!(
+            "The collection navigation property '{}' at position {pos} cannot be filtered on \
+             (any/all are not supported by the CRM 2011 OData endpoint).",
+            nav.name
+        )));
+    };
+    strip_first_segment(&mut ast);
+    Ok(Filter {
+        pred: bind::bind(&schemas[target], &ast)?,
+        via: Some((prop, target)),
+    })
+}
+
+/// Every member path of the expression, with its position.
+fn collect_paths<'a>(ast: &'a Ast, out: &mut Vec<(&'a [String], usize)>) {
+    match ast {
+        Ast::Lit(..) => {}
+        Ast::Path(segs, pos) => {
+            if !segs.is_empty() {
+                out.push((segs, *pos));
+            }
+        }
+        Ast::Call(_, args, _) => args.iter().for_each(|a| collect_paths(a, out)),
+        Ast::Not(inner, _) | Ast::Neg(inner, _) => collect_paths(inner, out),
+        Ast::Bin(_, l, r, _) => {
+            collect_paths(l, out);
+            collect_paths(r, out);
+        }
+    }
+}
+
+/// Drops the navigation property from every path (`nav/Name` → `Name`).
+fn strip_first_segment(ast: &mut Ast) {
+    match ast {
+        Ast::Lit(..) => {}
+        Ast::Path(segs, _) => {
+            if segs.len() > 1 {
+                segs.remove(0);
+            }
+        }
+        Ast::Call(_, args, _) => args.iter_mut().for_each(strip_first_segment),
+        Ast::Not(inner, _) | Ast::Neg(inner, _) => strip_first_segment(inner),
+        Ast::Bin(_, l, r, _) => {
+            strip_first_segment(l);
+            strip_first_segment(r);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,9 +21,7 @@
 //!   PostgreSQL), renewed while the partition runs. Several processes can share one PostgreSQL
 //!   database: each claims different partitions, and a crashed worker's partitions are taken over
 //!   once its lease expires, from their checkpoints. On SQLite, run one process at a time.
-//! - While a batch is applied and committed, the partition fetches its next batch, so CDMS
-//!   round trips overlap decoding and SQL (no read-ahead past the end or the page budget).
-//! - Memory stays flat: each running partition holds at most two batches of pages.
+//! - Memory stays flat: each running partition holds at most one batch of pages.
 //! - The entities' CDMS mappings are recorded first ([`super::mapping`]); when rows were synced
 //!   under an older mapping, the load ends with a backfill of the properties mapped since
 //!   ([`LoadReport::backfill`]).

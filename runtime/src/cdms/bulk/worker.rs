@@ -119,14 +119,6 @@ impl Budget {
         !matches!(*lock(&self.left), Some(0))
     }
 
-    /// Whether pages are left after `pages` more are committed.
-    fn outlasts(&self, pages: u64) -> bool {
-        match *lock(&self.left) {
-            Some(n) => n > pages,
-            None => true,
-        }
-    }
-
     /// Counts committed pages; returns whether the budget is now spent.
     fn spend(&self, pages: u64) -> bool {
         let mut left = lock(&self.left);
@@ -138,14 +130,6 @@ impl Budget {
             None => false,
         }
     }
-}
-
-/// One batch of pages fetched and not yet committed.
-struct Fetched {
-    records: Vec<RawRecord>,
-    pages: u64,
-    /// The checkpoint after this batch: the next page's link (`None`: the partition ends).
-    next: Option<String>,
 }
 
 /// What a backfill run fetches instead of whole records: the checkpoints live under `key`
@@ -345,47 +329,9 @@ impl EntityRun {
         })
     }
 
-    /// Fetches the next batch (up to [`LoadOptions::pages_per_commit`] pages) of `pager`.
-    async fn fetch_batch(&self, pager: &mut Pager) -> Result<Fetched> {
-        let mut batch = Fetched {
-            records: Vec::new(),
-            pages: 0,
-            next: None,
-        };
-        while batch.pages < self.options.pages_per_commit.max(1) as u64 {
-            let Some(page) = self.next_page(pager).await? else {
-                break;
-            };
-            batch.pages += 1;
-            if batch.records.is_empty() {
-                batch.records = page;
-            } else {
-                batch.records.extend(page);
-            }
-            if pager.is_done() || self.stopping() {
-                break;
-            }
-        }
-        batch.next = if pager.is_done() {
-            None
-        } else {
-            pager.next_link().map(link_tail)
-        };
-        Ok(batch)
-    }
-
-    /// Pages through the partition. While one batch is applied and committed, the next one is
-    /// fetched: the CDMS round trips of batch N+1 overlap the decoding and SQL of batch N, and
-    /// each partition holds at most two batches.
     async fn pages(&self, part: &mut Partition, lost: &Stop) -> Result<PartEnd> {
         let mut pager = self.first_pager(part)?;
-        if lost.is_stopped() {
-            return Ok(PartEnd::LeaseLost);
-        }
-        if self.stopping() {
-            return Ok(PartEnd::Stopped);
-        }
-        let mut batch = self.fetch_batch(&mut pager).await?;
+        let created = created_property(self.meta);
         loop {
             if lost.is_stopped() {
                 return Ok(PartEnd::LeaseLost);
@@ -393,88 +339,74 @@ impl EntityRun {
             if self.stopping() {
                 return Ok(PartEnd::Stopped);
             }
-            // No read-ahead past the end, nor past the page budget.
-            let ahead =
-                batch.next.is_some() && !self.stopping() && self.budget.outlasts(batch.pages);
-            let (committed, fetched) = if ahead {
-                let (c, f) = tokio::join!(self.commit(part, &batch), self.fetch_batch(&mut pager));
-                (c, Some(f))
+            let mut batch: Vec<RawRecord> = Vec::new();
+            let mut pages = 0u64;
+            while pages < self.options.pages_per_commit.max(1) as u64 {
+                let Some(page) = self.next_page(&mut pager).await? else {
+                    break;
+                };
+                pages += 1;
+                batch.extend(page);
+                if pager.is_done() || self.stopping() {
+                    break;
+                }
+            }
+            let next = if pager.is_done() {
+                None
             } else {
-                (self.commit(part, &batch).await, None)
+                pager.next_link().map(link_tail)
             };
-            if let Some(end) = committed? {
-                return Ok(end);
-            }
-            match fetched {
-                Some(next) => batch = next?,
-                None => return Ok(PartEnd::Stopped),
-            }
-        }
-    }
-
-    /// Applies `batch` and stores its checkpoint in one transaction; `Some` when the partition
-    /// ends here.
-    async fn commit(&self, part: &mut Partition, batch: &Fetched) -> Result<Option<PartEnd>> {
-        let created = created_property(self.meta);
-        let records = batch.records.as_slice();
-        let last_created = match (created, records.last()) {
-            (Some(c), Some(r)) => raw_record_time(self.meta, r, c)?,
-            _ => None,
-        };
-        let trusted = skew::trusted_until(self.options.skew_allowance);
-        let future = skew::inspect(self.meta, records, trusted).future as u64;
-        // A backfill reads what it needs (stale entries, local stamps, whole records of rows
-        // changed in CDMS since) before the transaction: no lock waits for CDMS.
-        let prepared = match &self.target {
-            Some(t) => Some(
-                self.bulk
-                    .prepare_backfill(self.meta, &t.fields, records)
-                    .await?,
-            ),
-            None => None,
-        };
-        let mut tx = self.db.begin().await?;
-        let Some(mut locked) = lease::lock_leased(&mut tx, part.id, &self.worker).await? else {
-            tx.rollback().await?;
-            return Ok(Some(PartEnd::LeaseLost));
-        };
-        let stats = match prepared {
-            Some(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
-            None => self.apply_page(&mut tx, self.meta, records).await?,
-        };
-        let applied = stats.records;
-        let done = batch.next.is_none();
-        lease::advance(
-            &mut tx,
-            &mut locked,
-            batch.next.clone(),
-            applied,
-            self.options.lease,
-        )
-        .await?;
-        tx.commit().await?;
-        *part = locked;
-        *lock(&self.future_stamps) += future;
-        let spent = self.budget.spend(batch.pages);
-        lock(&self.tracker).snapshot.quarantined += stats.quarantined as u64;
-        *lock(&self.updated) += stats.updated as u64;
-        self.record(
-            part,
-            applied as u64,
-            batch.pages,
+            let last_created = match (created, batch.last()) {
+                (Some(c), Some(r)) => raw_record_time(self.meta, r, c)?,
+                _ => None,
+            };
+            let trusted = skew::trusted_until(self.options.skew_allowance);
+            let future = skew::inspect(self.meta, &batch, trusted).future as u64;
+            // A backfill reads what it needs (stale entries, local stamps, whole records of rows
+            // changed in CDMS since) before the transaction: no lock waits for CDMS.
+            let prepared = match &self.target {
+                Some(t) => Some(
+                    self.bulk
+                        .prepare_backfill(self.meta, &t.fields, &batch)
+                        .await?,
+                ),
+                None => None,
+            };
+            let mut tx = self.db.begin().await?;
+            let Some(mut locked) = lease::lock_leased(&mut tx, part.id, &self.worker).await? else {
+                tx.rollback().await?;
+                return Ok(PartEnd::LeaseLost);
+            };
+            let stats = match prepared {
+                Some(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
+                None => self.apply_page(&mut tx, self.meta, &batch).await?,
+            };
+            let applied = stats.records;
+            let done = next.is_none();
+            lease::advance(&mut tx, &mut locked, next, applied, self.options.lease).await?;
+            tx.commit().await?;
+            *part = locked;
+            *lock(&self.future_stamps) += future;
+            let spent = self.budget.spend(pages);
+            lock(&self.tracker).snapshot.quarantined += stats.quarantined as u64;
+            *lock(&self.updated) += stats.updated as u64;
+            self.record(
+                part,
+                applied as u64,
+                pages,
+                if done {
+                    Some(1.0)
+                } else {
+                    coverage(part, last_created)
+                },
+            );
             if done {
-                Some(1.0)
-            } else {
-                coverage(part, last_created)
-            },
-        );
-        if done {
-            return Ok(Some(PartEnd::Done));
+                return Ok(PartEnd::Done);
+            }
+            if spent {
+                return Ok(PartEnd::Stopped);
+            }
         }
-        if spent {
-            return Ok(Some(PartEnd::Stopped));
-        }
-        Ok(None)
     }
 
     fn record(&self, part: &Partition, records: u64, pages: u64, covered: Option<f64>) {
@@ -511,10 +443,7 @@ mod tests {
     fn budget_counts_down() {
         let b = Budget::new(Some(3));
         assert!(b.available());
-        assert!(b.outlasts(2));
-        assert!(!b.outlasts(3));
         assert!(!b.spend(2));
-        assert!(!b.outlasts(1));
         assert!(b.spend(1));
         assert!(!b.available());
         let unlimited = Budget::new(None);

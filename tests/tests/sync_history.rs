@@ -241,7 +241,13 @@ async fn a_deleted_first_copy_restores_as_loaded() {
         let pk = org.id;
         org.delete(&env.db.skip_cdms()).await.unwrap();
         assert_eq!(compact_versions(&env.db, pk).await, 0, "[{}]", env.label());
-        let versions = org.versions(&env.db).await.unwrap();
+        let versions = cdms_runtime::store::history::versions(
+            &env.db,
+            <Organisation as cdms_runtime::Entity>::META,
+            pk,
+        )
+        .await
+        .unwrap();
         let kinds: Vec<VersionKind> = versions.iter().map(|v| v.kind).collect();
         assert_eq!(kinds, [VersionKind::RemoteRefresh, VersionKind::Delete]);
         assert_eq!(versions[0].snapshot, versions[1].snapshot);

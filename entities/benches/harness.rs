@@ -477,11 +477,87 @@ async fn loading(t: &mut Table, o: &Options) -> Result<(), Fail> {
         json!(peak_rss_mib().map(f64::round)),
         "",
     );
+    if let Some((_, path, _)) = &last_db {
+        t.add(
+            "load: history bytes / table bytes, SQLite",
+            json!(sqlite_history_ratio(path).await?),
+            "tables and their indexes (dbstat); target <= 0.5",
+        );
+    }
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        let db = Db::connect(&url).await?;
+        state::migrate_all(&db, cdms_entities::all_entities()).await?;
+        let client = CdmsClient::builder(running.base_url()).build()?;
+        let remote = Arc::new(CdmsRemote::new(client, SyncConfig::default()));
+        let options = LoadOptions {
+            concurrency: 8,
+            partitions: 16,
+            ..LoadOptions::default()
+        };
+        Loader::new(Bulk::new(&db.as_actor("bench"), remote), options)
+            .run(&metas())
+            .await?;
+        t.add(
+            "load: history bytes / table bytes, PostgreSQL",
+            json!(postgres_history_ratio(&url).await?),
+            "pg_total_relation_size; target <= 0.5",
+        );
+    }
     running.shutdown().await?;
     if let Some((db, path, _dir)) = last_db {
         local_reads(t, &db, &path, o).await?;
     }
     Ok(())
+}
+
+/// The history table's bytes ÷ the bytes of the entity tables it describes (indexes included).
+async fn sqlite_history_ratio(path: &std::path::Path) -> Result<f64, Fail> {
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true),
+    )
+    .await?;
+    let sizes: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT m.tbl_name, SUM(d.pgsize) FROM dbstat d \
+         JOIN sqlite_master m ON m.name = d.name GROUP BY m.tbl_name",
+    )
+    .fetch_all(&pool)
+    .await?;
+    pool.close().await;
+    let size = |table: &str| -> f64 {
+        sizes
+            .iter()
+            .filter(|(t, _)| t == table)
+            .map(|(_, n)| *n as f64)
+            .sum()
+    };
+    let tables: f64 = cdms_entities::all_entities()
+        .iter()
+        .map(|m| size(m.table))
+        .sum();
+    Ok(size("history") / tables.max(1.0))
+}
+
+async fn postgres_history_ratio(url: &str) -> Result<f64, Fail> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    let size = |table: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as("SELECT pg_total_relation_size($1::regclass)")
+                .bind(format!("\"{table}\""))
+                .fetch_one(&pool)
+                .await?;
+            Ok::<f64, sqlx::Error>(n as f64)
+        }
+    };
+    let mut tables = 0.0;
+    for m in cdms_entities::all_entities() {
+        tables += size(m.table).await?;
+    }
+    let history = size("history").await?;
+    pool.close().await;
+    Ok(history / tables.max(1.0))
 }
 
 async fn local_reads(

@@ -144,3 +144,113 @@ async fn restore_recreates_a_deleted_object_under_its_id() {
         assert_eq!(env.emulator().count("AccountSet"), 1, "no duplicate");
     }
 }
+
+/// The versions of `pk` whose stored snapshot is empty (a first copy referring to its row).
+async fn compact_versions(db: &cdms_runtime::Db, pk: i64) -> u64 {
+    use cdms_runtime::store::{Backend, Param};
+    use cdms_runtime::{Kind, Value};
+    let p = match db.backend() {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    // A no-op update: counts the rows without changing them.
+    db.execute_raw(
+        &format!("UPDATE history SET kind = kind WHERE snapshot = '' AND local_pk = {p}"),
+        &[Param::new(Value::Int(pk), Kind::Int64)],
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_first_copy_refers_to_its_row_until_the_row_changes() {
+    for env in envs().await {
+        let id = env
+            .emulator()
+            .insert(
+                "AccountSet",
+                json!({"Name": "Loaded", "Telephone1": "01", "DoNotEMail": false}),
+            )
+            .unwrap();
+        let f = Organisation::fields();
+        let mut org = Organisation::objects(&env.db.as_actor("reader"))
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
+        let pk = org.id;
+        assert_eq!(compact_versions(&env.db, pk).await, 1, "[{}]", env.label());
+        let first = org.versions(&env.db).await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].kind, VersionKind::RemoteRefresh);
+        assert_eq!(first[0].actor.as_deref(), Some("reader"));
+        let loaded = first[0].object::<Organisation>().unwrap();
+        assert_eq!((loaded.id, loaded.name.as_str()), (pk, "Loaded"));
+        assert_eq!(loaded.telephone.as_deref(), Some("01"));
+
+        // A change writes the row as loaded into the first version, then records its own.
+        env.tick();
+        org.name = "Changed".to_owned();
+        org.telephone = None;
+        org.save(&env.db).await.unwrap();
+        assert_eq!(compact_versions(&env.db, pk).await, 0);
+        let versions = org.versions(&env.db).await.unwrap();
+        let names: Vec<(VersionKind, String, Option<String>)> = versions
+            .iter()
+            .map(|v| {
+                let o = v.object::<Organisation>().unwrap();
+                (v.kind, o.name, o.telephone)
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (
+                    VersionKind::RemoteRefresh,
+                    "Loaded".to_owned(),
+                    Some("01".to_owned())
+                ),
+                (VersionKind::LocalChange, "Changed".to_owned(), None),
+            ]
+        );
+        assert_eq!(versions[0].snapshot, first[0].snapshot, "the same values");
+
+        env.tick();
+        let reverted = Organisation::revert_to(&env.db, versions[0].id)
+            .await
+            .unwrap();
+        assert_eq!(reverted.name, "Loaded");
+        assert_eq!(reverted.telephone.as_deref(), Some("01"));
+        assert_eq!(text(&env.record("AccountSet", id), "Name"), Some("Loaded"));
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_first_copy_restores_as_loaded() {
+    for env in envs().await {
+        let id = env
+            .emulator()
+            .insert("AccountSet", json!({"Name": "Once", "DoNotEMail": false}))
+            .unwrap();
+        let f = Organisation::fields();
+        let mut org = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .get()
+            .await
+            .unwrap();
+        let pk = org.id;
+        org.delete(&env.db.skip_cdms()).await.unwrap();
+        assert_eq!(compact_versions(&env.db, pk).await, 0, "[{}]", env.label());
+        let versions = cdms_runtime::store::history::versions(
+            &env.db,
+            <Organisation as cdms_runtime::Entity>::META,
+            pk,
+        )
+        .await
+        .unwrap();
+        let kinds: Vec<VersionKind> = versions.iter().map(|v| v.kind).collect();
+        assert_eq!(kinds, [VersionKind::RemoteRefresh, VersionKind::Delete]);
+        assert_eq!(versions[0].snapshot, versions[1].snapshot);
+        assert_eq!(versions[0].object::<Organisation>().unwrap().name, "Once");
+    }
+}

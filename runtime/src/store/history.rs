@@ -4,16 +4,6 @@
 //! The `history` table (created by [`Db::migrate`]) holds one row per version: the entity's
 //! table name, the object's local primary key, its remote key when a remote provides one, the
 //! [`VersionKind`], a JSON snapshot of the row (`{field name: value}`), the actor and the time.
-//!
-//! A record's first copy from the remote (a row inserted by a load, poll or read) is recorded
-//! compactly: its version stores an empty snapshot, meaning "the row as it is now", instead of a
-//! copy of the row. Such a version is always its object's newest: every change of the row
-//! through the store ([`rows::update`], [`rows::update_many`], [`rows::delete`],
-//! [`rows::delete_many`], [`rows::upsert`]) first writes the row as it was into the version's
-//! snapshot ([`settle`]). Reads ([`versions`], [`latest`], [`version`]) fill it in from the row,
-//! so a version reads the same either way.
-
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -110,10 +100,6 @@ pub static HISTORY: EntityMeta = EntityMeta {
 
 const F_ENTITY: usize = 1;
 const F_LOCAL_PK: usize = 2;
-const F_SNAPSHOT: usize = 5;
-
-/// The stored snapshot of a version that describes its row as it is now (see the module docs).
-const CURRENT_ROW: &str = "";
 
 /// One recorded version of an object.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,17 +152,15 @@ impl Version {
     }
 }
 
-fn snapshot_map(meta: &EntityMeta, row: &Row) -> serde_json::Map<String, serde_json::Value> {
-    meta.fields
+/// The JSON snapshot of `row`.
+pub fn snapshot(meta: &EntityMeta, row: &Row) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = meta
+        .fields
         .iter()
         .zip(row.iter())
         .map(|(f, v)| (f.name.to_owned(), v.to_json()))
-        .collect()
-}
-
-/// The JSON snapshot of `row`.
-pub fn snapshot(meta: &EntityMeta, row: &Row) -> String {
-    serde_json::Value::Object(snapshot_map(meta, row)).to_string()
+        .collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 fn history_row(
@@ -185,7 +169,6 @@ fn history_row(
     kind: VersionKind,
     row: &Row,
     at: DateTime<Utc>,
-    compact: bool,
 ) -> Row {
     let db = tx.db();
     let remote_key = match (db.remote(), meta.remote) {
@@ -198,11 +181,7 @@ fn history_row(
         row.get(meta.pk).cloned().unwrap_or(Value::Null),
         remote_key.map_or(Value::Null, Value::Text),
         Value::Text(kind.as_str().to_owned()),
-        Value::Text(if compact {
-            CURRENT_ROW.to_owned()
-        } else {
-            snapshot(meta, row)
-        }),
+        Value::Text(snapshot(meta, row)),
         db.actor()
             .map_or(Value::Null, |a| Value::Text(a.to_owned())),
         Value::DateTime(at),
@@ -227,32 +206,10 @@ pub async fn record_many(
     kind: VersionKind,
     rows: &[Row],
 ) -> Result<()> {
-    insert_versions(tx, meta, kind, rows, false).await
-}
-
-/// Records the `remote refresh` version of each of `rows`, first copies of remote records just
-/// inserted inside `tx`, without a copy of the row (see the module docs). Entities without a
-/// remote get full snapshots: their rows change without [`settle`] guarding them.
-pub async fn record_first_copies(
-    tx: &mut Tx,
-    meta: &'static EntityMeta,
-    rows: &[Row],
-) -> Result<()> {
-    let compact = meta.remote.is_some();
-    insert_versions(tx, meta, VersionKind::RemoteRefresh, rows, compact).await
-}
-
-async fn insert_versions(
-    tx: &mut Tx,
-    meta: &'static EntityMeta,
-    kind: VersionKind,
-    rows: &[Row],
-    compact: bool,
-) -> Result<()> {
     let at = super::now();
     let history: Vec<Row> = rows
         .iter()
-        .map(|r| history_row(tx, meta, kind, r, at, compact))
+        .map(|r| history_row(tx, meta, kind, r, at))
         .collect();
     for chunk in history.chunks(write::rows_per_statement(HISTORY.fields.len())) {
         let sql = write::insert_many(tx.backend(), &HISTORY, chunk)?;
@@ -261,85 +218,7 @@ async fn insert_versions(
     Ok(())
 }
 
-/// Writes the rows `pks` of `meta`, as they are now, into their versions that refer to them (first
-/// copies recorded by [`record_first_copies`]). Called before those rows change or go.
-pub(crate) async fn settle(tx: &mut Tx, meta: &'static EntityMeta, pks: &[i64]) -> Result<()> {
-    if meta.remote.is_none() || pks.is_empty() {
-        return Ok(());
-    }
-    for chunk in pks.chunks(write::rows_per_statement(2)) {
-        let keys: Vec<Value> = chunk.iter().map(|&pk| Value::Int(pk)).collect();
-        let expr = Expr::Cond(Cond {
-            field: F_ENTITY,
-            lookup: Lookup::Exact(Value::Text(meta.table.to_owned())),
-        })
-        .and(Expr::Cond(Cond {
-            field: F_LOCAL_PK,
-            lookup: Lookup::In(keys),
-        }))
-        .and(Expr::Cond(Cond {
-            field: F_SNAPSHOT,
-            lookup: Lookup::Exact(Value::Text(CURRENT_ROW.to_owned())),
-        }));
-        let spec = ReadSpec::filtered(&HISTORY, expr);
-        let found =
-            rows::select_columns(&mut *tx, &HISTORY, &spec, &[HISTORY.pk, F_LOCAL_PK]).await?;
-        let mut by_pk: HashMap<i64, Vec<i64>> = HashMap::new();
-        for r in found {
-            if let [Value::Int(id), Value::Int(pk)] = r[..] {
-                by_pk.entry(pk).or_default().push(id);
-            }
-        }
-        if by_pk.is_empty() {
-            continue;
-        }
-        let expr = Expr::Cond(Cond {
-            field: meta.pk,
-            lookup: Lookup::In(by_pk.keys().map(|&pk| Value::Int(pk)).collect()),
-        });
-        let current = rows::select(&mut *tx, meta, &ReadSpec::filtered(meta, expr)).await?;
-        for row in current {
-            let Some(Value::Int(pk)) = row.get(meta.pk) else {
-                continue;
-            };
-            if let Some(ids) = by_pk.get(pk) {
-                let text = Value::Text(snapshot(meta, &row));
-                rows::update_many_unsettled(tx, &HISTORY, &[(F_SNAPSHOT, text)], ids).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Fills in the snapshots of `versions` (of `meta`) that refer to their row as it is now.
-async fn resolve(
-    mut conn: Conn<'_>,
-    meta: &'static EntityMeta,
-    versions: Vec<(Version, bool)>,
-) -> Result<Vec<Version>> {
-    let mut out = Vec::with_capacity(versions.len());
-    for (mut v, current) in versions {
-        if current {
-            let row = rows::get(conn.reborrow(), meta, v.local_pk)
-                .await?
-                .ok_or_else(|| Error::Decode {
-                    entity: meta.name,
-                    field: "snapshot",
-                    value: format!("object {}", v.local_pk),
-                    reason: format!(
-                        "history version {} refers to the row, which no longer exists",
-                        v.id
-                    ),
-                })?;
-            v.snapshot = snapshot_map(meta, &row);
-        }
-        out.push(v);
-    }
-    Ok(out)
-}
-
-/// A stored version, and whether its snapshot is to be read from the row.
-fn decode_version(row: Row) -> Result<(Version, bool)> {
+fn decode_version(row: Row) -> Result<Version> {
     let bad =
         |field: &'static str, v: &Value, reason: &str| Error::decode("history", field, v, reason);
     let mut it = row.into_iter();
@@ -375,9 +254,7 @@ fn decode_version(row: Row) -> Result<(Version, bool)> {
         )
     })?;
     let snapshot_text = text("snapshot", snapshot)?;
-    let current = snapshot_text == CURRENT_ROW;
     let snapshot = match serde_json::from_str(&snapshot_text) {
-        _ if current => serde_json::Map::new(),
         Ok(serde_json::Value::Object(map)) => map,
         _ => {
             return Err(bad(
@@ -391,7 +268,7 @@ fn decode_version(row: Row) -> Result<(Version, bool)> {
         Value::DateTime(t) => t,
         other => return Err(bad("at", &other, "expected a datetime")),
     };
-    let version = Version {
+    Ok(Version {
         id: int("id", id)?,
         entity: text("entity", entity)?,
         local_pk: int("local_pk", local_pk)?,
@@ -400,16 +277,15 @@ fn decode_version(row: Row) -> Result<(Version, bool)> {
         snapshot,
         actor: opt_text("actor", actor)?,
         at,
-    };
-    Ok((version, current))
+    })
 }
 
-async fn select_versions(
-    conn: Conn<'_>,
+async fn select_versions<'c>(
+    conn: impl Into<Conn<'c>>,
     expr: Expr,
     newest_first: bool,
     limit: Option<u64>,
-) -> Result<Vec<(Version, bool)>> {
+) -> Result<Vec<Version>> {
     let spec = ReadSpec {
         order: vec![OrderKey::new(HISTORY.pk, newest_first)],
         limit,
@@ -440,9 +316,7 @@ pub async fn versions<'c>(
     meta: &'static EntityMeta,
     pk: i64,
 ) -> Result<Vec<Version>> {
-    let mut conn = conn.into();
-    let found = select_versions(conn.reborrow(), object_expr(meta, pk), false, None).await?;
-    resolve(conn, meta, found).await
+    select_versions(conn, object_expr(meta, pk), false, None).await
 }
 
 /// The newest version of the object of `meta` with primary key `pk`.
@@ -451,35 +325,19 @@ pub async fn latest<'c>(
     meta: &'static EntityMeta,
     pk: i64,
 ) -> Result<Option<Version>> {
-    let mut conn = conn.into();
-    let found = select_versions(conn.reborrow(), object_expr(meta, pk), true, Some(1)).await?;
-    Ok(resolve(conn, meta, found).await?.into_iter().next())
-}
-
-/// The version with id `id`, whatever its entity; its snapshot may still be to read from the row.
-async fn stored_version(conn: Conn<'_>, id: i64) -> Result<Option<(Version, bool)>> {
-    let expr = Expr::Cond(Cond {
-        field: HISTORY.pk,
-        lookup: Lookup::Exact(Value::Int(id)),
-    });
-    Ok(select_versions(conn, expr, false, None)
+    Ok(select_versions(conn, object_expr(meta, pk), true, Some(1))
         .await?
         .into_iter()
         .next())
 }
 
-/// The version with id `id` of an object of `meta` (`None` when there is no such version, or it
-/// belongs to another entity).
-pub async fn version<'c>(
-    conn: impl Into<Conn<'c>>,
-    meta: &'static EntityMeta,
-    id: i64,
-) -> Result<Option<Version>> {
-    let mut conn = conn.into();
-    let found = stored_version(conn.reborrow(), id)
-        .await?
-        .filter(|(v, _)| v.entity == meta.table);
-    Ok(resolve(conn, meta, found.into_iter().collect())
+/// The version with id `id`.
+pub async fn version<'c>(conn: impl Into<Conn<'c>>, id: i64) -> Result<Option<Version>> {
+    let expr = Expr::Cond(Cond {
+        field: HISTORY.pk,
+        lookup: Lookup::Exact(Value::Int(id)),
+    });
+    Ok(select_versions(conn, expr, false, None)
         .await?
         .into_iter()
         .next())
@@ -496,7 +354,7 @@ fn not_found(meta: &EntityMeta, what: String) -> Error {
 /// through `db` (remote hooks, stamping and a `"revert"` version included). The object must
 /// exist; use [`restore`] for a deleted one. Returns the row as written.
 pub async fn revert(db: &Db, meta: &'static EntityMeta, version_id: i64) -> Result<Row> {
-    let (v, current) = stored_version(Conn::from(db), version_id)
+    let v = version(db, version_id)
         .await?
         .ok_or_else(|| not_found(meta, format!("history version {version_id}")))?;
     if v.entity != meta.table {
@@ -508,11 +366,6 @@ pub async fn revert(db: &Db, meta: &'static EntityMeta, version_id: i64) -> Resu
             ),
         });
     }
-    let v = resolve(Conn::from(db), meta, vec![(v, current)])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| not_found(meta, format!("history version {version_id}")))?;
     let mut row = v.row(meta)?;
     row[meta.pk] = Value::Int(v.local_pk);
     let mut tx = db.begin().await?;

@@ -1,6 +1,4 @@
-//! Row-level reads and writes on untyped [`Row`]s: no remote hooks, no history, no stamping
-//! (except that a write first settles the compact first-copy versions of the rows it changes,
-//! see [`super::history`]).
+//! Row-level reads and writes on untyped [`Row`]s: no remote hooks, no history, no stamping.
 //!
 //! This is what the query API is built on, and what a [`crate::store::Remote`] uses inside its
 //! hooks (refreshing rows from the remote, resolving references by a unique column). Writes
@@ -13,7 +11,7 @@ use super::decode::Col;
 use super::remote::ReadSpec;
 use super::sql::select::{self, Agg};
 use super::sql::{field, write, Sql};
-use super::{history, normalize_row, Conn, Tx};
+use super::{normalize_row, Conn, Tx};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
 use crate::query::expr::{Cond, Expr, Lookup};
@@ -282,9 +280,6 @@ async fn insert_impl(
 /// Writes every field of `row` (normalized in place) to the row with its primary key; false
 /// when no such row exists.
 pub async fn update(tx: &mut Tx, meta: &'static EntityMeta, row: &mut Row) -> Result<bool> {
-    if let Some(Value::Int(pk)) = row.get(meta.pk) {
-        history::settle(tx, meta, &[*pk]).await?;
-    }
     normalize_row(row);
     let sql = write::update(tx.backend(), meta, row)?;
     Ok(Conn::Tx(tx).execute(&sql, "update").await? > 0)
@@ -293,17 +288,6 @@ pub async fn update(tx: &mut Tx, meta: &'static EntityMeta, row: &mut Row) -> Re
 /// Sets `assignments` (field index, value) on the rows with primary keys `pks`; returns the
 /// number of rows changed.
 pub async fn update_many(
-    tx: &mut Tx,
-    meta: &'static EntityMeta,
-    assignments: &[(usize, Value)],
-    pks: &[i64],
-) -> Result<u64> {
-    history::settle(tx, meta, pks).await?;
-    update_many_unsettled(tx, meta, assignments, pks).await
-}
-
-/// [`update_many`] without writing out the versions that refer to the rows first.
-pub(super) async fn update_many_unsettled(
     tx: &mut Tx,
     meta: &'static EntityMeta,
     assignments: &[(usize, Value)],
@@ -324,7 +308,6 @@ pub(super) async fn update_many_unsettled(
 
 /// Deletes the row with primary key `pk`; returns it as it was.
 pub async fn delete(tx: &mut Tx, meta: &'static EntityMeta, pk: i64) -> Result<Option<Row>> {
-    history::settle(tx, meta, &[pk]).await?;
     let sql = write::delete(tx.backend(), meta, &[pk], true);
     Ok(Conn::Tx(tx)
         .fetch(&sql, &Col::all(meta), "delete")
@@ -335,7 +318,6 @@ pub async fn delete(tx: &mut Tx, meta: &'static EntityMeta, pk: i64) -> Result<O
 
 /// Deletes the rows with primary keys `pks`; returns how many were deleted.
 pub async fn delete_many(tx: &mut Tx, meta: &'static EntityMeta, pks: &[i64]) -> Result<u64> {
-    history::settle(tx, meta, pks).await?;
     let mut n = 0;
     for chunk in pks.chunks(write::rows_per_statement(1)) {
         let sql = write::delete(tx.backend(), meta, chunk, false);
@@ -394,18 +376,6 @@ pub async fn upsert(
     }
     let mut unique: Vec<usize> = last.values().copied().collect();
     unique.sort_unstable();
-    if meta.remote.is_some() {
-        // The rows about to be overwritten, whose first-copy versions may refer to them.
-        let keys: Vec<Value> = unique.iter().map(|&i| rows[i][key].clone()).collect();
-        for chunk in keys.chunks(write::rows_per_statement(1)) {
-            let existing: Vec<i64> = find_pks(&mut *tx, meta, key, chunk)
-                .await?
-                .into_iter()
-                .map(|(_, pk)| pk)
-                .collect();
-            history::settle(tx, meta, &existing).await?;
-        }
-    }
     let cols = [
         Col {
             kind: Kind::Int64,

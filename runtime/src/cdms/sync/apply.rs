@@ -98,9 +98,8 @@ struct Applier<'r> {
     /// Records being applied and not stored yet, by table.
     pending: HashSet<(&'static str, Uuid)>,
     fixups: Vec<Fixup>,
-    /// Rows to record a `remote refresh` version of, once the fixups are done (and whether
-    /// each was inserted: a first copy).
-    versions: Vec<(&'static EntityMeta, Row, bool)>,
+    /// Rows to record a `remote refresh` version of, once the fixups are done.
+    versions: Vec<(&'static EntityMeta, Row)>,
     stats: ApplyStats,
 }
 
@@ -402,7 +401,7 @@ impl Applier<'_> {
                 if let Some(id) = id_of(cdms, &row)? {
                     keys.insert(id, pk_of(meta, &row));
                 }
-                self.versions.push((meta, row, is_new));
+                self.versions.push((meta, row));
             }
             Ok(keys)
         }
@@ -680,31 +679,23 @@ impl Applier<'_> {
                 &[holder_pk],
             )
             .await?;
-            for (meta, row, _) in self.versions.iter_mut() {
+            for (meta, row) in self.versions.iter_mut() {
                 if std::ptr::eq(*meta, fix.meta) && pk_of(meta, row) == holder_pk {
                     row[fix.field] = Value::Int(target_pk);
                 }
             }
         }
-        // One statement per entity and kind (in the order entities were first stored); first
-        // copies refer to their rows instead of copying them.
+        // One statement per entity (in the order entities were first stored).
         let versions = std::mem::take(&mut self.versions);
-        let mut groups: Vec<(&'static EntityMeta, bool, Vec<Row>)> = Vec::new();
-        for (meta, row, is_new) in versions {
-            match groups
-                .iter_mut()
-                .find(|(m, new, _)| std::ptr::eq(*m, meta) && *new == is_new)
-            {
-                Some((_, _, rows)) => rows.push(row),
-                None => groups.push((meta, is_new, vec![row])),
+        let mut groups: Vec<(&'static EntityMeta, Vec<Row>)> = Vec::new();
+        for (meta, row) in versions {
+            match groups.iter_mut().find(|(m, _)| std::ptr::eq(*m, meta)) {
+                Some((_, rows)) => rows.push(row),
+                None => groups.push((meta, vec![row])),
             }
         }
-        for (meta, is_new, rows) in groups {
-            if is_new {
-                history::record_first_copies(tx, meta, &rows).await?;
-            } else {
-                history::record_many(tx, meta, VersionKind::RemoteRefresh, &rows).await?;
-            }
+        for (meta, rows) in groups {
+            history::record_many(tx, meta, VersionKind::RemoteRefresh, &rows).await?;
         }
         Ok(())
     }

@@ -674,7 +674,8 @@ async fn declared_defaults_and_table_rebuilds() {
             .all()
             .await
             .unwrap();
-        let kept: Vec<(&str, Option<&str>, i32, Option<i64>, &str)> = notes
+        type Kept<'a> = (&'a str, Option<&'a str>, i32, Option<i64>, &'a str);
+        let kept: Vec<Kept> = notes
             .iter()
             .map(|n| {
                 (

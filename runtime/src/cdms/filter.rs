@@ -39,7 +39,7 @@
 //! | any text condition under `not`, text ordering comparisons | relaxed | no |
 //! | `regex`, `iregex`, `week_day`, a bare `month`/`day`/`hour`/`minute`/`second` | relaxed | no |
 //! | a codec field, an unmapped field, a reference whose target has no CDMS id | relaxed | no |
-//! | a condition on related records (`matching`, `any`, `none`) | relaxed here; outside `not` the sync layer first replaces it by keys ([`substitute`]) | no |
+//! | a condition on related records (`matching`, `any`, `none`) | relaxed here; outside `not` the sync layer first replaces it by keys ([`substitute`]), or sends it on the expanded entity ([`translate_expanded`]) | no |
 //!
 //! `tolower`, `year()` and the other functions 2011 rejects are never emitted.
 
@@ -84,15 +84,41 @@ pub struct Translation {
 /// is a superset of the local one. `resolve` maps a referenced row's local primary key to its CDMS
 /// id (conditions on references it cannot resolve are relaxed).
 pub fn translate(meta: &'static CdmsMeta, expr: &Expr, resolve: Resolver<'_>) -> Translation {
+    translate_with(meta, "", expr, resolve)
+}
+
+/// Translates `expr`, a condition on `meta`'s entity, for a list of another entity that expands
+/// it through the many-to-one navigation property `nav` (`$expand=<nav>`): the same translation
+/// as [`translate`], every property path prefixed with `<nav>/` (`substringof('ltd',
+/// contact_customer_accounts/Name)`). CRM 2011 then selects the records whose lookup points at
+/// a record matching it (an empty lookup never matches), so the superset guarantee holds for the
+/// records the relation selects. When `expr` matches nothing, the filter is
+/// `<nav>/<IdProperty> eq null`.
+pub fn translate_expanded(
+    meta: &'static CdmsMeta,
+    nav: &str,
+    expr: &Expr,
+    resolve: Resolver<'_>,
+) -> Translation {
+    translate_with(meta, &format!("{nav}/"), expr, resolve)
+}
+
+fn translate_with(
+    meta: &'static CdmsMeta,
+    prefix: &str,
+    expr: &Expr,
+    resolve: Resolver<'_>,
+) -> Translation {
     let mut tr = Translator {
         meta,
+        prefix,
         resolve,
         exact: true,
     };
     let f = tr.expr(expr, false);
     let filter = match f {
         F::True => None,
-        F::False => Some(format!("{} eq null", meta.id_property)),
+        F::False => Some(format!("{prefix}{} eq null", meta.id_property)),
         f => Some(render(&f)),
     };
     Translation {
@@ -176,6 +202,8 @@ fn member_path(f: &CdmsField) -> String {
 
 struct Translator<'a> {
     meta: &'static CdmsMeta,
+    /// Put before every property path: empty, or `<nav>/` for an expanded entity.
+    prefix: &'a str,
     resolve: Resolver<'a>,
     exact: bool,
 }
@@ -196,7 +224,11 @@ impl Translator<'_> {
         Some(Target {
             field: local,
             cdms,
-            path: member_path(cdms),
+            path: if self.prefix.is_empty() {
+                member_path(cdms)
+            } else {
+                format!("{}{}", self.prefix, member_path(cdms))
+            },
         })
     }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{orderby, translate, Translation};
+use super::{orderby, translate, translate_expanded, Translation};
 use crate::cdms::test_fixtures::*;
 use crate::entity::EntityMeta;
 use crate::query::expr::{Cond, Expr, Field, Lookup, OrderKey, Q};
@@ -862,4 +862,49 @@ fn order_keys() {
     let o = orderby(&ORG_CDMS, &[through(EMPLOYEES)]);
     assert_eq!(o.orderby, "ModifiedOn desc,AccountId asc");
     assert!(!o.exact);
+}
+
+#[test]
+fn expanded_entities_prefix_every_path() {
+    let nav = |q: Q<O>| translate_expanded(&ORG_CDMS, "nav_org", q.expr(), &resolver);
+    let t = nav(name().icontains("ltd") & employees().gt(10));
+    assert_eq!(
+        t.filter.as_deref(),
+        Some("substringof('ltd',nav_org/Name) and nav_org/NumberOfEmployees gt 10")
+    );
+    assert!(!t.exact);
+    // Member paths, references, datetimes and the nulls a negation adds.
+    let t = nav(!credit().gt(dec("5")) | Q::from_expr(reference(Lookup::Exact(Value::Int(7)))));
+    assert_eq!(
+        t.filter.as_deref(),
+        Some(&*format!(
+            "nav_org/CreditLimit/Value le 5M or nav_org/CreditLimit/Value eq null \
+             or nav_org/optevia_Country/Id eq guid'{GB}'"
+        ))
+    );
+    assert!(t.exact);
+    let t = nav(verified().year().eq(2016));
+    assert_eq!(
+        t.filter.as_deref(),
+        Some(
+            "nav_org/optevia_LastVerified ge datetime'2016-01-01T00:00:00' and \
+             nav_org/optevia_LastVerified lt datetime'2017-01-01T00:00:00'"
+        )
+    );
+    // What the root translation relaxes stays relaxed; nothing matching names the nav's id.
+    let t = nav(tags().eq("x") & name().regex("^a"));
+    assert_eq!(
+        t,
+        Translation {
+            filter: None,
+            exact: false
+        }
+    );
+    let t = translate_expanded(&ORG_CDMS, "nav_org", &Expr::Nothing, &resolver);
+    assert_eq!(t.filter.as_deref(), Some("nav_org/AccountId eq null"));
+    // The same translation as the root's, but for the prefix.
+    let q = (name().startswith("A") | industry().eq(3)) & !do_not_phone().eq(true);
+    let root = tr(q.clone()).filter.unwrap();
+    let expanded = nav(q).filter.unwrap();
+    assert_eq!(expanded.replace("nav_org/", ""), root);
 }

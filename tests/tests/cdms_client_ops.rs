@@ -181,6 +181,7 @@ async fn lists_follow_next_across_pages() {
             "Name".into(),
             "NumberOfEmployees".into(),
         ],
+        expand: Vec::new(),
         orderby: Some(filter::orderby(&ORG_CDMS, &[OrderKey::new(EMPLOYEES, true)]).orderby),
         top: Some(120),
     };

@@ -107,6 +107,7 @@ pub(crate) async fn extreme(
     let opts = ListOptions {
         filter: Some(filter),
         select: vec![prop.to_owned()],
+        expand: Vec::new(),
         orderby: Some(format!("{prop} {}", if desc { "desc" } else { "asc" })),
         top: Some(1),
     };

@@ -359,6 +359,7 @@ impl Poller {
         let opts = ListOptions {
             filter,
             select: codec::select(meta, None),
+            expand: Vec::new(),
             orderby: Some(format!("{modified} asc")),
             top: None,
         };

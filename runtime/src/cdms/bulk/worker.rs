@@ -261,6 +261,7 @@ impl EntityRun {
         let opts = ListOptions {
             filter: part.filter.clone(),
             select: codec::select(self.meta, self.target.as_ref().map(|t| t.fields.as_slice())),
+            expand: Vec::new(),
             orderby: created_property(self.meta).map(|c| format!("{c} asc")),
             top: None,
         };

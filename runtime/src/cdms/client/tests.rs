@@ -26,6 +26,7 @@ fn query_options_are_percent_encoded() {
     let opts = ListOptions {
         filter: Some("substringof('a&b',Name) and CreditLimit/Value gt 10M".into()),
         select: vec!["AccountId".into(), "Name".into()],
+        expand: Vec::new(),
         orderby: Some("Name asc,AccountId asc".into()),
         top: Some(120),
     };

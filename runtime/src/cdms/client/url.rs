@@ -26,6 +26,10 @@ pub struct ListOptions {
     pub filter: Option<String>,
     /// `$select`: the properties to return (empty = all).
     pub select: Vec<String>,
+    /// `$expand`: the navigation properties whose related records come inline (CRM 2011:
+    /// at most 6, one level; a many-to-one one is the relationship's schema name, and with a
+    /// `$select` it must be selected too: `nav`, `nav/Prop`). Empty = none.
+    pub expand: Vec<String>,
     /// `$orderby` (see [`crate::cdms::filter::orderby`]), unencoded.
     pub orderby: Option<String>,
     /// `$top`: the most records to return across all pages. Also enforced by the client, which
@@ -46,6 +50,12 @@ impl ListOptions {
                 encode_component(&self.select.join(","))
             ));
         }
+        if !self.expand.is_empty() {
+            parts.push(format!(
+                "$expand={}",
+                encode_component(&self.expand.join(","))
+            ));
+        }
         if let Some(o) = &self.orderby {
             parts.push(format!("$orderby={}", encode_component(o)));
         }
@@ -63,7 +73,8 @@ impl ListOptions {
     }
 
     /// The query string to send: as given when it fits, otherwise without `$select` (every
-    /// property comes back; the decoders ignore the others); `None` when even that is too long.
+    /// property comes back, expanded records whole; the decoders ignore the others); `None`
+    /// when even that is too long.
     pub(crate) fn narrowed(&self) -> Option<String> {
         let budget = crate::cdms::wire::MAX_QUERY_STRING - crate::cdms::wire::NEXT_LINK_ROOM;
         let query = self.query();
@@ -161,5 +172,38 @@ fn check_set(set: &str) -> Result<(), CdmsError> {
         Err(CdmsError::Config {
             message: format!("{set:?} is not an entity set name"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_is_encoded_after_select_and_survives_narrowing() {
+        let opts = ListOptions {
+            filter: Some("substringof('a&b',nav_x/Name)".into()),
+            select: vec!["ContactId".into(), "nav_x".into(), "nav_x/Name".into()],
+            expand: vec!["nav_x".into(), "nav y".into()],
+            orderby: Some("ModifiedOn desc".into()),
+            top: Some(10),
+        };
+        assert_eq!(
+            opts.query(),
+            "$filter=substringof%28%27a%26b%27%2Cnav_x%2FName%29\
+             &$select=ContactId%2Cnav_x%2Cnav_x%2FName&$expand=nav_x%2Cnav%20y\
+             &$orderby=ModifiedOn%20desc&$top=10"
+        );
+        // Too long with its $select: sent without it, $expand kept.
+        let wide = ListOptions {
+            select: (0..400).map(|i| format!("nav_x/P{i}")).collect(),
+            ..opts.clone()
+        };
+        assert!(wide.fits());
+        let sent = wide.narrowed().unwrap();
+        assert!(!sent.contains("$select"), "{sent}");
+        assert!(sent.contains("&$expand=nav_x%2Cnav%20y&"), "{sent}");
+        let none = ListOptions::default();
+        assert!(!none.query().contains("expand"));
     }
 }

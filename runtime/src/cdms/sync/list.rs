@@ -5,8 +5,11 @@
 //!    [`crate::cdms::filter`]). Conditions on the local primary key become conditions on the CDMS
 //!    id, and conditions on references use the referenced rows' CDMS ids (so an organisation's
 //!    contacts are fetched with `ParentCustomerId/Id eq guid'…'`).
-//!    A relation condition outside `not` is first replaced by the keys it selects, after the
-//!    related entity was refreshed with the relation's own condition ([`super::paths`]).
+//!    A filter that is one relation condition CRM 2011 can expand is sent as one request of
+//!    the root with `$expand` and a `$filter` on the expanded entity, whose inlined records
+//!    refresh their rows too ([`super::expand`]). Otherwise a relation condition outside `not`
+//!    is first replaced by the keys it selects, after the related entity was refreshed with the
+//!    relation's own condition ([`super::paths`]).
 //! 2. Pages are fetched, following `__next`, up to the page cap (default 500 records). When the
 //!    filter and the order are exact and the read is a slice (`first`, `slice`, ...), only the
 //!    window's records are fetched. Concurrently, the local rows the read would consider are
@@ -23,8 +26,9 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::apply::{apply_records, would_change};
+use super::apply::{apply_records, newest_by_id, would_change};
 use super::error::SyncError;
+use super::expand::{self, Expansion, Inlined};
 use super::fields::{cdms_of, reference_target};
 use super::ordering;
 use super::paths;
@@ -34,7 +38,7 @@ use super::refs::{cdms_ids, decode_page, fetch_by_ids, IDS_PER_REQUEST};
 use super::CdmsRemote;
 use crate::cdms::client::{CdmsClient, ListOptions};
 use crate::cdms::codec::{self, RemoteRecord};
-use crate::cdms::filter::{orderby, translate};
+use crate::cdms::filter::{orderby, translate, Translation};
 use crate::cdms::meta::CdmsMeta;
 use crate::entity::EntityMeta;
 use crate::error::Result;
@@ -44,9 +48,9 @@ use crate::value::Value;
 
 /// The filter in the form the translator can use remotely, and the CDMS ids of the local keys it
 /// mentions.
-struct Prepared {
-    expr: Expr,
-    ids: HashMap<(&'static str, i64), Uuid>,
+pub(super) struct Prepared {
+    pub expr: Expr,
+    pub ids: HashMap<(&'static str, i64), Uuid>,
 }
 
 fn int_values(lookup: &Lookup) -> Vec<i64> {
@@ -126,7 +130,7 @@ pub(super) fn rewrite(
     }
 }
 
-async fn prepare(db: &Db, cdms: &'static CdmsMeta, expr: &Expr) -> Result<Prepared> {
+pub(super) async fn prepare(db: &Db, cdms: &'static CdmsMeta, expr: &Expr) -> Result<Prepared> {
     let mut keys = Vec::new();
     collect(cdms.entity, expr, &mut keys);
     let mut groups: Vec<(&'static EntityMeta, Vec<i64>)> = Vec::new();
@@ -153,24 +157,35 @@ async fn prepare(db: &Db, cdms: &'static CdmsMeta, expr: &Expr) -> Result<Prepar
     })
 }
 
-/// Every page of the list, decoded: the records, the records that could not be decoded, and how
-/// many records CDMS returned in all.
+/// What the listings brought back: the records, the records that could not be decoded, how
+/// many records CDMS returned in all, and the related records inlined by an expansion.
+#[derive(Default)]
+struct Fetched {
+    records: Vec<RemoteRecord>,
+    rejected: Vec<Rejected>,
+    returned: usize,
+    related: Inlined,
+}
+
+/// Every page of the list, decoded (with the records an expansion inlined in them).
 async fn fetch_pages(
     client: &CdmsClient,
     cdms: &'static CdmsMeta,
     opts: &ListOptions,
-) -> Result<(Vec<RemoteRecord>, Vec<Rejected>, usize)> {
+    expansion: Option<&Expansion>,
+    out: &mut Fetched,
+) -> Result<()> {
     let mut pager = client.pager(cdms.set, opts)?;
-    let mut out = Vec::new();
-    let mut rejected = Vec::new();
-    let mut total = 0;
     while let Some(page) = pager.next_raw_page().await? {
-        total += page.len();
+        out.returned += page.len();
         let (good, bad) = decode_page(cdms, &page);
-        out.extend(good);
-        rejected.extend(bad);
+        out.records.extend(good);
+        out.rejected.extend(bad);
+        if let Some(exp) = expansion {
+            out.related.extend(expand::inlined(exp, &page));
+        }
     }
-    Ok((out, rejected, total))
+    Ok(())
 }
 
 /// Every listing in turn (the chunks of a split filter), until `want` records came back.
@@ -178,17 +193,15 @@ async fn fetch_all(
     client: &CdmsClient,
     cdms: &'static CdmsMeta,
     listings: &[ListOptions],
+    expansion: Option<&Expansion>,
     want: usize,
-) -> Result<(Vec<RemoteRecord>, Vec<Rejected>, usize)> {
-    let mut out = (Vec::new(), Vec::new(), 0);
+) -> Result<Fetched> {
+    let mut out = Fetched::default();
     for opts in listings {
-        if out.2 >= want {
+        if out.returned >= want {
             break;
         }
-        let (records, rejected, returned) = fetch_pages(client, cdms, opts).await?;
-        out.0.extend(records);
-        out.1.extend(rejected);
-        out.2 += returned;
+        fetch_pages(client, cdms, opts, expansion, &mut out).await?;
     }
     Ok(out)
 }
@@ -201,19 +214,11 @@ async fn fetch_all(
 fn fitting_filters(
     cdms: &'static CdmsMeta,
     prepared: &Prepared,
-    translation: &crate::cdms::filter::Translation,
+    translation: &Translation,
     select: &[String],
     order: &crate::cdms::filter::RemoteOrder,
 ) -> (Vec<Option<String>>, bool) {
-    let fits = |filter: &Option<String>| {
-        ListOptions {
-            filter: filter.clone(),
-            select: select.to_vec(),
-            orderby: Some(order.orderby.clone()),
-            top: Some(u32::MAX),
-        }
-        .fits()
-    };
+    let fits = |filter: &Option<String>| listing_fits(filter, select, &[], order);
     if fits(&translation.filter) {
         return (vec![translation.filter.clone()], translation.exact);
     }
@@ -254,6 +259,61 @@ fn fitting_filters(
         "a $filter too long for one request is relaxed remotely and applied exactly locally"
     );
     (vec![None], false)
+}
+
+/// Whether a listing with `filter`, `select` and `expand` in `order` fits IIS's query string limit.
+fn listing_fits(
+    filter: &Option<String>,
+    select: &[String],
+    expand: &[String],
+    order: &crate::cdms::filter::RemoteOrder,
+) -> bool {
+    ListOptions {
+        filter: filter.clone(),
+        select: select.to_vec(),
+        expand: expand.to_vec(),
+        orderby: Some(order.orderby.clone()),
+        top: Some(u32::MAX),
+    }
+    .fits()
+}
+
+/// The remote form of `spec`'s filter: in one request through an expansion when it qualifies
+/// and fits, otherwise translated after the semi-join (never exact when a relation was
+/// replaced by keys).
+async fn remote_filter(
+    remote: &CdmsRemote,
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    spec: &ReadSpec,
+    select: &[String],
+    order: &crate::cdms::filter::RemoteOrder,
+) -> Result<(Prepared, Translation, Option<Expansion>)> {
+    if let Some(exp) = expand::plan(db, cdms, &spec.expr).await? {
+        let filter = Some(exp.filter.clone());
+        let opts = exp.options(filter.clone(), select);
+        if listing_fits(&filter, &opts.select, &opts.expand, order) {
+            let prepared = Prepared {
+                expr: Expr::All,
+                ids: HashMap::new(),
+            };
+            // Never exact: the local rows of the related entity that CDMS did not inline are
+            // not refreshed, so no window is cut from the answer.
+            let translation = Translation {
+                filter,
+                exact: false,
+            };
+            return Ok((prepared, translation, Some(exp)));
+        }
+    }
+    // Relation conditions become key conditions for the remote request (see `paths`).
+    let (remote_expr, joined) = paths::semi_join(remote, db, cdms.entity, &spec.expr).await?;
+    let prepared = prepare(db, cdms, &remote_expr).await?;
+    let mut translation = translate(cdms, &prepared.expr, &|t, pk| {
+        prepared.ids.get(&(t.table, pk)).copied()
+    });
+    translation.exact &= !joined;
+    Ok((prepared, translation, None))
 }
 
 /// The local rows (key, CDMS id) the read would consider: the window itself for a windowed read,
@@ -305,6 +365,21 @@ async fn local_candidates(
         .collect())
 }
 
+/// Applies the related records an expansion inlined (bad ones skipped and quarantined under
+/// their own set, as for every list).
+async fn apply_related(
+    remote: &CdmsRemote,
+    tx: &mut crate::store::Tx,
+    exp: &Expansion,
+    records: Vec<RemoteRecord>,
+    rejected: &[Rejected],
+) -> Result<()> {
+    let stats = apply_records(remote, tx, exp.related.entity, records).await?;
+    remote
+        .after_apply(tx, exp.related.set, &stats, rejected)
+        .await
+}
+
 /// The list refresh (see the module docs).
 pub(crate) async fn refresh(
     remote: &CdmsRemote,
@@ -314,15 +389,7 @@ pub(crate) async fn refresh(
 ) -> Result<()> {
     let meta = cdms.entity;
     let cap = remote.config().page_cap_records();
-    // Relation conditions become key conditions for the remote request (see `paths`).
-    let (remote_expr, joined) = paths::semi_join(remote, db, meta, &spec.expr).await?;
-    let prepared = prepare(db, cdms, &remote_expr).await?;
-    let mut translation = translate(cdms, &prepared.expr, &|t, pk| {
-        prepared.ids.get(&(t.table, pk)).copied()
-    });
-    translation.exact &= !joined;
-    let matches_nothing =
-        translation.filter.as_deref() == Some(format!("{} eq null", cdms.id_property).as_str());
+    let select = codec::select(cdms, None);
     let keys: Vec<OrderKey> = if spec.random {
         Vec::new()
     } else {
@@ -337,8 +404,14 @@ pub(crate) async fn refresh(
         keys
     };
     let order = orderby(cdms, &keys);
-    let select = codec::select(cdms, None);
-    let (filters, remote_exact) = fitting_filters(cdms, &prepared, &translation, &select, &order);
+    let (prepared, translation, expansion) =
+        remote_filter(remote, db, cdms, spec, &select, &order).await?;
+    let matches_nothing =
+        translation.filter.as_deref() == Some(format!("{} eq null", cdms.id_property).as_str());
+    let (filters, remote_exact) = match &expansion {
+        Some(_) => (vec![translation.filter.clone()], false),
+        None => fitting_filters(cdms, &prepared, &translation, &select, &order),
+    };
     // A slice whose records CDMS can pick exactly: fetch just the window.
     let window_end = spec
         .limit
@@ -355,24 +428,38 @@ pub(crate) async fn refresh(
     remote.quarantine_state().ensure(db).await?;
     remote.stale_state().ensure(db).await?;
     let (fetched, candidates) = if matches_nothing || want == 0 {
-        ((Vec::new(), Vec::new(), 0), Vec::new())
+        (Fetched::default(), Vec::new())
     } else {
         let listings: Vec<ListOptions> = filters
             .into_iter()
-            .map(|filter| ListOptions {
-                filter,
-                select: select.clone(),
-                orderby: Some(order.orderby.clone()),
-                top: Some(u32::try_from(want).unwrap_or(u32::MAX)),
+            .map(|filter| {
+                let base = match &expansion {
+                    Some(exp) => exp.options(filter, &select),
+                    None => ListOptions {
+                        filter,
+                        select: select.clone(),
+                        ..ListOptions::default()
+                    },
+                };
+                ListOptions {
+                    orderby: Some(order.orderby.clone()),
+                    top: Some(u32::try_from(want).unwrap_or(u32::MAX)),
+                    ..base
+                }
             })
             .collect();
         let (records, candidates) = tokio::join!(
-            fetch_all(remote.client(), cdms, &listings, want),
+            fetch_all(remote.client(), cdms, &listings, expansion.as_ref(), want),
             local_candidates(db, cdms, spec, windowed, cap)
         );
         (records?, candidates?)
     };
-    let (records, mut rejected, returned) = fetched;
+    let Fetched {
+        records,
+        mut rejected,
+        returned,
+        mut related,
+    } = fetched;
     let complete = matches_nothing || returned < want;
     let mut faithful = complete || windowed;
     if !windowed && candidates.len() > cap {
@@ -396,7 +483,16 @@ pub(crate) async fn refresh(
             faithful = false;
         }
         let ids: Vec<Uuid> = vanished.iter().map(|(_, id)| *id).collect();
-        let (found, bad) = fetch_by_ids(remote.client(), cdms, &ids).await?;
+        let (found, bad) = match &expansion {
+            // With their related records: the local condition reads those rows.
+            Some(exp) => {
+                let (found, bad, inline) =
+                    expand::fetch_by_ids(remote.client(), cdms, exp, &ids).await?;
+                related.extend(inline);
+                (found, bad)
+            }
+            None => fetch_by_ids(remote.client(), cdms, &ids).await?,
+        };
         again = found;
         let back: HashSet<Uuid> = again
             .iter()
@@ -424,12 +520,31 @@ pub(crate) async fn refresh(
         || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
         || (!all.is_empty() && remote.stale_state().may_have(db, cdms.set))
         || would_change(db, cdms, &all).await?;
-    if work {
+    // The related records an expansion inlined, likewise.
+    let related_records = newest_by_id(std::mem::take(&mut related.records));
+    let related_work = match &expansion {
+        Some(exp) => {
+            let set = exp.related.set;
+            !related.rejected.is_empty()
+                || (!related_records.is_empty()
+                    && (remote.quarantine_state().may_have(db, set)
+                        || remote.stale_state().may_have(db, set)
+                        || would_change(db, exp.related, &related_records).await?))
+        }
+        None => false,
+    };
+    if work || related_work {
         let mut tx = db.begin().await?;
-        let stats = apply_records(remote, &mut tx, meta, all).await?;
-        remote
-            .after_apply(&mut tx, cdms.set, &stats, &rejected)
-            .await?;
+        // The related rows first, in the same transaction: the root records refer to them.
+        if let (true, Some(exp)) = (related_work, &expansion) {
+            apply_related(remote, &mut tx, exp, related_records, &related.rejected).await?;
+        }
+        if work {
+            let stats = apply_records(remote, &mut tx, meta, all).await?;
+            remote
+                .after_apply(&mut tx, cdms.set, &stats, &rejected)
+                .await?;
+        }
         tx.commit().await?;
         // Rows of records deleted in CDMS, each on its own: one still referenced by other rows
         // is kept (and quarantined) without blocking the others.

@@ -75,6 +75,7 @@
 mod apply;
 mod config;
 mod error;
+mod expand;
 mod fields;
 mod guard;
 mod inflight;

@@ -129,6 +129,7 @@ pub(crate) async fn fetch_by_ids(
         let opts = ListOptions {
             filter: translation.filter,
             select: select.clone(),
+            expand: Vec::new(),
             orderby: None,
             top: None,
         };

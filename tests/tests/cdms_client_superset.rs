@@ -1,7 +1,10 @@
 //! The `$filter` translation's guarantee, checked against the emulator: for random query trees
 //! over random records, every record the local condition matches is in the remote result, and
 //! when the translation says it is exact, the two are equal. Relation conditions (on the
-//! organisation's country) go through the same key substitution as synced reads.
+//! organisation's country) go through the same key substitution as synced reads. Each tree
+//! without relations is also checked as the condition of a relation CRM 2011 can expand
+//! (contacts whose account matches it, `$expand` of the relationship and a `$filter` on the
+//! expanded entity, as synced reads send it).
 
 mod cdms_client_support;
 
@@ -14,7 +17,8 @@ use uuid::Uuid;
 
 use cdms_client_support::*;
 use cdms_runtime::cdms::codec::{self, RemoteRecord};
-use cdms_runtime::cdms::{filter, Auth, ListOptions};
+use cdms_runtime::cdms::{filter, Auth, CdmsKind, ListOptions};
+use cdms_runtime::emulator::SetSpec;
 use cdms_runtime::query::expr::{Cmp, Cond, DatePart, Expr, Lookup};
 use cdms_runtime::query::{Hop, Related};
 use cdms_runtime::Value;
@@ -254,6 +258,19 @@ fn date_prefix(rng: &mut Rng) -> Expr {
 
 const COUNTRY_NAMES: &[&str] = &["UK", "France", "Japan"];
 
+const CONTACTS: &str = "ContactSet";
+/// The relationship of contacts to their account, and the navigation property it names.
+const NAV: &str = "contact_customer_accounts";
+
+/// Contacts, whose `ParentCustomerId` lookup to accounts names its relationship.
+fn contact_set() -> SetSpec {
+    SetSpec::new("Contact", "ContactId")
+        .property("LastName", CdmsKind::String)
+        .property("ParentCustomerId", CdmsKind::EntityReference)
+        .lookup("ParentCustomerId", &["account"])
+        .relationship("ParentCustomerId", NAV, "account")
+}
+
 /// A condition on the organisation's country (a relation), as `country.matching(…)` builds it.
 fn country_path(rng: &mut Rng) -> Expr {
     let name = |lookup| Expr::Cond(Cond { field: 2, lookup });
@@ -480,7 +497,7 @@ fn eval(e: &Expr, r: &RemoteRecord, countries: &[Uuid]) -> bool {
 
 #[tokio::test]
 async fn remote_results_are_supersets_of_local_ones() {
-    let emu = builder().build().unwrap();
+    let emu = builder().spec(contact_set()).build().unwrap();
     let countries: Vec<Uuid> = COUNTRY_NAMES
         .iter()
         .map(|n| {
@@ -506,11 +523,23 @@ async fn remote_results_are_supersets_of_local_ones() {
         .map(|r| codec::decode(&ORG_CDMS, r).unwrap())
         .collect();
     assert_eq!(records.len(), 90);
+    // 150 contacts (three pages), most at a random account, some at none.
+    let mut contacts: Vec<(Uuid, Option<Uuid>)> = Vec::new();
+    for i in 0..150 {
+        let account = rng.chance(85).then(|| rng.pick(&records).id);
+        let parent = match account {
+            Some(id) => json!({"Id": id.to_string(), "LogicalName": "account"}),
+            None => json!({"Id": null, "LogicalName": null, "Name": null}),
+        };
+        let props = json!({"LastName": format!("c{i}"), "ParentCustomerId": parent});
+        contacts.push((emu.insert(CONTACTS, props).unwrap(), account));
+    }
     let resolve = |_: &'static cdms_runtime::EntityMeta, pk: i64| {
         countries.get(usize::try_from(pk - 1).ok()?).copied()
     };
 
     let (mut exact, mut nonempty, mut paths) = (0, 0, 0);
+    let (mut expanded, mut expanded_exact) = (0, 0);
     for round in 0..400 {
         let e = tree(&mut rng, &records, 3);
         // As the sync layer does: relations outside `not` become the keys they select (the
@@ -557,11 +586,68 @@ async fn remote_results_are_supersets_of_local_ones() {
         if !local.is_empty() {
             nonempty += 1;
         }
+        if e_has_relation(&e) {
+            continue; // a chain: 2011 expands one level, synced reads keep the semi-join
+        }
+        // The same tree as a condition on the contacts' account, through `$expand`.
+        let t = filter::translate_expanded(&ORG_CDMS, NAV, &e, &resolve);
+        let Some(on_nav) = t.filter.clone() else {
+            continue; // wholly relaxed: synced reads keep the semi-join
+        };
+        let opts = ListOptions {
+            filter: Some(on_nav.clone()),
+            select: vec!["ContactId".into(), NAV.into(), format!("{NAV}/AccountId")],
+            expand: vec![NAV.into()],
+            ..ListOptions::default()
+        };
+        if !opts.fits() {
+            continue; // too long for IIS: synced reads keep the semi-join
+        }
+        let mut remote_contacts = BTreeSet::new();
+        let answer = c
+            .list(CONTACTS, &opts)
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: expanded {on_nav:?} was refused: {err}"));
+        for r in &answer {
+            let id = Uuid::parse_str(r["ContactId"].as_str().unwrap()).unwrap();
+            // Each contact comes with its account inline.
+            let inline = r[NAV]["AccountId"]
+                .as_str()
+                .map(|s| s.parse::<Uuid>().unwrap());
+            let parent = contacts
+                .iter()
+                .find(|(c, _)| *c == id)
+                .and_then(|(_, a)| *a);
+            assert_eq!(inline, parent, "round {round}: {r}");
+            remote_contacts.insert(id);
+        }
+        let local_contacts: BTreeSet<Uuid> = contacts
+            .iter()
+            .filter(|(_, account)| account.is_some_and(|a| local.contains(&a)))
+            .map(|(c, _)| *c)
+            .collect();
+        let missing: Vec<_> = local_contacts.difference(&remote_contacts).collect();
+        assert!(
+            missing.is_empty(),
+            "round {round}: {e:?}\n$filter={on_nav:?}\nmissing contacts {missing:?}"
+        );
+        expanded += 1;
+        if t.exact {
+            expanded_exact += 1;
+            assert_eq!(
+                local_contacts, remote_contacts,
+                "round {round}: exact expanded translation differs: {e:?}\n$filter={on_nav:?}"
+            );
+        }
     }
     // The generator exercises both kinds of translation and non-trivial results.
     assert!(
         exact > 60 && nonempty > 100 && paths > 40,
         "exact {exact}, non-empty {nonempty}, with relations {paths}"
+    );
+    assert!(
+        expanded > 150 && expanded_exact > 40,
+        "expanded {expanded}, of which exact {expanded_exact}"
     );
     server.shutdown().await.unwrap();
 }

@@ -1,8 +1,9 @@
 //! Relation conditions in the remote filter: which ones can become key conditions, and the
 //! rewrite that puts the keys in their place.
 //!
-//! CRM 2011 cannot filter on related records without `$expand`, so the sync layer answers a
-//! relation condition with a semi-join: it selects the keys the condition stands for and sends
+//! CRM 2011 filters on related records only through `$expand` (one many-to-one relation, no
+//! root condition beside it: [`super::translate_expanded`]), so the sync layer answers the other
+//! relation conditions with a semi-join: it selects the keys the condition stands for and sends
 //! those ([`crate::cdms::sync`]). Only relations in positive position (outside any `not`, under
 //! `and`/`or` only) may be replaced: `and` and `or` are monotone, so a superset of each relation
 //! gives a superset of the whole; under `not` it would give a subset. The others are relaxed by

@@ -1,4 +1,5 @@
-//! Relation conditions in synced reads, as semi-joins.
+//! Relation conditions in synced reads, as semi-joins (when the filter is not one relation CRM
+//! 2011 can answer itself with `$expand`, see [`super::expand`]).
 //!
 //! A list read whose filter holds a relation condition ([`Expr::Related`]) outside any `not`
 //! first refreshes the related entity with the relation's own condition (one list request per

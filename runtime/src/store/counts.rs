@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The kind of a statement, from its first keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatementKind {
-    /// `SELECT` (and `WITH … SELECT`).
+    /// `SELECT` (and `WITH … SELECT` without a data-modifying part).
     Select,
-    /// `INSERT` (also an upsert, `INSERT … ON CONFLICT`).
+    /// `INSERT` (also an upsert, `INSERT … ON CONFLICT`, and a `WITH` whose first
+    /// data-modifying part is an `INSERT`).
     Insert,
     /// `UPDATE`.
     Update,
@@ -33,7 +34,10 @@ impl StatementKind {
             .next()
             .unwrap_or_default();
         let is = |k: &str| word.eq_ignore_ascii_case(k);
-        if is("select") || is("with") || is("values") {
+        if is("with") {
+            return StatementKind::of_with(text);
+        }
+        if is("select") || is("values") {
             StatementKind::Select
         } else if is("insert") {
             StatementKind::Insert
@@ -50,6 +54,21 @@ impl StatementKind {
         } else {
             StatementKind::Other
         }
+    }
+
+    /// A `WITH` statement: the kind of its first data-modifying part (`AS (INSERT …`), or a
+    /// `SELECT`. The store writes its own statements, so the keyword is never inside a literal.
+    fn of_with(text: &str) -> StatementKind {
+        let upper = text.to_ascii_uppercase();
+        [
+            ("AS (INSERT", StatementKind::Insert),
+            ("AS (UPDATE", StatementKind::Update),
+            ("AS (DELETE", StatementKind::Delete),
+        ]
+        .into_iter()
+        .filter_map(|(part, kind)| upper.find(part).map(|at| (at, kind)))
+        .min_by_key(|(at, _)| *at)
+        .map_or(StatementKind::Select, |(_, kind)| kind)
     }
 
     const ALL: [StatementKind; 8] = [
@@ -171,6 +190,10 @@ mod tests {
         assert_eq!(
             StatementKind::of("DELETE FROM \"t\""),
             StatementKind::Delete
+        );
+        assert_eq!(
+            StatementKind::of("WITH w AS (INSERT INTO t VALUES (1) RETURNING id) SELECT id FROM w"),
+            StatementKind::Insert
         );
         assert_eq!(StatementKind::of("CREATE TABLE x"), StatementKind::Other);
         assert_eq!(StatementKind::of(""), StatementKind::Other);

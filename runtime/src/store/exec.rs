@@ -68,6 +68,14 @@ impl Conn<'_> {
         }
     }
 
+    /// Counts the statement `text` about to run (and notes it in the transaction).
+    fn count(&mut self, text: &str) {
+        self.db().counters().count_text(text);
+        if let Conn::Tx(tx) = self {
+            tx.note(text);
+        }
+    }
+
     /// Runs `sql` and decodes every row by `cols`.
     pub(crate) async fn fetch(
         &mut self,
@@ -76,7 +84,7 @@ impl Conn<'_> {
         during: &'static str,
     ) -> Result<Vec<Vec<Value>>> {
         let err = |e| Error::db(sql.entity(), during, e);
-        self.db().counters().count_text(sql.text());
+        self.count(sql.text());
         match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => {
@@ -104,7 +112,7 @@ impl Conn<'_> {
     /// Runs `sql`; returns the number of rows affected.
     pub(crate) async fn execute(&mut self, sql: &Sql, during: &'static str) -> Result<u64> {
         let err = |e| Error::db(sql.entity(), during, e);
-        self.db().counters().count_text(sql.text());
+        self.count(sql.text());
         Ok(match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => sqlite_query(sql)?
@@ -141,7 +149,7 @@ impl Conn<'_> {
         during: &'static str,
     ) -> Result<()> {
         let err = |e| Error::db(entity, during, e);
-        self.db().counters().count_text(text);
+        self.count(text);
         match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => p.execute(text).await.map(|_| ()).map_err(err),

@@ -188,6 +188,77 @@ fn history_row(
     ]
 }
 
+/// The versions of rows about to be written whose primary keys the database is to assign:
+/// everything of each [`history_row`] but the key, which the statement writing the rows fills
+/// in ([`super::sql::write::upsert_versioned`]).
+pub(crate) struct VersionTexts {
+    pub(crate) entity: String,
+    pub(crate) kind: VersionKind,
+    pub(crate) actor: Option<String>,
+    pub(crate) at: DateTime<Utc>,
+    /// Per row: its remote key, and its snapshot's text before and after the key's value.
+    pub(crate) rows: Vec<(Option<String>, String, String)>,
+}
+
+/// The [`VersionTexts`] of `rows` (in order).
+pub(crate) fn version_texts(
+    tx: &Tx,
+    meta: &'static EntityMeta,
+    kind: VersionKind,
+    rows: &[Row],
+) -> VersionTexts {
+    let db = tx.db();
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let remote_key = match (db.remote(), meta.remote) {
+                (Some(remote), Some(_)) => remote.remote_key(meta, row),
+                _ => None,
+            };
+            let (head, tail) = snapshot_around_pk(meta, row);
+            (remote_key, head, tail)
+        })
+        .collect();
+    VersionTexts {
+        entity: meta.table.to_owned(),
+        kind,
+        actor: db.actor().map(str::to_owned),
+        at: super::now(),
+        rows,
+    }
+}
+
+/// [`snapshot`] of `row` split around its primary key's value: `head + key + tail` is the
+/// snapshot of the row with that key.
+pub(crate) fn snapshot_around_pk(meta: &EntityMeta, row: &Row) -> (String, String) {
+    let pk_name = meta.pk_field().name;
+    let map: serde_json::Map<String, serde_json::Value> = meta
+        .fields
+        .iter()
+        .zip(row.iter())
+        .map(|(f, v)| (f.name.to_owned(), v.to_json()))
+        .collect();
+    // The same text serde_json writes for the map (same entry order), the key's value left out.
+    let mut head = String::from("{");
+    let mut tail = String::new();
+    let mut after = false;
+    for (n, (name, value)) in map.iter().enumerate() {
+        let out = if after { &mut tail } else { &mut head };
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::Value::String(name.clone()).to_string());
+        out.push(':');
+        if name == pk_name {
+            after = true;
+        } else {
+            out.push_str(&value.to_string());
+        }
+    }
+    tail.push('}');
+    (head, tail)
+}
+
 /// Records one version of `row` (which carries its primary key) inside `tx`, with the actor
 /// of the handle `tx` was started from.
 pub async fn record(

@@ -1,4 +1,5 @@
-//! Row-level reads and writes on untyped [`Row`]s: no remote hooks, no history, no stamping.
+//! Row-level reads and writes on untyped [`Row`]s: no remote hooks, no stamping, and no history
+//! except where a function says so ([`upsert_versioned`]).
 //!
 //! This is what the query API is built on, and what a [`crate::store::Remote`] uses inside its
 //! hooks (refreshing rows from the remote, resolving references by a unique column). Writes
@@ -11,7 +12,7 @@ use super::decode::Col;
 use super::remote::ReadSpec;
 use super::sql::select::{self, Agg};
 use super::sql::{field, write, Sql};
-use super::{normalize_row, Conn, Tx};
+use super::{history, normalize_row, Backend, Conn, Tx};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
 use crate::query::expr::{Cond, Expr, Lookup};
@@ -344,6 +345,33 @@ pub async fn upsert(
     update: &[usize],
     rows: &mut [Row],
 ) -> Result<Vec<i64>> {
+    upsert_with(tx, meta, key, update, rows, None).await
+}
+
+/// [`upsert`] that also records a `kind` version of every written row (its state after the
+/// write, as [`history::record_many`] would), with the actor of `tx`'s handle. On PostgreSQL
+/// the rows and their versions go in one statement per chunk
+/// (`WITH written AS (INSERT … RETURNING …) INSERT INTO history SELECT …`); on SQLite, which
+/// has no data-modifying `WITH`, the versions follow in their own multi-row statements.
+pub async fn upsert_versioned(
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    key: usize,
+    update: &[usize],
+    rows: &mut [Row],
+    kind: history::VersionKind,
+) -> Result<Vec<i64>> {
+    upsert_with(tx, meta, key, update, rows, Some(kind)).await
+}
+
+async fn upsert_with(
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    key: usize,
+    update: &[usize],
+    rows: &mut [Row],
+    versions: Option<history::VersionKind>,
+) -> Result<Vec<i64>> {
     let key_field = field(meta, key)?;
     if !key_field.unique {
         return Err(Error::InvalidQuery {
@@ -385,9 +413,22 @@ pub async fn upsert(
         Col::of(meta, key_field),
     ];
     let mut pks: HashMap<String, i64> = HashMap::with_capacity(unique.len());
-    for chunk in unique.chunks(write::rows_per_statement(meta.fields.len())) {
+    // SQLite has no data-modifying `WITH`: its versions are recorded after the rows.
+    let (with_rows, after) = match (versions, tx.backend()) {
+        (Some(kind), Backend::Postgres) => (Some(kind), None),
+        (kind, _) => (None, kind),
+    };
+    // A version carries 4 values besides the row's (see `write::upsert_versioned`).
+    let columns = meta.fields.len() + if with_rows.is_some() { 4 } else { 0 };
+    for chunk in unique.chunks(write::rows_per_statement(columns)) {
         let batch: Vec<Row> = chunk.iter().map(|&i| rows[i].clone()).collect();
-        let sql: Sql = write::upsert(tx.backend(), meta, key, update, &batch)?;
+        let sql: Sql = match with_rows {
+            None => write::upsert(tx.backend(), meta, key, update, &batch)?,
+            Some(kind) => {
+                let versions = history::version_texts(tx, meta, kind, &batch);
+                write::upsert_versioned(meta, key, update, &batch, &versions)?
+            }
+        };
         for r in Conn::Tx(tx).fetch(&sql, &cols, "upsert").await? {
             let pk = int(meta, meta.pk_field().name, &r[0])?;
             pks.insert(key_of(&r[1]), pk);
@@ -406,6 +447,10 @@ pub async fn upsert(
         })?;
         row[meta.pk] = Value::Int(pk);
         out.push(pk);
+    }
+    if let Some(kind) = after {
+        let written: Vec<Row> = unique.iter().map(|&i| rows[i].clone()).collect();
+        history::record_many(tx, meta, kind, &written).await?;
     }
     Ok(out)
 }

@@ -324,6 +324,61 @@ async fn insert_update_delete_with_history_and_actor() {
 }
 
 #[tokio::test]
+async fn upsert_versioned_records_each_written_row() {
+    for t_db in databases().await {
+        let db = &t_db.db.as_actor("carol");
+        let mut tx = db.begin().await.unwrap();
+        let mut first = vec![item("kept", 1).to_row()];
+        first[0][2] = Value::Text("c0".into());
+        rows::upsert(&mut tx, Item::META, 2, &[1, 3], &mut first)
+            .await
+            .unwrap();
+        // 30 rows, 20 distinct keys (one of them existing), with text that needs escaping.
+        let mut rows_in: Vec<Row> = (0..30)
+            .map(|i| {
+                let mut it = item(&format!("n{i} \"quoted\" \\ é"), i);
+                it.code = Some(format!("c{}", i % 20));
+                it.price = Some(Decimal::new(12345, 2));
+                it.to_row()
+            })
+            .collect();
+        let before = db.sql_counts();
+        let pks = rows::upsert_versioned(
+            &mut tx,
+            Item::META,
+            2,
+            &[1, 3, 4],
+            &mut rows_in,
+            VersionKind::RemoteRefresh,
+        )
+        .await
+        .unwrap();
+        let statements = db.sql_counts().since(&before);
+        tx.commit().await.unwrap();
+        let want = if t_db.db.backend() == Backend::Postgres {
+            1
+        } else {
+            2
+        };
+        assert_eq!(statements.total(), want, "{statements}");
+        assert_eq!(statements.get(crate::StatementKind::Insert), want);
+        assert_eq!(first[0][0], Value::Int(pks[0]));
+        for (i, row) in rows_in.iter().enumerate().skip(10) {
+            let versions = history::versions(db, Item::META, pks[i]).await.unwrap();
+            assert_eq!(versions.len(), 1, "row {i}");
+            let v = &versions[0];
+            assert_eq!(v.kind, VersionKind::RemoteRefresh);
+            assert_eq!(v.actor.as_deref(), Some("carol"));
+            assert_eq!(v.local_pk, pks[i]);
+            assert_eq!(&v.row(Item::META).unwrap(), row, "row {i}");
+            let text = history::snapshot(Item::META, row);
+            let (head, tail) = history::snapshot_around_pk(Item::META, row);
+            assert_eq!(format!("{head}{}{tail}", pks[i]), text);
+        }
+    }
+}
+
+#[tokio::test]
 async fn upsert_find_pk_and_rows_api() {
     for t_db in databases().await {
         let db = &t_db.db;

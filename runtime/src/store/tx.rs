@@ -19,6 +19,8 @@ pub(crate) enum TxInner {
 pub struct Tx {
     pub(crate) inner: TxInner,
     db: Db,
+    /// Whether a statement other than a `SELECT` ran inside it (see [`Tx::restart`]).
+    wrote: bool,
 }
 
 impl std::fmt::Debug for Tx {
@@ -47,6 +49,7 @@ impl Tx {
         Ok(Tx {
             inner,
             db: db.clone(),
+            wrote: false,
         })
     }
 
@@ -68,6 +71,42 @@ impl Tx {
             TxInner::Postgres(t) => t.rollback().await,
         }
         .map_err(|e| Error::db("store", "rollback", e))
+    }
+
+    /// Notes that the statement `text` runs inside the transaction.
+    pub(crate) fn note(&mut self, text: &str) {
+        if StatementKind::of(text) != StatementKind::Select {
+            self.wrote = true;
+        }
+    }
+
+    /// Whether anything but `SELECT`s ran inside the transaction so far: if not, rolling it
+    /// back loses nothing but its row locks.
+    pub(crate) fn has_written(&self) -> bool {
+        self.wrote
+    }
+
+    /// Rolls the transaction back and begins a new one on the same connection, keeping the
+    /// handle. Only for a transaction that has not written yet ([`Tx::has_written`]) and that a
+    /// refused statement aborted (PostgreSQL): its row locks are released.
+    pub(crate) async fn restart(&mut self) -> Result<()> {
+        use sqlx::Executor as _;
+        let counters = self.db.counters();
+        counters.count(StatementKind::Rollback);
+        counters.count(StatementKind::Begin);
+        let err = |e| Error::db("store", "restart", e);
+        match &mut self.inner {
+            TxInner::Sqlite(t) => {
+                t.execute("ROLLBACK").await.map_err(err)?;
+                t.execute("BEGIN IMMEDIATE").await.map_err(err)?;
+            }
+            TxInner::Postgres(t) => {
+                t.execute("ROLLBACK").await.map_err(err)?;
+                t.execute("BEGIN").await.map_err(err)?;
+            }
+        }
+        self.wrote = false;
+        Ok(())
     }
 
     /// The handle the transaction was started from (its actor, remote and skip mode).

@@ -100,6 +100,12 @@ struct Applier<'r> {
     fixups: Vec<Fixup>,
     /// Rows to record a `remote refresh` version of, once the fixups are done.
     versions: Vec<(&'static EntityMeta, Row)>,
+    /// PostgreSQL, a transaction that has not written yet: batches run without a savepoint, and
+    /// a refused one asks for the whole call to be applied again under savepoints
+    /// ([`Applier::refused`]).
+    bare: bool,
+    /// A batch was refused in `bare` mode: the transaction is aborted and must be restarted.
+    refused: bool,
     stats: ApplyStats,
 }
 
@@ -120,12 +126,18 @@ struct Applier<'r> {
 /// - one batched upsert keyed on the CDMS id column writes every new or changed row (mapped
 ///   fields only: local-only fields of existing rows keep their values; new rows get nulls or
 ///   zero values there);
-/// - one `remote refresh` history version per row that changed, with the actor of `tx`'s handle.
+/// - one `remote refresh` history version per row that changed, with the actor of `tx`'s handle
+///   (on PostgreSQL in the upsert's own statement, `WITH written AS (INSERT …) INSERT INTO
+///   history …`, unless a cycle still has to set a lookup of the entity).
 ///
 /// **One bad record never blocks the others**: a record that cannot be applied (a reference
 /// that cannot be resolved, a value the database refuses, a local row newer than CDMS) is
-/// skipped and reported in [`ApplyStats::rejected`]; every other record is applied. (On
-/// PostgreSQL a refused batch is retried row by row under savepoints.)
+/// skipped and reported in [`ApplyStats::rejected`]; every other record is applied. A refused
+/// batch is retried row by row. On PostgreSQL, where a refused statement aborts the
+/// transaction, the retries run under savepoints; when `tx` has only read so far, the batches
+/// run without one, and a refused batch rolls `tx` back and begins it again (its row locks are
+/// released; nothing it wrote is lost, as it wrote nothing) before the records are applied
+/// again under savepoints.
 ///
 /// Nothing is committed: the caller owns `tx`. Used by every read of a [`CdmsRemote`], and meant
 /// for bulk loads and pollers (pages of 50, thousands of rows).
@@ -156,19 +168,62 @@ async fn apply_with(
     strict: bool,
 ) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
+    // On PostgreSQL a refused statement aborts the transaction, so a batch that may be refused
+    // runs under a savepoint. A transaction that has only read so far loses nothing by being
+    // restarted, so there the batches run bare (two statements fewer per batch), and in the
+    // rare case one is refused the call is applied again from the start under savepoints.
+    let bare = !strict && tx.backend() == Backend::Postgres && !tx.has_written();
+    let again = bare.then(|| records.clone());
+    match apply_once(remote, tx, cdms, records, strict, bare).await? {
+        Once::Done(stats) => Ok(stats),
+        Once::Refused(error) => {
+            let Some(records) = again else {
+                return Err(error);
+            };
+            tracing::debug!(entity = meta.name, error = %error, "a batch was refused; applying the records again, each batch under a savepoint");
+            tx.restart().await?;
+            match apply_once(remote, tx, cdms, records, strict, false).await? {
+                Once::Done(stats) => Ok(stats),
+                Once::Refused(error) => Err(error),
+            }
+        }
+    }
+}
+
+/// The outcome of one attempt at applying a call's records.
+enum Once {
+    Done(ApplyStats),
+    /// A batch was refused without a savepoint: the transaction is aborted.
+    Refused(Error),
+}
+
+async fn apply_once(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    cdms: &'static CdmsMeta,
+    records: Vec<RemoteRecord>,
+    strict: bool,
+    bare: bool,
+) -> Result<Once> {
     let mut applier = Applier {
         remote,
         strict,
         pending: HashSet::new(),
         fixups: Vec::new(),
         versions: Vec::new(),
+        bare,
+        refused: false,
         stats: ApplyStats::default(),
     };
-    let keys = applier.apply(tx, cdms, records, 0).await?;
+    let keys = match applier.apply(tx, cdms, records, 0).await {
+        Ok(keys) => keys,
+        Err(error) if applier.refused => return Ok(Once::Refused(error)),
+        Err(error) => return Err(error),
+    };
     applier.finish(tx).await?;
     let mut stats = applier.stats;
     stats.keys.extend(keys);
-    Ok(stats)
+    Ok(Once::Done(stats))
 }
 
 /// [`apply_records`] for raw CDMS JSON records (a page of a list, or a GET body), decoded with
@@ -201,6 +256,8 @@ pub(crate) async fn resolve_row(
         pending: HashSet::new(),
         fixups: Vec::new(),
         versions: Vec::new(),
+        bare: false,
+        refused: false,
         stats: ApplyStats::default(),
     };
     let mut todo = vec![(std::mem::take(row), false)];
@@ -283,6 +340,32 @@ fn uuid_of(v: &Value) -> Option<Uuid> {
         Value::Uuid(u) => Some(*u),
         _ => None,
     }
+}
+
+/// The upsert of `batch` (primary keys filled in), with a `remote refresh` version of each row
+/// in the same statement when `versioned` (PostgreSQL).
+async fn write_batch(
+    tx: &mut Tx,
+    cdms: &'static CdmsMeta,
+    fields: &[usize],
+    batch: &mut [Row],
+    versioned: bool,
+) -> Result<()> {
+    let meta = cdms.entity;
+    if versioned {
+        rows::upsert_versioned(
+            tx,
+            meta,
+            cdms.id_field,
+            fields,
+            batch,
+            VersionKind::RemoteRefresh,
+        )
+        .await?;
+    } else {
+        rows::upsert(&mut *tx, meta, cdms.id_field, fields, batch).await?;
+    }
+    Ok(())
 }
 
 /// Runs one plain statement inside `tx` (savepoints).
@@ -401,16 +484,19 @@ impl Applier<'_> {
                 if let Some(id) = id_of(cdms, &row)? {
                     keys.insert(id, pk_of(meta, &row));
                 }
-                self.versions.push((meta, row));
             }
             Ok(keys)
         }
         .boxed()
     }
 
-    /// Writes `todo` in one batched upsert. A batch the database refuses is retried row by row
-    /// (under savepoints on PostgreSQL, where a failed statement aborts the transaction), and
-    /// the refused rows are rejected. Returns the stored rows (primary keys filled).
+    /// Writes `todo` in one batched upsert, with the rows' versions in the same statement on
+    /// PostgreSQL (unless a cycle is still to set a lookup of this entity; then, as on SQLite,
+    /// the versions are recorded by [`Applier::finish`]). A batch the database refuses is
+    /// retried row by row (under savepoints on PostgreSQL, where a failed statement aborts the
+    /// transaction; in bare mode the whole call is applied again instead, see
+    /// [`apply_records`]), and the refused rows are rejected. Returns the stored rows (primary
+    /// keys filled).
     async fn upsert(
         &mut self,
         tx: &mut Tx,
@@ -419,17 +505,48 @@ impl Applier<'_> {
     ) -> Result<Vec<(Row, bool)>> {
         let meta = cdms.entity;
         let fields = refresh_fields(cdms);
+        let pg = tx.backend() == Backend::Postgres;
+        let versioned = pg && !self.fixups.iter().any(|f| std::ptr::eq(f.meta, meta));
         let mut batch: Vec<Row> = todo.iter().map(|(r, _)| r.clone()).collect();
-        if self.strict {
-            rows::upsert(&mut *tx, meta, cdms.id_field, &fields, &mut batch).await?;
-            return Ok(batch.into_iter().zip(todo.iter().map(|t| t.1)).collect());
+        let stored = if self.strict {
+            write_batch(tx, cdms, &fields, &mut batch, versioned).await?;
+            batch.into_iter().zip(todo.iter().map(|t| t.1)).collect()
+        } else if self.bare {
+            if let Err(e) = write_batch(tx, cdms, &fields, &mut batch, versioned).await {
+                self.refused = true;
+                return Err(e);
+            }
+            batch.into_iter().zip(todo.iter().map(|t| t.1)).collect()
+        } else {
+            self.isolated(tx, cdms, &fields, todo, batch, versioned)
+                .await?
+        };
+        if !versioned {
+            for (row, _) in &stored {
+                self.versions.push((meta, row.clone()));
+            }
         }
+        Ok(stored)
+    }
+
+    /// [`Applier::upsert`] of a batch under a savepoint on PostgreSQL, then row by row when the
+    /// batch is refused.
+    async fn isolated(
+        &mut self,
+        tx: &mut Tx,
+        cdms: &'static CdmsMeta,
+        fields: &[usize],
+        todo: &[(Row, bool)],
+        mut batch: Vec<Row>,
+        versioned: bool,
+    ) -> Result<Vec<(Row, bool)>> {
+        let meta = cdms.entity;
         let pg = tx.backend() == Backend::Postgres;
         if pg {
             plain(tx, meta.name, "SAVEPOINT cdms_apply_batch").await?;
         }
-        match rows::upsert(&mut *tx, meta, cdms.id_field, &fields, &mut batch).await {
-            Ok(_) => {
+        match write_batch(tx, cdms, fields, &mut batch, versioned).await {
+            Ok(()) => {
                 if pg {
                     plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_batch").await?;
                 }
@@ -449,8 +566,8 @@ impl Applier<'_> {
             if pg {
                 plain(tx, meta.name, "SAVEPOINT cdms_apply_row").await?;
             }
-            match rows::upsert(&mut *tx, meta, cdms.id_field, &fields, &mut one).await {
-                Ok(_) => {
+            match write_batch(tx, cdms, fields, &mut one, versioned).await {
+                Ok(()) => {
                     if pg {
                         plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
                     }

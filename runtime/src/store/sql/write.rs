@@ -3,6 +3,7 @@
 use super::{field, Sql, MAX_PARAMS};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
+use crate::store::history::{VersionTexts, HISTORY};
 use crate::store::Backend;
 use crate::value::{Kind, Value};
 
@@ -234,15 +235,26 @@ pub fn upsert(
     update: &[usize],
     rows: &[Row],
 ) -> Result<Sql> {
+    let mut sql = Sql::new(backend, meta.name);
+    push_upsert(&mut sql, meta, key, update, rows)?;
+    Ok(sql)
+}
+
+fn push_upsert(
+    sql: &mut Sql,
+    meta: &'static EntityMeta,
+    key: usize,
+    update: &[usize],
+    rows: &[Row],
+) -> Result<()> {
     let key_field = field(meta, key)?;
     let fields = insert_fields(meta, false);
-    let mut sql = Sql::new(backend, meta.name);
-    push_insert_head(&mut sql, meta, &fields);
+    push_insert_head(sql, meta, &fields);
     for (n, row) in rows.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
         }
-        push_values(&mut sql, meta, &fields, row)?;
+        push_values(sql, meta, &fields, row)?;
     }
     sql.push(" ON CONFLICT (")
         .ident(key_field.column)
@@ -266,5 +278,66 @@ pub fn upsert(
         .ident(meta.pk_field().column)
         .push(", ")
         .ident(key_field.column);
+    Ok(())
+}
+
+/// PostgreSQL: [`upsert`] with a version of each written row in the same statement,
+/// `WITH written AS (upsert) , versions AS (INSERT INTO history … SELECT … FROM written JOIN
+/// (VALUES …) ON key) SELECT pk, key FROM written`. `versions.rows` are in `rows`' order and
+/// their keys are distinct. Returns `(primary key, key)` per row, as [`upsert`] does.
+pub(crate) fn upsert_versioned(
+    meta: &'static EntityMeta,
+    key: usize,
+    update: &[usize],
+    rows: &[Row],
+    versions: &VersionTexts,
+) -> Result<Sql> {
+    let key_field = field(meta, key)?;
+    let pk = meta.pk_field().column;
+    let mut sql = Sql::new(Backend::Postgres, meta.name);
+    sql.push("WITH \"cdms_written\" AS (");
+    push_upsert(&mut sql, meta, key, update, rows)?;
+    sql.push("), \"cdms_versions\" AS (INSERT INTO ")
+        .ident(HISTORY.table)
+        .push(" (");
+    sql.join(HISTORY.fields.iter().skip(1), ", ", |sql, f| {
+        sql.ident(f.column);
+    });
+    sql.push(") SELECT ");
+    sql.param(Value::Text(versions.entity.clone()), Kind::Text);
+    sql.push(", \"w\".").ident(pk);
+    sql.push(", \"v\".\"cdms_remote_key\", ");
+    sql.param(Value::Text(versions.kind.as_str().to_owned()), Kind::Text);
+    sql.push(", \"v\".\"cdms_head\" || \"w\".")
+        .ident(pk)
+        .push(" || \"v\".\"cdms_tail\", ");
+    let actor = versions.actor.clone().map_or(Value::Null, Value::Text);
+    sql.param(actor, Kind::Text);
+    sql.push(", ");
+    sql.param(Value::DateTime(versions.at), Kind::DateTime);
+    sql.push(" FROM \"cdms_written\" AS \"w\" JOIN (VALUES ");
+    for (n, (row, (remote_key, head, tail))) in rows.iter().zip(&versions.rows).enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        let key_value = row.get(key).cloned().ok_or_else(|| short_row(meta, row))?;
+        sql.push("(");
+        sql.param(key_value, key_field.kind);
+        sql.push(", ");
+        let remote_key = remote_key.clone().map_or(Value::Null, Value::Text);
+        sql.param(remote_key, Kind::Text);
+        sql.push(", ");
+        sql.param(Value::Text(head.clone()), Kind::Text);
+        sql.push(", ");
+        sql.param(Value::Text(tail.clone()), Kind::Text);
+        sql.push(")");
+    }
+    sql.push(") AS \"v\" (\"cdms_key\", \"cdms_remote_key\", \"cdms_head\", \"cdms_tail\") ON \"v\".\"cdms_key\" = \"w\".")
+        .ident(key_field.column);
+    sql.push(") SELECT \"w\".")
+        .ident(pk)
+        .push(", \"w\".")
+        .ident(key_field.column)
+        .push(" FROM \"cdms_written\" AS \"w\"");
     Ok(sql)
 }

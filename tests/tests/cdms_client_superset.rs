@@ -15,7 +15,7 @@ use uuid::Uuid;
 use cdms_client_support::*;
 use cdms_runtime::cdms::codec::{self, RemoteRecord};
 use cdms_runtime::cdms::{filter, Auth, ListOptions};
-use cdms_runtime::query::expr::{Cmp, Cond, DatePart, Expr, Lookup};
+use cdms_runtime::expr::{Cmp, Cond, DatePart, Expr, Lookup};
 use cdms_runtime::query::{Hop, Related};
 use cdms_runtime::Value;
 

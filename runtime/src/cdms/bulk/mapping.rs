@@ -27,7 +27,7 @@ use crate::cdms::meta::CdmsMeta;
 use crate::cdms::sync::stale;
 use crate::entity::{EntityMeta, FieldMeta, Role, Row};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cmp, Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cmp, Cond, Expr, Lookup, OrderKey};
 use crate::store::sql::ddl;
 use crate::store::{rows, Backend, Conn, Db, Pool, ReadSpec, Tx};
 use crate::value::{Kind, Value};

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::cdms::CdmsError;
 use crate::entity::{EntityMeta, FieldMeta, Role, Row};
 use crate::error::Result;
-use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::sql::{ddl, quote_ident};
 use crate::store::{rows, Backend, Conn, Db, ReadSpec, Tx};
 use crate::value::{Kind, Value};

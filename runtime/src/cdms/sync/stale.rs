@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::entity::{EntityMeta, FieldMeta, Role, Row};
 use crate::error::Result;
-use crate::query::expr::{Cond, Expr, Lookup};
+use crate::expr::{Cond, Expr, Lookup};
 use crate::store::sql::{ddl, quote_ident};
 use crate::store::{rows, Backend, Conn, Db, ReadSpec, Tx};
 use crate::value::{Kind, Value};

@@ -45,6 +45,44 @@ pub struct FieldMeta {
     pub default: Option<ColumnDefault>,
 }
 
+impl FieldMeta {
+    /// A plain `NOT NULL` column of one of the crate's own tables, named as its field; the
+    /// `const` modifiers below adjust it (`FieldMeta::column("id", Kind::Int64).primary_key()`).
+    pub(crate) const fn column(name: &'static str, kind: Kind) -> FieldMeta {
+        FieldMeta {
+            name,
+            column: name,
+            kind,
+            nullable: false,
+            role: Role::Plain,
+            references: None,
+            unique: false,
+            indexed: false,
+            renamed_from: None,
+            default: None,
+            option_set: false,
+        }
+    }
+
+    /// The same column, nullable.
+    pub(crate) const fn nullable(mut self) -> FieldMeta {
+        self.nullable = true;
+        self
+    }
+
+    /// The same column, with a unique index.
+    pub(crate) const fn unique(mut self) -> FieldMeta {
+        self.unique = true;
+        self
+    }
+
+    /// The same column as the primary key.
+    pub(crate) const fn primary_key(mut self) -> FieldMeta {
+        self.role = Role::PrimaryKey;
+        self
+    }
+}
+
 /// A column default declared with `#[entity(default = ...)]`: a literal of the field's type.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ColumnDefault {

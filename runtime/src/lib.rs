@@ -12,6 +12,7 @@
 
 pub mod entity;
 pub mod error;
+pub mod expr;
 pub mod query;
 pub mod redact;
 pub mod store;

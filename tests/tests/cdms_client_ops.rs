@@ -11,7 +11,7 @@ use uuid::Uuid;
 use cdms_client_support::*;
 use cdms_runtime::cdms::codec::{self, WriteMode};
 use cdms_runtime::cdms::{filter, Auth, CdmsError, ListOptions, Verb};
-use cdms_runtime::query::expr::{Cond, Expr, Lookup, OrderKey};
+use cdms_runtime::expr::{Cond, Expr, Lookup, OrderKey};
 use cdms_runtime::Value;
 
 fn obj(v: J) -> Map<String, J> {
@@ -423,7 +423,7 @@ async fn filters_on_every_kind_are_accepted_and_match() {
     let c = client(&server, Auth::None);
     let cond = |field, lookup| Expr::Cond(Cond { field, lookup });
     let dec = |s: &str| Value::Decimal(s.parse::<Decimal>().unwrap());
-    use cdms_runtime::query::expr::{Cmp, DatePart};
+    use cdms_runtime::expr::{Cmp, DatePart};
     let exprs = vec![
         cond(EMPLOYEES, Lookup::Exact(Value::Int(42))),
         cond(EXCHANGE_RATE, Lookup::Compare(Cmp::Gt, dec("12.25"))),

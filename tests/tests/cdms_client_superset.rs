@@ -19,7 +19,7 @@ use cdms_client_support::*;
 use cdms_runtime::cdms::codec::{self, RemoteRecord};
 use cdms_runtime::cdms::{filter, Auth, CdmsKind, ListOptions};
 use cdms_runtime::emulator::SetSpec;
-use cdms_runtime::query::expr::{Cmp, Cond, DatePart, Expr, Lookup};
+use cdms_runtime::expr::{Cmp, Cond, DatePart, Expr, Lookup};
 use cdms_runtime::query::{Hop, Related};
 use cdms_runtime::Value;
 

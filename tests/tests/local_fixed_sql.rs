@@ -2,7 +2,7 @@
 //! from the metadata, for every example entity (and a self-referencing one) on both backends,
 //! so the two cannot drift apart.
 
-use cdms_runtime::query::expr::{Cond, Expr, Lookup};
+use cdms_runtime::expr::{Cond, Expr, Lookup};
 use cdms_runtime::store::sql::{ddl, quote_ident, select, write};
 use cdms_runtime::store::{Backend, ReadSpec};
 use cdms_runtime::{Entity, EntityMeta, Value};

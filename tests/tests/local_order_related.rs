@@ -3,56 +3,9 @@
 //! like null values, several keys sharing a join, with root keys, reversal, slices and the other
 //! terminals, beside path filters.
 
-use cdms_runtime::query::expr::OrderKey;
-use cdms_runtime::query::EntityExt;
-use cdms_runtime::{Db, Error, Order, QuerySet, Ref};
-use cdms_tests::local::{databases, Line, Product, Shop};
-use rust_decimal::Decimal;
-
-/// Shops (name, city): North (Leeds), South (no city), East (York), West (Leeds, no product).
-/// Products (name, qty, active, price, shop): a 1 ✔ 10 North; b 2 ✔ – (no shop); c 3 ✘ 9.5
-/// South; d 4 ✘ 100.25 North; e 5 ✔ 2 East. Lines (product×count): 1 a×1, 2 b×2, 3 c×3,
-/// 4 d×4, 5 d×1.
-async fn seed(db: &Db) {
-    let mut shops = Vec::new();
-    for (name, city) in [
-        ("North", Some("Leeds")),
-        ("South", None),
-        ("East", Some("York")),
-        ("West", Some("Leeds")),
-    ] {
-        let mut s = Shop {
-            id: 0,
-            name: name.into(),
-            city: city.map(str::to_owned),
-        };
-        s.save(db).await.expect("shop");
-        shops.push(s);
-    }
-    let mut products = Vec::new();
-    for (name, qty, active, price, shop) in [
-        ("a", 1, true, Some("10"), Some(0)),
-        ("b", 2, true, None, None),
-        ("c", 3, false, Some("9.5"), Some(1)),
-        ("d", 4, false, Some("100.25"), Some(0)),
-        ("e", 5, true, Some("2"), Some(2)),
-    ] {
-        let mut p = Product::new(name, qty);
-        p.active = active;
-        p.price = price.map(|s| s.parse::<Decimal>().expect("decimal"));
-        p.shop = shop.map(|i: usize| Ref::to(&shops[i]));
-        p.save(db).await.expect("product");
-        products.push(p);
-    }
-    for (product, count) in [(0, 1), (1, 2), (2, 3), (3, 4), (3, 1)] {
-        let mut l = Line {
-            id: 0,
-            product: Ref::to(&products[product]),
-            count,
-        };
-        l.save(db).await.expect("line");
-    }
-}
+use cdms_runtime::expr::OrderKey;
+use cdms_runtime::{Error, Order, QuerySet};
+use cdms_tests::local::{databases, seed_shops as seed, Line, Product, Shop};
 
 async fn names(qs: QuerySet<Product>) -> Vec<String> {
     qs.values_list(Product::fields().name)

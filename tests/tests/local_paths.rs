@@ -3,54 +3,8 @@
 //! semantics, combined with root conditions, and null references.
 
 use cdms_runtime::query::EntityExt;
-use cdms_runtime::{Db, Error, QuerySet, Ref, Q};
-use cdms_tests::local::{databases, Line, Product, Shop};
-
-/// Shops (name, city), products (name, qty, active, shop), lines (product, count).
-///
-/// - North (Leeds): a (active), d; South (no city): c; East (York): e (active); West (Leeds):
-///   no product.
-/// - b has no shop.
-/// - Lines: a×1, b×2, c×3, d×4, d×1.
-async fn seed(db: &Db) {
-    let mut shops = Vec::new();
-    for (name, city) in [
-        ("North", Some("Leeds")),
-        ("South", None),
-        ("East", Some("York")),
-        ("West", Some("Leeds")),
-    ] {
-        let mut s = Shop {
-            id: 0,
-            name: name.into(),
-            city: city.map(str::to_owned),
-        };
-        s.save(db).await.expect("shop");
-        shops.push(s);
-    }
-    let mut products = Vec::new();
-    for (name, qty, active, shop) in [
-        ("a", 1, true, Some(0)),
-        ("b", 2, true, None),
-        ("c", 3, false, Some(1)),
-        ("d", 4, false, Some(0)),
-        ("e", 5, true, Some(2)),
-    ] {
-        let mut p = Product::new(name, qty);
-        p.active = active;
-        p.shop = shop.map(|i: usize| Ref::to(&shops[i]));
-        p.save(db).await.expect("product");
-        products.push(p);
-    }
-    for (product, count) in [(0, 1), (1, 2), (2, 3), (3, 4), (3, 1)] {
-        let mut l = Line {
-            id: 0,
-            product: Ref::to(&products[product]),
-            count,
-        };
-        l.save(db).await.expect("line");
-    }
-}
+use cdms_runtime::{Db, Error, QuerySet, Q};
+use cdms_tests::local::{databases, seed_shops as seed, Line, Product, Shop};
 
 async fn products(qs: QuerySet<Product>) -> Vec<String> {
     qs.values_list(Product::fields().name)

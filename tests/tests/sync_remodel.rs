@@ -83,16 +83,19 @@ mod v2 {
 }
 
 /// City converters: v1 upper-cases, v2 lower-cases (and says so with its version).
-mod upper {
-    use cdms_runtime::cdms::CdmsKind;
-    pub const KIND: CdmsKind = CdmsKind::String;
-    pub fn from_cdms(json: &serde_json::Value) -> Result<Option<String>, String> {
+mod city {
+    /// A CDMS string through `f`; null stays null.
+    pub fn from_cdms(
+        json: &serde_json::Value,
+        f: fn(&str) -> String,
+    ) -> Result<Option<String>, String> {
         match json {
             serde_json::Value::Null => Ok(None),
-            serde_json::Value::String(s) => Ok(Some(s.to_uppercase())),
+            serde_json::Value::String(s) => Ok(Some(f(s))),
             other => Err(format!("not a string: {other}")),
         }
     }
+
     pub fn to_cdms(value: &Option<String>) -> serde_json::Value {
         value
             .clone()
@@ -100,21 +103,22 @@ mod upper {
     }
 }
 
+mod upper {
+    use cdms_runtime::cdms::CdmsKind;
+    pub const KIND: CdmsKind = CdmsKind::String;
+    pub fn from_cdms(json: &serde_json::Value) -> Result<Option<String>, String> {
+        super::city::from_cdms(json, str::to_uppercase)
+    }
+    pub use super::city::to_cdms;
+}
+
 mod lower {
     use cdms_runtime::cdms::CdmsKind;
     pub const KIND: CdmsKind = CdmsKind::String;
     pub fn from_cdms(json: &serde_json::Value) -> Result<Option<String>, String> {
-        match json {
-            serde_json::Value::Null => Ok(None),
-            serde_json::Value::String(s) => Ok(Some(s.to_lowercase())),
-            other => Err(format!("not a string: {other}")),
-        }
+        super::city::from_cdms(json, str::to_lowercase)
     }
-    pub fn to_cdms(value: &Option<String>) -> serde_json::Value {
-        value
-            .clone()
-            .map_or(serde_json::Value::Null, serde_json::Value::String)
-    }
+    pub use super::city::to_cdms;
 }
 
 mod conv_v1 {

@@ -55,7 +55,7 @@ use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use uuid::Uuid;
 
 use crate::entity::{EntityMeta, FieldMeta};
-use crate::query::expr::{Cmp, Cond, DatePart, Expr, Lookup};
+use crate::expr::{Cmp, Cond, DatePart, Expr, Lookup};
 use crate::value::Value;
 
 use super::meta::{CdmsField, CdmsKind, CdmsMeta};

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cdms::bulk::Bulk;
+use crate::cdms::bulk::{Bulk, LoadOptions};
 use crate::cdms::{Auth, CdmsClient, CdmsMeta, CdmsRemote, Secret, SyncConfig};
 use crate::{Db, EntityMeta};
 use clap::{Args, ValueEnum};
@@ -252,6 +252,37 @@ pub struct WorkerArgs {
         value_parser = clap::value_parser!(u64).range(1..=MAX_SECS)
     )]
     pub lease_secs: u64,
+}
+
+/// How a bulk pass (`load`, `backfill`) splits and commits its work.
+#[derive(Debug, Clone, Args)]
+pub struct BatchArgs {
+    /// Partitions per entity set (`CreatedOn` windows), decided when the pass is first planned.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = count_in(1, 10_000))]
+    pub partitions: usize,
+    /// Partitions fetched at once by this process.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 256))]
+    pub concurrency: usize,
+    /// Pages (of 50 records) applied per transaction and checkpoint.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 10_000))]
+    pub pages_per_commit: usize,
+    /// Stop after committing this many pages (running the same command again resumes).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
+    pub max_pages: Option<u64>,
+}
+
+impl BatchArgs {
+    /// The bulk options these flags and `worker`'s lease give.
+    pub fn options(&self, worker: &WorkerArgs) -> LoadOptions {
+        LoadOptions {
+            partitions: self.partitions.max(1),
+            concurrency: self.concurrency.max(1),
+            pages_per_commit: self.pages_per_commit.max(1),
+            lease: worker.lease(),
+            max_pages: self.max_pages,
+            ..LoadOptions::default()
+        }
+    }
 }
 
 impl WorkerArgs {

@@ -1,10 +1,10 @@
 //! `backfill`, and what `migrate` and `load` say about changed CDMS mappings.
 
-use crate::cdms::bulk::{mapping, BackfillReport, Backfiller, Bulk, LoadOptions};
+use crate::cdms::bulk::{mapping, BackfillReport, Backfiller, Bulk};
 use crate::{Db, EntityMeta};
 use clap::Args;
 
-use super::args::{count_in, CdmsArgs, DbArgs, EntityArgs, WorkerArgs};
+use super::args::{BatchArgs, CdmsArgs, DbArgs, EntityArgs, WorkerArgs};
 use super::commands::{migrate, requests_by_verb, stop_on_ctrl_c};
 use super::render::Reporter;
 use super::{CliError, Outcome};
@@ -20,18 +20,8 @@ pub struct BackfillArgs {
     pub entities: EntityArgs,
     #[command(flatten)]
     pub worker: WorkerArgs,
-    /// Partitions per entity set (`CreatedOn` windows), decided when a backfill is planned.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = count_in(1, 10_000))]
-    pub partitions: usize,
-    /// Partitions fetched at once by this process.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 256))]
-    pub concurrency: usize,
-    /// Pages (of 50 records) applied per transaction and checkpoint.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 10_000))]
-    pub pages_per_commit: usize,
-    /// Stop after committing this many pages (a later `backfill` resumes).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
-    pub max_pages: Option<u64>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 /// Prints what a backfill did.
@@ -69,14 +59,7 @@ pub async fn backfill(
         .worker
         .apply(Bulk::new(&db, remote.clone()).progress(reporter.progress.clone()));
     stop_on_ctrl_c(bulk.stop_signal().clone());
-    let options = LoadOptions {
-        partitions: args.partitions.max(1),
-        concurrency: args.concurrency.max(1),
-        pages_per_commit: args.pages_per_commit.max(1),
-        lease: args.worker.lease(),
-        max_pages: args.max_pages,
-        ..LoadOptions::default()
-    };
+    let options = args.batch.options(&args.worker);
     let report = Backfiller::new(bulk, options).run(&entities).await?;
     print_backfill(&report);
     println!(

@@ -2,15 +2,13 @@
 
 use std::time::Duration;
 
-use crate::cdms::bulk::{
-    self, Bulk, LoadOptions, LoadReport, Loader, PollOptions, PollReport, Poller, Stop,
-};
+use crate::cdms::bulk::{self, Bulk, LoadReport, Loader, PollOptions, PollReport, Poller, Stop};
 use crate::cdms::{CdmsMeta, MetricsSnapshot, Verb};
 use crate::store::schema;
 use crate::{Db, EntityMeta};
 use clap::Args;
 
-use super::args::{count_in, CdmsArgs, DbArgs, EntityArgs, WorkerArgs, MAX_SECS};
+use super::args::{count_in, BatchArgs, CdmsArgs, DbArgs, EntityArgs, WorkerArgs, MAX_SECS};
 use super::render::Reporter;
 use super::{CliError, Outcome};
 
@@ -141,18 +139,8 @@ pub struct LoadArgs {
     pub entities: EntityArgs,
     #[command(flatten)]
     pub worker: WorkerArgs,
-    /// Partitions per entity set (`CreatedOn` windows), decided when a set is first loaded.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = count_in(1, 10_000))]
-    pub partitions: usize,
-    /// Partitions fetched at once by this process.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 256))]
-    pub concurrency: usize,
-    /// Pages (of 50 records) applied per transaction and checkpoint.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 10_000))]
-    pub pages_per_commit: usize,
-    /// Stop after committing this many pages (a later `load` resumes).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
-    pub max_pages: Option<u64>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
     /// Forget earlier checkpoints of the selected entities and load them again from the start
     /// (rows already loaded are refreshed, not duplicated).
     #[arg(long)]
@@ -236,14 +224,7 @@ pub async fn load(
         }
     }
     stop_on_ctrl_c(bulk.stop_signal().clone());
-    let options = LoadOptions {
-        partitions: args.partitions.max(1),
-        concurrency: args.concurrency.max(1),
-        pages_per_commit: args.pages_per_commit.max(1),
-        lease: args.worker.lease(),
-        max_pages: args.max_pages,
-        ..LoadOptions::default()
-    };
+    let options = args.batch.options(&args.worker);
     tracing::info!(
         worker = bulk.worker_id(),
         cdms = remote.client().service_url(),

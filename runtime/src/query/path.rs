@@ -21,79 +21,11 @@
 //! entity it leads to. Locally it becomes an `EXISTS` subquery (see
 //! [`crate::store::sql::filter`]).
 
-use crate::entity::{Entity, EntityMeta};
+use crate::entity::Entity;
 use crate::query::expr::{Expr, Field, Q};
+
+pub use crate::expr::{Hop, Related};
 use crate::types::Ref;
-
-/// One step from an entity to related ones.
-#[derive(Debug, Clone, Copy)]
-pub enum Hop {
-    /// Through the reference field `field` of the current entity to the row it points to.
-    Forward {
-        /// Index of the reference field in the current entity's fields.
-        field: usize,
-        /// The referenced entity.
-        target: &'static EntityMeta,
-    },
-    /// From the current entity to the rows of `source` whose reference `field` points to it.
-    Reverse {
-        /// The referring entity.
-        source: &'static EntityMeta,
-        /// Index of the reference field in `source`'s fields.
-        field: usize,
-    },
-}
-
-impl Hop {
-    /// The entity the condition after this hop is about.
-    pub fn entity(&self) -> &'static EntityMeta {
-        match self {
-            Hop::Forward { target, .. } => target,
-            Hop::Reverse { source, .. } => source,
-        }
-    }
-}
-
-impl PartialEq for Hop {
-    fn eq(&self, other: &Hop) -> bool {
-        match (self, other) {
-            (
-                Hop::Forward {
-                    field: a,
-                    target: x,
-                },
-                Hop::Forward {
-                    field: b,
-                    target: y,
-                },
-            )
-            | (
-                Hop::Reverse {
-                    field: a,
-                    source: x,
-                },
-                Hop::Reverse {
-                    field: b,
-                    source: y,
-                },
-            ) => {
-                // Metadata are constants, whose addresses need not be unique: compare tables.
-                a == b && x.table == y.table
-            }
-            _ => false,
-        }
-    }
-}
-
-/// A condition on related rows: forward, the referenced row exists and matches `expr`;
-/// reverse, at least one referring row matches `expr`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Related {
-    /// How the related rows are reached.
-    pub hop: Hop,
-    /// The condition on them (field indexes belong to [`Hop::entity`]).
-    pub expr: Expr,
-}
 
 fn related<E>(hop: Hop, q: Expr) -> Q<E> {
     Q::from_expr(Expr::Related(Box::new(Related { hop, expr: q })))

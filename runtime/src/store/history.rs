@@ -11,7 +11,7 @@ use super::sql::write;
 use super::{ops, rows, Conn, Db, ReadSpec, Tx};
 use crate::entity::{Entity, EntityMeta, FieldMeta, Role, Row};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::value::{Kind, Value};
 
 /// Why a version was recorded.

@@ -29,7 +29,7 @@ use futures_util::future::BoxFuture;
 
 use crate::entity::{EntityMeta, Row};
 use crate::error::Result;
-use crate::query::expr::{Expr, OrderKey};
+use crate::expr::{Expr, OrderKey};
 use crate::store::{Db, Tx};
 
 /// Which read terminal is running.

@@ -15,7 +15,7 @@ use super::sql::{field, write, Sql};
 use super::{history, normalize_row, Backend, Conn, Tx};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cond, Expr, Lookup};
+use crate::expr::{Cond, Expr, Lookup};
 use crate::value::{Kind, Value};
 
 fn pk_spec(meta: &EntityMeta, pk: i64) -> ReadSpec {

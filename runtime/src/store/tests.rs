@@ -497,9 +497,9 @@ async fn corrupt_rows_are_decode_errors_naming_entity_field_value() {
 async fn bind_mismatch_is_an_invalid_query() {
     let dbs = databases().await;
     let db = &dbs[0].db;
-    let q = crate::Q::<Item>::from_expr(crate::query::expr::Expr::Cond(crate::query::expr::Cond {
+    let q = crate::Q::<Item>::from_expr(crate::expr::Expr::Cond(crate::expr::Cond {
         field: 3,
-        lookup: crate::query::expr::Lookup::Exact(Value::Text("three".into())),
+        lookup: crate::expr::Lookup::Exact(Value::Text("three".into())),
     }));
     let err = Item::objects(db).filter(q).all().await.unwrap_err();
     assert!(

@@ -32,7 +32,7 @@ use crate::cdms::decode::{self, RawRecord};
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::sync::{apply_records, stale, Rejected};
 use crate::error::Result;
-use crate::query::expr::{Cond, Expr, Lookup};
+use crate::expr::{Cond, Expr, Lookup};
 use crate::store::{rows, ReadSpec, Tx};
 use crate::value::Value;
 

@@ -25,40 +25,21 @@ use uuid::Uuid;
 
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::sync::stale;
-use crate::entity::{EntityMeta, FieldMeta, Role, Row};
+use crate::entity::{EntityMeta, FieldMeta, Row};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cmp, Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cmp, Cond, Expr, Lookup, OrderKey};
 use crate::store::sql::ddl;
 use crate::store::{rows, Backend, Conn, Db, Pool, ReadSpec, Tx};
 use crate::value::{Kind, Value};
 
-const fn col(name: &'static str, kind: Kind, unique: bool) -> FieldMeta {
-    FieldMeta {
-        name,
-        column: name,
-        kind,
-        nullable: false,
-        role: Role::Plain,
-        references: None,
-        unique,
-        indexed: false,
-        renamed_from: None,
-        default: None,
-        option_set: false,
-    }
-}
-
 static FIELDS: [FieldMeta; 7] = [
-    FieldMeta {
-        role: Role::PrimaryKey,
-        ..col("id", Kind::Int64, false)
-    },
-    col("record_key", Kind::Text, true),
-    col("entity", Kind::Text, false),
-    col("property", Kind::Text, false),
-    col("fingerprint", Kind::Text, false),
-    col("generation", Kind::Int64, false),
-    col("updated_at", Kind::DateTime, false),
+    FieldMeta::column("id", Kind::Int64).primary_key(),
+    FieldMeta::column("record_key", Kind::Text).unique(),
+    FieldMeta::column("entity", Kind::Text),
+    FieldMeta::column("property", Kind::Text),
+    FieldMeta::column("fingerprint", Kind::Text),
+    FieldMeta::column("generation", Kind::Int64),
+    FieldMeta::column("updated_at", Kind::DateTime),
 ];
 
 /// `cdms_sync_mapping`: per entity set, one row per mapped property and one (property `""`)

@@ -8,7 +8,7 @@ use crate::cdms::client::{CdmsClient, ListOptions};
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::CdmsError;
 use crate::error::{Error, Result};
-use crate::query::expr::{Cmp, Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cmp, Cond, Expr, Lookup, OrderKey};
 use crate::store::{rows, Db, ReadSpec};
 use crate::value::Value;
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::entity::{EntityMeta, FieldMeta, Role, Row};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::sql::{ddl, quote_ident, Sql};
 use crate::store::{rows, Backend, Conn, Db, ReadSpec, Tx};
 use crate::value::{Kind, Value};

@@ -42,7 +42,7 @@ fn query_options_are_percent_encoded() {
 fn translated_filters_encode_to_a_single_parameter() {
     use crate::cdms::filter::translate;
     use crate::cdms::test_fixtures::{NAME, ORG_CDMS};
-    use crate::query::expr::{Cond, Expr, Lookup};
+    use crate::expr::{Cond, Expr, Lookup};
     let e = Expr::Cond(Cond {
         field: NAME,
         lookup: Lookup::Exact(crate::Value::Text("O'Brien & Sons #2 + 50%".into())),

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 
-use crate::query::expr::{Cmp, DatePart};
+use crate::expr::{Cmp, DatePart};
 
 /// One end of an instant interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Order keys → `$orderby`.
 
-use crate::query::expr::OrderKey;
+use crate::expr::OrderKey;
 use crate::value::Kind;
 
 use super::super::meta::{CdmsKind, CdmsMeta};

@@ -9,8 +9,8 @@
 //! gives a superset of the whole; under `not` it would give a subset. The others are relaxed by
 //! [`super::translate`].
 
-use crate::query::expr::Expr;
-use crate::query::path::Related;
+use crate::expr::Expr;
+use crate::expr::Related;
 
 /// The relation conditions of `expr` outside any `not`, in the order [`substitute`] expects.
 pub fn positive_relations(expr: &Expr) -> Vec<&Related> {

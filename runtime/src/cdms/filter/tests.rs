@@ -231,7 +231,7 @@ fn numbers_booleans_and_guids_are_exact() {
     assert_eq!(
         tr_expr(&Expr::Cond(Cond {
             field: DO_NOT_PHONE,
-            lookup: Lookup::Compare(crate::query::expr::Cmp::Gt, Value::Bool(false)),
+            lookup: Lookup::Compare(crate::expr::Cmp::Gt, Value::Bool(false)),
         })),
         Translation {
             filter: None,

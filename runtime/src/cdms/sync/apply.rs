@@ -19,7 +19,7 @@ use crate::cdms::codec::RemoteRecord;
 use crate::cdms::meta::CdmsMeta;
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::history::{self, VersionKind};
 use crate::store::{rows, Backend, Conn, ReadSpec, Tx};
 use crate::value::Value;

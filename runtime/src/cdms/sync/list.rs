@@ -42,7 +42,7 @@ use crate::cdms::filter::{orderby, translate, Translation};
 use crate::cdms::meta::CdmsMeta;
 use crate::entity::EntityMeta;
 use crate::error::Result;
-use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::{rows, Db, ReadOp, ReadSpec};
 use crate::value::Value;
 

@@ -88,6 +88,7 @@ mod quarantine;
 mod read;
 mod refs;
 mod remote;
+mod set_table;
 pub(crate) mod stale;
 #[cfg(test)]
 mod tests;

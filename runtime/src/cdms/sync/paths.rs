@@ -26,8 +26,8 @@ use crate::cdms::filter::{positive_relations, substitute};
 use crate::cdms::meta::CdmsMeta;
 use crate::entity::EntityMeta;
 use crate::error::Result;
-use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
-use crate::query::path::{Hop, Related};
+use crate::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::expr::{Hop, Related};
 use crate::store::{rows, Db, ReadOp, ReadSpec};
 use crate::value::Value;
 

@@ -14,54 +14,34 @@
 //! use, by the remote itself.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::set_table::{KnownSets, SetTable};
 use crate::cdms::CdmsError;
-use crate::entity::{EntityMeta, FieldMeta, Role, Row};
+use crate::entity::{EntityMeta, FieldMeta, Row};
 use crate::error::Result;
-use crate::query::expr::{Cond, Expr, Lookup, OrderKey};
-use crate::store::sql::{ddl, quote_ident};
-use crate::store::{rows, Backend, Conn, Db, ReadSpec, Tx};
+use crate::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::store::{rows, Db, ReadSpec, Tx};
 use crate::value::{Kind, Value};
 
 /// How many characters of an offending value, or of a reason, are kept.
 const VALUE_CHARS: usize = 200;
 const REASON_CHARS: usize = 1000;
 
-const fn col(name: &'static str, kind: Kind, nullable: bool, unique: bool) -> FieldMeta {
-    FieldMeta {
-        name,
-        column: name,
-        kind,
-        nullable,
-        role: Role::Plain,
-        references: None,
-        unique,
-        indexed: false,
-        renamed_from: None,
-        default: None,
-        option_set: false,
-    }
-}
-
 static FIELDS: [FieldMeta; 11] = [
-    FieldMeta {
-        role: Role::PrimaryKey,
-        ..col("id", Kind::Int64, false, false)
-    },
-    col("record_key", Kind::Text, false, true),
-    col("entity", Kind::Text, false, false),
-    col("cdms_id", Kind::Uuid, true, false),
-    col("local_pk", Kind::Int64, true, false),
-    col("property", Kind::Text, true, false),
-    col("reason", Kind::Text, false, false),
-    col("value", Kind::Text, true, false),
-    col("first_seen", Kind::DateTime, false, false),
-    col("last_seen", Kind::DateTime, false, false),
-    col("attempts", Kind::Int64, false, false),
+    FieldMeta::column("id", Kind::Int64).primary_key(),
+    FieldMeta::column("record_key", Kind::Text).unique(),
+    FieldMeta::column("entity", Kind::Text),
+    FieldMeta::column("cdms_id", Kind::Uuid).nullable(),
+    FieldMeta::column("local_pk", Kind::Int64).nullable(),
+    FieldMeta::column("property", Kind::Text).nullable(),
+    FieldMeta::column("reason", Kind::Text),
+    FieldMeta::column("value", Kind::Text).nullable(),
+    FieldMeta::column("first_seen", Kind::DateTime),
+    FieldMeta::column("last_seen", Kind::DateTime),
+    FieldMeta::column("attempts", Kind::Int64),
 ];
 
 /// `cdms_sync_quarantine`: one row per CDMS record that could not be applied.
@@ -230,81 +210,32 @@ impl Quarantined {
     }
 }
 
-/// The PostgreSQL advisory lock that serialises creating the table (two `CREATE TABLE IF NOT
-/// EXISTS` of one table at once can fail there).
-const CREATE_LOCK: i64 = 0x6364_6d73_7175_6172;
+/// The table, for creating it and for what a remote knows of it.
+const TABLE: SetTable = SetTable {
+    meta: &QUARANTINE,
+    set_field: Q_ENTITY,
+    create_lock: 0x6364_6d73_7175_6172,
+};
 
-/// Creates the table and its unique index if they do not exist, inside `tx`.
+/// Creates the table and its index if they do not exist, inside `tx`.
 pub(crate) async fn create(tx: &mut Tx) -> Result<()> {
-    let backend = tx.backend();
-    if backend == Backend::Postgres {
-        let sql = format!("SELECT pg_advisory_xact_lock({CREATE_LOCK})");
-        Conn::Tx(tx)
-            .execute_plain(&sql, QUARANTINE.name, "migrate")
-            .await?;
-    }
-    let table = ddl::create_table(backend, &QUARANTINE);
-    Conn::Tx(tx)
-        .execute_plain(&table, QUARANTINE.name, "migrate")
-        .await?;
-    let index = format!(
-        "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-        quote_ident(&ddl::index_name(QUARANTINE.table, &["entity"])),
-        quote_ident(QUARANTINE.table),
-        quote_ident("entity"),
-    );
-    Conn::Tx(tx)
-        .execute_plain(&index, QUARANTINE.name, "migrate")
-        .await
+    TABLE.create(tx).await
 }
 
 /// What a remote knows about the quarantine tables of the databases it is used with.
 #[derive(Default)]
 pub(crate) struct QuarantineState {
-    /// The databases (by pool identity) whose table exists.
-    ready: Mutex<HashSet<usize>>,
-    /// The sets that may have entries, per database.
-    dirty: Mutex<HashMap<usize, HashSet<String>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    known: KnownSets,
 }
 
 impl QuarantineState {
     /// Creates the table in `db` the first time, and learns which sets have entries.
     pub(crate) async fn ensure(&self, db: &Db) -> Result<()> {
-        let id = db.pool_id();
-        if lock(&self.ready).contains(&id) {
-            return Ok(());
-        }
-        let mut tx = db.begin().await?;
-        create(&mut tx).await?;
-        tx.commit().await?;
-        let found = rows::select_columns(
-            &db.skip_cdms(),
-            &QUARANTINE,
-            &ReadSpec::all(&QUARANTINE),
-            &[Q_ENTITY],
-        )
-        .await?;
-        let sets: HashSet<String> = found.into_iter().filter_map(|r| take_text(&r, 0)).collect();
-        lock(&self.dirty).entry(id).or_default().extend(sets);
-        lock(&self.ready).insert(id);
-        Ok(())
+        self.known.ensure(db, &TABLE).await
     }
 
     pub(crate) fn may_have(&self, db: &Db, set: &str) -> bool {
-        lock(&self.dirty)
-            .get(&db.pool_id())
-            .is_some_and(|s| s.contains(set))
-    }
-
-    fn mark(&self, db: &Db, set: &str) {
-        lock(&self.dirty)
-            .entry(db.pool_id())
-            .or_default()
-            .insert(set.to_owned());
+        self.known.contains(db, set)
     }
 
     /// Records `items` inside `tx` (attempts counted, first seen kept) and logs each.
@@ -313,13 +244,13 @@ impl QuarantineState {
             return Ok(());
         }
         let db = tx.db().clone();
-        if !lock(&self.ready).contains(&db.pool_id()) {
+        if !self.known.is_ready(&db) {
             // Not through `ensure`: that would start a second transaction while `tx` is open.
             create(tx).await?;
         }
         for r in items {
             r.warn();
-            self.mark(&db, r.set);
+            self.known.insert(&db, r.set);
         }
         let keys: Vec<Value> = items.iter().map(|r| Value::Text(r.key())).collect();
         let spec = ReadSpec::filtered(

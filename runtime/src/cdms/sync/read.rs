@@ -14,7 +14,7 @@ use crate::cdms::CdmsError;
 use crate::cdms::{codec, decode};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cond, Expr, Lookup};
+use crate::expr::{Cond, Expr, Lookup};
 use crate::store::history::{self, VersionKind};
 use crate::store::{rows, Conn, Db, ReadSpec};
 use crate::value::Value;

@@ -17,7 +17,7 @@ use crate::cdms::meta::CdmsMeta;
 use crate::cdms::CdmsError;
 use crate::entity::EntityMeta;
 use crate::error::{Error, Result};
-use crate::query::expr::{Cond, Expr, Lookup};
+use crate::expr::{Cond, Expr, Lookup};
 use crate::store::{rows, Conn, ReadSpec};
 use crate::value::Value;
 

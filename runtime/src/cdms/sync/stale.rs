@@ -11,43 +11,23 @@
 //! shortcut.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use uuid::Uuid;
 
-use crate::entity::{EntityMeta, FieldMeta, Role, Row};
+use super::set_table::{KnownSets, SetTable};
+use crate::entity::{EntityMeta, FieldMeta, Row};
 use crate::error::Result;
-use crate::query::expr::{Cond, Expr, Lookup};
-use crate::store::sql::{ddl, quote_ident};
-use crate::store::{rows, Backend, Conn, Db, ReadSpec, Tx};
+use crate::expr::{Cond, Expr, Lookup};
+use crate::store::{rows, Conn, Db, ReadSpec, Tx};
 use crate::value::{Kind, Value};
 
-const fn col(name: &'static str, kind: Kind, nullable: bool, unique: bool) -> FieldMeta {
-    FieldMeta {
-        name,
-        column: name,
-        kind,
-        nullable,
-        role: Role::Plain,
-        references: None,
-        unique,
-        indexed: false,
-        renamed_from: None,
-        default: None,
-        option_set: false,
-    }
-}
-
 static FIELDS: [FieldMeta; 6] = [
-    FieldMeta {
-        role: Role::PrimaryKey,
-        ..col("id", Kind::Int64, false, false)
-    },
-    col("record_key", Kind::Text, false, true),
-    col("entity", Kind::Text, false, false),
-    col("cdms_id", Kind::Uuid, false, false),
-    col("generation", Kind::Int64, false, false),
-    col("since", Kind::DateTime, false, false),
+    FieldMeta::column("id", Kind::Int64).primary_key(),
+    FieldMeta::column("record_key", Kind::Text).unique(),
+    FieldMeta::column("entity", Kind::Text),
+    FieldMeta::column("cdms_id", Kind::Uuid),
+    FieldMeta::column("generation", Kind::Int64),
+    FieldMeta::column("since", Kind::DateTime),
 ];
 
 /// `cdms_sync_stale`: one row per local row synced under an older mapping.
@@ -70,8 +50,12 @@ const S_GENERATION: usize = 4;
 /// Statements carry at most this many keys.
 const CHUNK: usize = 500;
 
-/// The PostgreSQL advisory lock that serialises creating the table.
-const CREATE_LOCK: i64 = 0x6364_6d73_7374_616c;
+/// The table, for creating it and for what a remote knows of it.
+const TABLE: SetTable = SetTable {
+    meta: &STALE,
+    set_field: S_ENTITY,
+    create_lock: 0x6364_6d73_7374_616c,
+};
 
 fn key(set: &str, id: Uuid) -> String {
     format!("{set}/{}", id.hyphenated())
@@ -86,26 +70,7 @@ fn by_set(set: &str) -> Expr {
 
 /// Creates the table and its index if they do not exist, inside `tx`.
 pub(crate) async fn create(tx: &mut Tx) -> Result<()> {
-    let backend = tx.backend();
-    if backend == Backend::Postgres {
-        let sql = format!("SELECT pg_advisory_xact_lock({CREATE_LOCK})");
-        Conn::Tx(tx)
-            .execute_plain(&sql, STALE.name, "migrate")
-            .await?;
-    }
-    let table = ddl::create_table(backend, &STALE);
-    Conn::Tx(tx)
-        .execute_plain(&table, STALE.name, "migrate")
-        .await?;
-    let index = format!(
-        "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-        quote_ident(&ddl::index_name(STALE.table, &["entity"])),
-        quote_ident(STALE.table),
-        quote_ident("entity"),
-    );
-    Conn::Tx(tx)
-        .execute_plain(&index, STALE.name, "migrate")
-        .await
+    TABLE.create(tx).await
 }
 
 /// Lists the rows `ids` of `set` as synced under mapping `generation`, inside `tx`. A row
@@ -219,68 +184,35 @@ pub(crate) async fn clear_ids(tx: &mut Tx, set: &str, ids: &[Uuid]) -> Result<u6
 /// date by this process's mapping records and backfills).
 #[derive(Default)]
 pub(crate) struct StaleState {
-    ready: Mutex<HashSet<usize>>,
-    dirty: Mutex<HashMap<usize, HashSet<String>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    known: KnownSets,
 }
 
 impl StaleState {
     /// Creates the table in `db` the first time, and learns which sets have entries.
     pub(crate) async fn ensure(&self, db: &Db) -> Result<()> {
-        let id = db.pool_id();
-        if lock(&self.ready).contains(&id) {
-            return Ok(());
-        }
-        let mut tx = db.begin().await?;
-        create(&mut tx).await?;
-        tx.commit().await?;
-        let found =
-            rows::select_columns(&db.skip_cdms(), &STALE, &ReadSpec::all(&STALE), &[S_ENTITY])
-                .await?;
-        let sets: HashSet<String> = found
-            .into_iter()
-            .filter_map(|r| match r.into_iter().next() {
-                Some(Value::Text(s)) => Some(s),
-                _ => None,
-            })
-            .collect();
-        lock(&self.dirty).entry(id).or_default().extend(sets);
-        lock(&self.ready).insert(id);
-        Ok(())
+        self.known.ensure(db, &TABLE).await
     }
 
     /// Whether rows of `set` may be stale in `db`. Unknown (before [`StaleState::ensure`])
     /// counts as "may".
     pub(crate) fn may_have(&self, db: &Db, set: &str) -> bool {
-        let id = db.pool_id();
-        if !lock(&self.ready).contains(&id) {
-            return true;
-        }
-        lock(&self.dirty).get(&id).is_some_and(|s| s.contains(set))
+        !self.known.is_ready(db) || self.known.contains(db, set)
     }
 
     /// Notes that rows of `set` were listed as stale in `db`.
     pub(crate) fn note(&self, db: &Db, set: &str) {
-        lock(&self.dirty)
-            .entry(db.pool_id())
-            .or_default()
-            .insert(set.to_owned());
+        self.known.insert(db, set);
     }
 
     /// Notes that `set` has no stale rows left in `db`.
     pub(crate) fn settled(&self, db: &Db, set: &str) {
-        if let Some(sets) = lock(&self.dirty).get_mut(&db.pool_id()) {
-            sets.remove(set);
-        }
+        self.known.remove(db, set);
     }
 
     /// Clears the entries of `ids` of `set` inside `tx` when the set may have any.
     pub(crate) async fn clear(&self, tx: &mut Tx, set: &str, ids: &[Uuid]) -> Result<u64> {
         let db = tx.db().clone();
-        if ids.is_empty() || !lock(&self.ready).contains(&db.pool_id()) {
+        if ids.is_empty() || !self.known.is_ready(&db) {
             return Ok(0);
         }
         if !self.may_have(&db, set) {

@@ -15,7 +15,7 @@ use crate::cdms::filter::translate;
 use crate::cdms::test_fixtures::{
     CDMS_ID, COUNTRY, COUNTRY_REF, ID, MODIFIED, NAME, NOTES, ORG, ORG_CDMS,
 };
-use crate::query::expr::{Cond, Expr, Lookup};
+use crate::expr::{Cond, Expr, Lookup};
 use crate::value::Value;
 
 fn cond(field: usize, lookup: Lookup) -> Expr {

@@ -18,7 +18,7 @@
 use super::{field, Sql};
 use crate::entity::{EntityMeta, FieldMeta};
 use crate::error::{Error, Result};
-use crate::query::expr::{Cmp, Cond, DatePart, Expr, Lookup};
+use crate::expr::{Cmp, Cond, DatePart, Expr, Lookup};
 use crate::store::Backend;
 use crate::value::{Kind, Value};
 

@@ -13,8 +13,8 @@ use super::filter::push_expr;
 use super::{field, Sql};
 use crate::entity::EntityMeta;
 use crate::error::{Error, Result};
-use crate::query::expr::Expr;
-use crate::query::path::{Hop, Related};
+use crate::expr::Expr;
+use crate::expr::{Hop, Related};
 
 /// Appends `r` as an `EXISTS` condition on the rows of `meta` (aliased `alias`, or named by
 /// their table without one).

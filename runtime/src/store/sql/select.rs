@@ -9,7 +9,7 @@ use super::filter::{push_order_expr, push_where};
 use super::{field, Sql, JOIN_ALIAS, MAIN_ALIAS};
 use crate::entity::EntityMeta;
 use crate::error::{Error, Result};
-use crate::query::expr::OrderKey;
+use crate::expr::OrderKey;
 use crate::store::remote::ReadSpec;
 use crate::store::Backend;
 use crate::value::Kind;

@@ -2,7 +2,7 @@
 
 use super::{Group, Item};
 use crate::entity::Entity;
-use crate::query::expr::{Expr, OrderKey};
+use crate::expr::{Expr, OrderKey};
 use crate::store::remote::ReadSpec;
 use crate::store::sql::{ddl, filter, quote_ident, select, write, Sql};
 use crate::store::Backend;

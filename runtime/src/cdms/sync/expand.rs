@@ -52,8 +52,8 @@ use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta};
 use crate::cdms::CdmsError;
 use crate::entity::EntityMeta;
 use crate::error::Result;
-use crate::expr::{Cond, Expr, Lookup};
 use crate::expr::Hop;
+use crate::expr::{Cond, Expr, Lookup};
 use crate::store::Db;
 use crate::value::Value;
 

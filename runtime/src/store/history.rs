@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::write;
 use super::{ops, rows, Conn, Db, ReadSpec, Tx};
-use crate::entity::{Entity, EntityMeta, FieldMeta, Role, Row};
+use crate::entity::{Entity, EntityMeta, FieldMeta, Row};
 use crate::error::{Error, Result};
 use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::value::{Kind, Value};
@@ -59,31 +59,15 @@ impl VersionKind {
     }
 }
 
-const fn col(name: &'static str, kind: Kind, nullable: bool, role: Role) -> FieldMeta {
-    FieldMeta {
-        name,
-        column: name,
-        kind,
-        nullable,
-        role,
-        references: None,
-        unique: false,
-        indexed: false,
-        renamed_from: None,
-        default: None,
-        option_set: false,
-    }
-}
-
 static HISTORY_FIELDS: [FieldMeta; 8] = [
-    col("id", Kind::Int64, false, Role::PrimaryKey),
-    col("entity", Kind::Text, false, Role::Plain),
-    col("local_pk", Kind::Int64, false, Role::Plain),
-    col("remote_key", Kind::Text, true, Role::Plain),
-    col("kind", Kind::Text, false, Role::Plain),
-    col("snapshot", Kind::Text, false, Role::Plain),
-    col("actor", Kind::Text, true, Role::Plain),
-    col("at", Kind::DateTime, false, Role::Plain),
+    FieldMeta::column("id", Kind::Int64).primary_key(),
+    FieldMeta::column("entity", Kind::Text),
+    FieldMeta::column("local_pk", Kind::Int64),
+    FieldMeta::column("remote_key", Kind::Text).nullable(),
+    FieldMeta::column("kind", Kind::Text),
+    FieldMeta::column("snapshot", Kind::Text),
+    FieldMeta::column("actor", Kind::Text).nullable(),
+    FieldMeta::column("at", Kind::DateTime),
 ];
 
 /// The history table, described like an entity (so the SQL builders serve it too).

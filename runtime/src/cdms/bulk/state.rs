@@ -9,46 +9,24 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::entity::{EntityMeta, FieldMeta, Role, Row};
+use crate::entity::{EntityMeta, FieldMeta, Row};
 use crate::error::{Error, Result};
 use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::sql::{ddl, quote_ident, Sql};
 use crate::store::{rows, Backend, Conn, Db, ReadSpec, Tx};
 use crate::value::{Kind, Value};
 
-const fn col(
-    name: &'static str,
-    kind: Kind,
-    nullable: bool,
-    role: Role,
-    unique: bool,
-) -> FieldMeta {
-    FieldMeta {
-        name,
-        column: name,
-        kind,
-        nullable,
-        role,
-        references: None,
-        unique,
-        indexed: false,
-        renamed_from: None,
-        default: None,
-        option_set: false,
-    }
-}
-
 static ENTITY_FIELDS: [FieldMeta; 10] = [
-    col("id", Kind::Int64, false, Role::PrimaryKey, false),
-    col("entity", Kind::Text, false, Role::Plain, true),
-    col("planned_at", Kind::DateTime, true, Role::Plain, false),
-    col("partitions", Kind::Int64, false, Role::Plain, false),
-    col("load_done_at", Kind::DateTime, true, Role::Plain, false),
-    col("watermark", Kind::DateTime, true, Role::Plain, false),
-    col("reconciled_at", Kind::DateTime, true, Role::Plain, false),
-    col("lease_owner", Kind::Text, true, Role::Plain, false),
-    col("lease_until", Kind::DateTime, true, Role::Plain, false),
-    col("updated_at", Kind::DateTime, false, Role::Plain, false),
+    FieldMeta::column("id", Kind::Int64).primary_key(),
+    FieldMeta::column("entity", Kind::Text).unique(),
+    FieldMeta::column("planned_at", Kind::DateTime).nullable(),
+    FieldMeta::column("partitions", Kind::Int64),
+    FieldMeta::column("load_done_at", Kind::DateTime).nullable(),
+    FieldMeta::column("watermark", Kind::DateTime).nullable(),
+    FieldMeta::column("reconciled_at", Kind::DateTime).nullable(),
+    FieldMeta::column("lease_owner", Kind::Text).nullable(),
+    FieldMeta::column("lease_until", Kind::DateTime).nullable(),
+    FieldMeta::column("updated_at", Kind::DateTime),
 ];
 
 /// `cdms_sync_entity`: one row per CDMS entity set.
@@ -64,20 +42,20 @@ pub(crate) static ENTITY_STATE: EntityMeta = EntityMeta {
 };
 
 static PARTITION_FIELDS: [FieldMeta; 14] = [
-    col("id", Kind::Int64, false, Role::PrimaryKey, false),
-    col("entity", Kind::Text, false, Role::Plain, false),
-    col("part", Kind::Int64, false, Role::Plain, false),
-    col("filter", Kind::Text, true, Role::Plain, false),
-    col("lo", Kind::DateTime, true, Role::Plain, false),
-    col("hi", Kind::DateTime, true, Role::Plain, false),
-    col("position", Kind::Text, true, Role::Plain, false),
-    col("done", Kind::Bool, false, Role::Plain, false),
-    col("records", Kind::Int64, false, Role::Plain, false),
-    col("pages", Kind::Int64, false, Role::Plain, false),
-    col("lease_owner", Kind::Text, true, Role::Plain, false),
-    col("lease_until", Kind::DateTime, true, Role::Plain, false),
-    col("claims", Kind::Int64, false, Role::Plain, false),
-    col("updated_at", Kind::DateTime, false, Role::Plain, false),
+    FieldMeta::column("id", Kind::Int64).primary_key(),
+    FieldMeta::column("entity", Kind::Text),
+    FieldMeta::column("part", Kind::Int64),
+    FieldMeta::column("filter", Kind::Text).nullable(),
+    FieldMeta::column("lo", Kind::DateTime).nullable(),
+    FieldMeta::column("hi", Kind::DateTime).nullable(),
+    FieldMeta::column("position", Kind::Text).nullable(),
+    FieldMeta::column("done", Kind::Bool),
+    FieldMeta::column("records", Kind::Int64),
+    FieldMeta::column("pages", Kind::Int64),
+    FieldMeta::column("lease_owner", Kind::Text).nullable(),
+    FieldMeta::column("lease_until", Kind::DateTime).nullable(),
+    FieldMeta::column("claims", Kind::Int64),
+    FieldMeta::column("updated_at", Kind::DateTime),
 ];
 
 /// `cdms_sync_checkpoint`: one row per partition of an entity's initial load.

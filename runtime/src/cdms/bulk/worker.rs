@@ -23,6 +23,13 @@ use super::state::{self, Partition};
 use super::stop::Stop;
 use super::Bulk;
 
+/// Pages fetched for one commit, with the checkpoint after them (`None`: the partition ends).
+struct Batch {
+    records: Vec<RawRecord>,
+    pages: u64,
+    next: Option<String>,
+}
+
 /// How one partition run ended.
 pub(super) enum PartEnd {
     Done,
@@ -330,33 +337,106 @@ impl EntityRun {
         })
     }
 
+    /// Pages through a partition: a fetcher reads the next batch while the previous one is
+    /// being applied, one batch ahead at most (a bounded channel between them), so the local
+    /// decode-and-write of a batch overlaps the network wait for the next. Only committed
+    /// batches move the checkpoint; on a stop, a lost lease or a fetch error the batches fetched
+    /// before it are committed first.
     async fn pages(&self, part: &mut Partition, lost: &Stop) -> Result<PartEnd> {
-        let mut pager = self.first_pager(part)?;
-        let created = created_property(self.meta);
+        let pager = self.first_pager(part)?;
+        let (send, receive) = tokio::sync::mpsc::channel(1);
+        let fetch = self.fetch_batches(pager, lost, send);
+        let write = self.write_batches(part, lost, receive);
+        tokio::pin!(fetch, write);
+        tokio::select! {
+            end = &mut write => return end,
+            () = &mut fetch => {}
+        }
+        write.await
+    }
+
+    /// Fetches batches of `pages_per_commit` pages until the partition ends, the run stops,
+    /// the lease is lost or the writer has gone; a fetch error is handed on as the last item.
+    async fn fetch_batches(
+        &self,
+        mut pager: Pager,
+        lost: &Stop,
+        send: tokio::sync::mpsc::Sender<Result<Batch>>,
+    ) {
         loop {
-            if lost.is_stopped() {
-                return Ok(PartEnd::LeaseLost);
+            if lost.is_stopped() || self.stopping() {
+                return;
             }
-            if self.stopping() {
-                return Ok(PartEnd::Stopped);
-            }
-            let mut batch: Vec<RawRecord> = Vec::new();
+            let mut records: Vec<RawRecord> = Vec::new();
             let mut pages = 0u64;
             while pages < self.options.pages_per_commit.max(1) as u64 {
-                let Some(page) = self.next_page(&mut pager).await? else {
-                    break;
-                };
-                pages += 1;
-                batch.extend(page);
+                match self.next_page(&mut pager).await {
+                    Ok(Some(page)) => {
+                        pages += 1;
+                        records.extend(page);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        // Batches sent before are committed first; this one is dropped, and a
+                        // rerun resumes at the last committed checkpoint.
+                        let _ = send.send(Err(e)).await;
+                        return;
+                    }
+                }
                 if pager.is_done() || self.stopping() {
                     break;
                 }
             }
-            let next = if pager.is_done() {
+            let done = pager.is_done();
+            let next = if done {
                 None
             } else {
                 pager.next_link().map(link_tail)
             };
+            if send
+                .send(Ok(Batch {
+                    records,
+                    pages,
+                    next,
+                }))
+                .await
+                .is_err()
+                || done
+            {
+                return;
+            }
+        }
+    }
+
+    /// Applies each fetched batch in one transaction with its checkpoint.
+    async fn write_batches(
+        &self,
+        part: &mut Partition,
+        lost: &Stop,
+        mut receive: tokio::sync::mpsc::Receiver<Result<Batch>>,
+    ) -> Result<PartEnd> {
+        let created = created_property(self.meta);
+        loop {
+            let Some(batch) = receive.recv().await else {
+                return Ok(if lost.is_stopped() {
+                    PartEnd::LeaseLost
+                } else {
+                    PartEnd::Stopped
+                });
+            };
+            let Batch {
+                records: batch,
+                pages,
+                next,
+            } = batch?;
+            if lost.is_stopped() {
+                return Ok(PartEnd::LeaseLost);
+            }
+            if !self.budget.available() {
+                // Fetched ahead of a budget other batches have spent meanwhile: not applied,
+                // the checkpoint stays where it is.
+                return Ok(PartEnd::Stopped);
+            }
             let last_created = match (created, batch.last()) {
                 (Some(c), Some(r)) => raw_record_time(self.meta, r, c)?,
                 _ => None,

@@ -43,19 +43,17 @@ use uuid::Uuid;
 
 use super::list::{collect, prepare};
 use super::quarantine::Rejected;
-use super::refs::{decode_page, IDS_PER_REQUEST};
+use super::refs::{self, decode_page, IDS_PER_REQUEST};
 use crate::cdms::client::{CdmsClient, ListOptions};
 use crate::cdms::codec::{self, RemoteRecord};
 use crate::cdms::decode::{self, RawRecord};
 use crate::cdms::filter::{translate, translate_expanded};
 use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta};
-use crate::cdms::CdmsError;
 use crate::entity::EntityMeta;
 use crate::error::Result;
+use crate::expr::Expr;
 use crate::expr::Hop;
-use crate::expr::{Cond, Expr, Lookup};
 use crate::store::Db;
-use crate::value::Value;
 
 /// How a list read asks for its relation condition in one request.
 #[derive(Debug, Clone)]
@@ -329,29 +327,10 @@ pub(super) async fn fetch_by_ids(
     let mut related = Inlined::default();
     let select = codec::select(cdms, None);
     for chunk in ids.chunks(IDS_PER_REQUEST) {
-        let expr = Expr::Cond(Cond {
-            field: cdms.id_field,
-            lookup: Lookup::In(chunk.iter().map(|&u| Value::Uuid(u)).collect()),
-        });
-        let opts = exp.options(translate(cdms, &expr, &|_, _| None).filter, &select);
+        let opts = exp.options(refs::by_ids_filter(cdms, chunk), &select);
         let page = client.list_raw(cdms.set, &opts).await?;
         let (records, bad) = decode_page(cdms, &page);
-        let stray = records
-            .iter()
-            .map(|r| r.id)
-            .chain(bad.iter().filter_map(|b| b.cdms_id))
-            .find(|id| !chunk.contains(id));
-        if let Some(id) = stray {
-            return Err(CdmsError::Malformed {
-                what: format!(
-                    "{}: asked for records by id, CDMS answered with record {id}, which was not \
-                     asked for",
-                    cdms.set
-                ),
-                excerpt: String::new(),
-            }
-            .into());
-        }
+        refs::only_asked_for(cdms, chunk, &records, &bad)?;
         related.extend(inlined(exp, &page));
         out.extend(records);
         rejected.extend(bad);

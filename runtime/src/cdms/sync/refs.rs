@@ -121,13 +121,8 @@ pub(crate) async fn fetch_by_ids(
     let mut rejected = Vec::new();
     let select = codec::select(cdms, None);
     for chunk in ids.chunks(IDS_PER_REQUEST) {
-        let expr = Expr::Cond(Cond {
-            field: cdms.id_field,
-            lookup: Lookup::In(chunk.iter().map(|&u| Value::Uuid(u)).collect()),
-        });
-        let translation = translate(cdms, &expr, &|_, _| None);
         let opts = ListOptions {
-            filter: translation.filter,
+            filter: by_ids_filter(cdms, chunk),
             select: select.clone(),
             expand: Vec::new(),
             orderby: None,
@@ -135,26 +130,47 @@ pub(crate) async fn fetch_by_ids(
         };
         let page = client.list_raw(cdms.set, &opts).await?;
         let (records, bad) = decode_page(cdms, &page);
-        let stray = records
-            .iter()
-            .map(|r| r.id)
-            .chain(bad.iter().filter_map(|b| b.cdms_id))
-            .find(|id| !chunk.contains(id));
-        if let Some(id) = stray {
-            return Err(CdmsError::Malformed {
-                what: format!(
-                    "{}: asked for records by id, CDMS answered with record {id}, which was not \
-                     asked for",
-                    cdms.set
-                ),
-                excerpt: String::new(),
-            }
-            .into());
-        }
+        only_asked_for(cdms, chunk, &records, &bad)?;
         out.extend(records);
         rejected.extend(bad);
     }
     Ok((out, rejected))
+}
+
+/// The `$filter` selecting the records with the given ids (one chunk of a fetch by id).
+pub(super) fn by_ids_filter(cdms: &'static CdmsMeta, ids: &[Uuid]) -> Option<String> {
+    let expr = Expr::Cond(Cond {
+        field: cdms.id_field,
+        lookup: Lookup::In(ids.iter().map(|&u| Value::Uuid(u)).collect()),
+    });
+    translate(cdms, &expr, &|_, _| None).filter
+}
+
+/// An answer to a fetch by id holds only records that were asked for: any other id, decoded or
+/// rejected, means the answer is not to this request and nothing of it is applied.
+pub(super) fn only_asked_for(
+    cdms: &'static CdmsMeta,
+    asked: &[Uuid],
+    records: &[RemoteRecord],
+    rejected: &[Rejected],
+) -> Result<()> {
+    let stray = records
+        .iter()
+        .map(|r| r.id)
+        .chain(rejected.iter().filter_map(|b| b.cdms_id))
+        .find(|id| !asked.contains(id));
+    match stray {
+        None => Ok(()),
+        Some(id) => Err(CdmsError::Malformed {
+            what: format!(
+                "{}: asked for records by id, CDMS answered with record {id}, which was not \
+                 asked for",
+                cdms.set
+            ),
+            excerpt: String::new(),
+        }
+        .into()),
+    }
 }
 
 /// Decodes the records of a page, each from its text with the entity's generated decoder: the

@@ -3,7 +3,7 @@
 //! `cargo bench -p cdms-entities --bench harness -- [--quick] [--json PATH] [--latency-ms N]`
 //!
 //! Starts the built-in emulator on 127.0.0.1 with a per-request latency (default 10 ms) and
-//! prints a table (and writes it as JSON, default `target/bench-harness.json`):
+//! prints a table (and writes it as JSON, default the workspace's `target/bench-harness.json`):
 //! - CDMS requests per operation (get, a filter over 120 records, create, update, delete, 100
 //!   concurrent gets of one record in sync) — these are checked: a wrong count fails the run;
 //! - each operation's latency ÷ (requests on its critical path × the emulator latency);
@@ -42,7 +42,9 @@ struct Options {
 fn options() -> Result<Options, Fail> {
     let mut out = Options {
         quick: false,
-        json: "target/bench-harness.json".to_owned(),
+        // Cargo runs a bench in its package directory: the default lands in the workspace's
+        // target directory, where `cargo` puts everything else it builds.
+        json: concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-harness.json").to_owned(),
         latency: Duration::from_millis(10),
     };
     let mut args = std::env::args().skip(1);
@@ -659,6 +661,9 @@ fn main() -> Result<(), Fail> {
     json.insert("latency_ms".into(), json!(o.latency.as_millis() as u64));
     if let Some(parent) = std::path::Path::new(&o.json).parent() {
         std::fs::create_dir_all(parent)?;
+    }
+    if let Some(dir) = std::path::Path::new(&o.json).parent() {
+        std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&o.json, serde_json::to_string_pretty(&J::Object(json))?)?;
     println!("figures written to {}", o.json);

@@ -340,8 +340,8 @@ impl EntityRun {
     /// Pages through a partition: a fetcher reads the next batch while the previous one is
     /// being applied, one batch ahead at most (a bounded channel between them), so the local
     /// decode-and-write of a batch overlaps the network wait for the next. Only committed
-    /// batches move the checkpoint; on a stop, a lost lease or a fetch error the batches fetched
-    /// before it are committed first.
+    /// batches move the checkpoint; on a stop or a fetch error the batches fetched before it
+    /// are committed first (a lost lease commits nothing more).
     async fn pages(&self, part: &mut Partition, lost: &Stop) -> Result<PartEnd> {
         let pager = self.first_pager(part)?;
         let (send, receive) = tokio::sync::mpsc::channel(1);

@@ -61,14 +61,19 @@ async fn statements_per_page_of_50() {
         );
 
         // [SELECT, INSERT, UPDATE, DELETE, BEGIN, COMMIT], and nothing else. The SELECTs: the
-        // local rows the filter considers, whether the page changes anything, the rows of the
-        // page (locked), and the answer. The INSERTs: the upsert and the versions, which are one
-        // statement on PostgreSQL (`WITH written AS (INSERT …) INSERT INTO history …`). No
-        // savepoint: the transaction has not written before the batch.
+        // local answer (read while CDMS answers; it holds the rows the filter considers), the
+        // records it does not hold (whether they are new), the rows of the page (locked), and
+        // the answer again once they changed. A page already in sync is answered by the first
+        // read. The INSERTs: the upsert and the versions, which are one statement on
+        // PostgreSQL (`WITH written AS (INSERT …) INSERT INTO history …`). No savepoint: the
+        // transaction has not written before the batch.
         let inserts = if label == "postgres" { 1 } else { 2 };
         let got = [by_kind(&new), by_kind(&changed), by_kind(&in_sync)];
-        let page = [4, inserts, 0, 0, 1, 1];
-        let want = [page, page, [3, 0, 0, 0, 0, 0]];
+        let want = [
+            [4, inserts, 0, 0, 1, 1],
+            [3, inserts, 0, 0, 1, 1],
+            [1, 0, 0, 0, 0, 0],
+        ];
         assert_eq!(
             got, want,
             "[{label}] new {new}, changed {changed}, in sync {in_sync}"
@@ -76,7 +81,7 @@ async fn statements_per_page_of_50() {
         let totals = [new.total(), changed.total(), in_sync.total()];
         assert_eq!(
             totals,
-            [6 + inserts, 6 + inserts, 3],
+            [6 + inserts, 5 + inserts, 1],
             "[{label}] nothing but those"
         );
         assert_eq!(in_sync_again, in_sync, "[{label}]");
@@ -135,5 +140,60 @@ async fn a_refused_record_in_a_page_of_50() {
             assert_eq!(versions[0].kind, VersionKind::RemoteRefresh, "[{label}]");
             assert_eq!(versions[0].object::<Organisation>().unwrap().name, o.name);
         }
+    }
+}
+
+/// A get of one record already in sync, by local key and by CDMS id: the local row is read once
+/// (it is the answer), and nothing is written. A get whose record changed in CDMS reads the
+/// answer again after the refresh.
+#[tokio::test]
+async fn a_get_in_sync_reads_its_row_once() {
+    for env in envs().await {
+        let label = env.label();
+        let id = env.seed_account("Single", json!({}));
+        let org = env.synced_account(id).await;
+        let f = Organisation::fields();
+
+        let before = env.db.sql_counts();
+        let by_pk = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
+        let in_sync = env.db.sql_counts().since(&before);
+        assert_eq!(by_pk, org, "[{label}]");
+        assert_eq!(by_kind(&in_sync), [1, 0, 0, 0, 0, 0], "[{label}] {in_sync}");
+        assert_eq!(in_sync.total(), 1, "[{label}] {in_sync}");
+
+        let before = env.db.sql_counts();
+        let by_id = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(id))
+            .first()
+            .await
+            .unwrap();
+        let in_sync = env.db.sql_counts().since(&before);
+        assert_eq!(by_id.as_ref(), Some(&org), "[{label}]");
+        assert_eq!(in_sync.total(), 1, "[{label}] {in_sync}");
+
+        // Another condition beside the key is the local SQL's to apply: read again.
+        let before = env.db.sql_counts();
+        let none = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .filter(f.name.eq("Another name"))
+            .first()
+            .await
+            .unwrap();
+        let counted = env.db.sql_counts().since(&before);
+        assert_eq!(none, None, "[{label}]");
+        assert_eq!(counted.get(StatementKind::Select), 2, "[{label}] {counted}");
+
+        env.edit("AccountSet", id, json!({"Telephone1": "0123"}));
+        let mut stale = org.clone();
+        let before = env.db.sql_counts();
+        stale.refresh(&env.db).await.unwrap();
+        let changed = env.db.sql_counts().since(&before);
+        assert_eq!(stale.telephone.as_deref(), Some("0123"), "[{label}]");
+        assert_eq!(changed.get(StatementKind::Begin), 1, "[{label}] {changed}");
+        assert_eq!(changed.get(StatementKind::Commit), 1, "[{label}] {changed}");
     }
 }

@@ -81,14 +81,19 @@ pub trait EntityExt: Entity {
                 op: ReadOp::Get,
                 ..ReadSpec::filtered(Self::META, rows::pk_expr(Self::META, vec![Value::Int(pk)]))
             };
-            if let Some(remote) = db.active_remote(Self::META) {
-                remote
-                    .before_read(&db.skip_cdms(), Self::META, &spec)
-                    .await?;
+            let answered = match db.active_remote(Self::META) {
+                Some(remote) => {
+                    remote
+                        .before_read(&db.skip_cdms(), Self::META, &spec)
+                        .await?
+                }
+                None => None,
+            };
+            let row = match answered {
+                Some(found) => found.into_iter().next(),
+                None => rows::get(db, Self::META, pk).await?,
             }
-            let row = rows::get(db, Self::META, pk)
-                .await?
-                .ok_or_else(|| missing::<Self>(pk))?;
+            .ok_or_else(|| missing::<Self>(pk))?;
             *self = Self::from_row(row)?;
             Ok(())
         }

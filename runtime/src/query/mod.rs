@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
 
-use crate::entity::Entity;
+use crate::entity::{Entity, Row};
 use crate::error::{Error, Result};
 use crate::query::expr::{Cond, Expr, Field, Lookup, Order, OrderKey, Q};
 use crate::store::{rows, Db, Param, ReadOp, ReadSpec, Tx};
@@ -239,20 +239,29 @@ impl<E: Entity> QuerySet<E> {
     /// The spec for `op` after the remote (if active) has seen it; `None` when the queryset
     /// matches nothing.
     async fn prepare(&self, op: ReadOp) -> Result<Option<ReadSpec>> {
+        Ok(self.prepare_answered(op).await?.map(|(spec, _)| spec))
+    }
+
+    /// [`QuerySet::prepare`], with the rows the remote answered the read with, if it did (see
+    /// [`crate::store::Remote::before_read`]).
+    async fn prepare_answered(&self, op: ReadOp) -> Result<Option<(ReadSpec, Option<Vec<Row>>)>> {
         if matches!(self.expr, Expr::Nothing) || self.limit == Some(0) {
             return Ok(None);
         }
         let spec = self.spec(op);
-        self.before_read(&spec).await?;
-        Ok(Some(spec))
+        let answered = self.before_read(&spec).await?;
+        Ok(Some((spec, answered)))
     }
 
-    async fn before_read(&self, spec: &ReadSpec) -> Result<()> {
-        if let Some(remote) = self.db.active_remote(E::META) {
-            let local = self.db.skip_cdms();
-            remote.before_read(&local, E::META, spec).await?;
+    async fn before_read(&self, spec: &ReadSpec) -> Result<Option<Vec<Row>>> {
+        match self.db.active_remote(E::META) {
+            Some(remote) => {
+                remote
+                    .before_read(&self.db.skip_cdms(), E::META, spec)
+                    .await
+            }
+            None => Ok(None),
         }
-        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -261,14 +270,32 @@ impl<E: Entity> QuerySet<E> {
 
     async fn fetch_spec(&self, spec: &ReadSpec) -> Result<Vec<E>> {
         let found = rows::select(&self.db, E::META, spec).await?;
+        self.objects(found)
+    }
+
+    /// The objects of `spec`: the rows the remote answered with when it did (for the spec it
+    /// saw; `spec` may only have lowered its limit since), otherwise read.
+    async fn fetch_answered(&self, spec: &ReadSpec, answered: Option<Vec<Row>>) -> Result<Vec<E>> {
+        match answered {
+            Some(mut found) => {
+                if let Some(limit) = spec.limit {
+                    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                }
+                self.objects(found)
+            }
+            None => self.fetch_spec(spec).await,
+        }
+    }
+
+    fn objects(&self, found: Vec<Row>) -> Result<Vec<E>> {
         self.db.snapshots().remember(E::META, &found);
         found.into_iter().map(E::from_row).collect()
     }
 
     /// Every matching object, in order.
     pub async fn all(&self) -> Result<Vec<E>> {
-        match self.prepare(ReadOp::List).await? {
-            Some(spec) => self.fetch_spec(&spec).await,
+        match self.prepare_answered(ReadOp::List).await? {
+            Some((spec, answered)) => self.fetch_answered(&spec, answered).await,
             None => Ok(Vec::new()),
         }
     }
@@ -281,14 +308,14 @@ impl<E: Entity> QuerySet<E> {
     /// The one matching object: [`Error::NotFound`] when none matches,
     /// [`Error::MultipleFound`] when several do.
     pub async fn get(&self) -> Result<E> {
-        let Some(mut spec) = self.prepare(ReadOp::Get).await? else {
+        let Some((mut spec, answered)) = self.prepare_answered(ReadOp::Get).await? else {
             return Err(Error::NotFound {
                 entity: E::META.name,
                 query: self.describe(),
             });
         };
         spec.limit = Some(spec.limit.map_or(GET_LIMIT, |l| l.min(GET_LIMIT)));
-        let mut found = self.fetch_spec(&spec).await?;
+        let mut found = self.fetch_answered(&spec, answered).await?;
         match found.len() {
             0 => Err(Error::NotFound {
                 entity: E::META.name,
@@ -321,11 +348,15 @@ impl<E: Entity> QuerySet<E> {
 
     /// The first object in order, if any.
     pub async fn first(&self) -> Result<Option<E>> {
-        let Some(mut spec) = self.prepare(ReadOp::First).await? else {
+        let Some((mut spec, answered)) = self.prepare_answered(ReadOp::First).await? else {
             return Ok(None);
         };
         spec.limit = Some(spec.limit.map_or(1, |l| l.min(1)));
-        Ok(self.fetch_spec(&spec).await?.into_iter().next())
+        Ok(self
+            .fetch_answered(&spec, answered)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// The last object in order, if any.

@@ -6,7 +6,7 @@
 //! mode ([`Db::skip_cdms`], [`crate::QuerySet::skip_cdms`]):
 //!
 //! - before every read terminal, [`Remote::before_read`] gets the untyped query (it may refresh
-//!   local rows first);
+//!   local rows first, and may answer a plain row read with the rows it read on the way);
 //! - every write calls [`Remote::insert`], [`Remote::update`] or [`Remote::delete`] inside the
 //!   local transaction, before the local statement runs. The hook may fill or overwrite fields
 //!   of the row (the remote id, `modified`, `created`); an error rolls the local transaction
@@ -169,12 +169,16 @@ pub trait Remote: Send + Sync + 'static {
 
     /// Called before a read terminal on `meta` runs locally; may refresh local rows.
     /// `db` is a skip-mode clone of the reading handle.
+    ///
+    /// `Some(rows)` answers the read: the rows [`crate::store::rows::select`] of `spec` returns,
+    /// read by the remote on its way and not changed by it since (a read already in sync), so
+    /// the store does not read them again. `None` leaves the read to the store.
     fn before_read<'a>(
         &'a self,
         db: &'a Db,
         meta: &'static EntityMeta,
         spec: &'a ReadSpec,
-    ) -> BoxFuture<'a, Result<()>>;
+    ) -> BoxFuture<'a, Result<Option<Vec<Row>>>>;
 
     /// Called inside the local transaction before `row` is inserted (its primary key is 0, or
     /// the old key when a deleted object is restored: then `restore` is true, and a remote

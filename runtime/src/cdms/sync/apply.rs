@@ -277,20 +277,45 @@ pub(crate) async fn would_change(
     cdms: &'static CdmsMeta,
     records: &[RemoteRecord],
 ) -> Result<bool> {
+    would_change_given(db, cdms, records, &[]).await
+}
+
+/// [`would_change`] given local rows read already (any rows of the entity, e.g. the local
+/// answer to a read): only the records none of them holds are looked up.
+pub(crate) async fn would_change_given(
+    db: &crate::store::Db,
+    cdms: &'static CdmsMeta,
+    records: &[RemoteRecord],
+    known: &[Row],
+) -> Result<bool> {
     if records.is_empty() {
         return Ok(false);
     }
     let meta = cdms.entity;
-    let existing = rows::select(db, meta, &id_in(cdms, records.iter().map(|r| r.id))).await?;
-    let mut by_id: HashMap<Uuid, Row> = HashMap::with_capacity(existing.len());
-    for row in existing {
-        if let Some(id) = id_of(cdms, &row)? {
+    let mut by_id: HashMap<Uuid, &Row> = HashMap::with_capacity(known.len());
+    for row in known {
+        if let Some(id) = id_of(cdms, row)? {
+            by_id.insert(id, row);
+        }
+    }
+    let missing: Vec<Uuid> = records
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !by_id.contains_key(id))
+        .collect();
+    let read = if missing.is_empty() {
+        Vec::new()
+    } else {
+        rows::select(db, meta, &id_in(cdms, missing)).await?
+    };
+    for row in &read {
+        if let Some(id) = id_of(cdms, row)? {
             by_id.insert(id, row);
         }
     }
     let mut same = Vec::new();
     for record in records {
-        let Some(row) = by_id.get(&record.id) else {
+        let Some(&row) = by_id.get(&record.id) else {
             return Ok(true);
         };
         if modified_of(meta, row) != Some(crate::store::truncate_micros(record.modified)) {

@@ -13,11 +13,14 @@
 //! 2. Pages are fetched, following `__next`, up to the page cap (default 500 records). When the
 //!    filter and the order are exact and the read is a slice (`first`, `slice`, ...), only the
 //!    window's records are fetched. Concurrently, the local rows the read would consider are
-//!    selected.
+//!    selected: for a plain row read (`all`, whole or a window CDMS picks exactly, ordered by
+//!    the entity's own fields) the whole local answer, which answers the read when nothing has
+//!    to change (a list already in sync costs one SQL statement).
 //! 3. Local rows the read would return but CDMS did not (changed in CDMS so that they no longer
 //!    match, or deleted there) are looked up by id when the CDMS answer was complete: found ones
 //!    are refreshed, missing ones get the deleted-in-CDMS outcome.
-//! 4. Everything is applied in one transaction ([`super::apply_records`]). Order keys through
+//! 4. Everything is applied in one transaction ([`super::apply_records`]); none is opened when
+//!    every record is already in sync. Order keys through
 //!    references then refresh the referenced rows they read ([`super::ordering`]).
 //! 5. `count`, `aggregate` and a negative `exists` need every matching record: when the cap cut
 //!    the list, they fail with [`SyncError::Incomplete`] instead of answering from partial data.
@@ -26,10 +29,10 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::apply::{apply_records, newest_by_id, would_change};
+use super::apply::{apply_records, newest_by_id, would_change, would_change_given};
 use super::error::SyncError;
 use super::expand::{self, Expansion, Inlined};
-use super::fields::{cdms_of, reference_target};
+use super::fields::{cdms_of, id_of, pk_of, reference_target};
 use super::ordering;
 use super::paths;
 use super::quarantine::{record_alone, Rejected};
@@ -40,7 +43,7 @@ use crate::cdms::client::{CdmsClient, ListOptions};
 use crate::cdms::codec::{self, RemoteRecord};
 use crate::cdms::filter::{orderby, translate, Translation};
 use crate::cdms::meta::CdmsMeta;
-use crate::entity::EntityMeta;
+use crate::entity::{EntityMeta, Row};
 use crate::error::Result;
 use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::{rows, Db, ReadOp, ReadSpec};
@@ -365,6 +368,42 @@ async fn local_candidates(
         .collect())
 }
 
+/// [`local_candidates`], and with them the whole local answer to `spec` when `answer` (read in
+/// the same statement: the candidates are its synced rows).
+async fn local_read(
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    spec: &ReadSpec,
+    windowed: bool,
+    cap: usize,
+    answer: bool,
+) -> Result<(Vec<(i64, Uuid)>, Option<Vec<Row>>)> {
+    if !answer {
+        return Ok((local_candidates(db, cdms, spec, windowed, cap).await?, None));
+    }
+    let meta = cdms.entity;
+    let found = rows::select(db, meta, spec).await?;
+    let mut candidates = Vec::new();
+    for row in &found {
+        if !windowed && candidates.len() > cap {
+            break;
+        }
+        if let Some(id) = id_of(cdms, row)? {
+            candidates.push((pk_of(meta, row), id));
+        }
+    }
+    Ok((candidates, Some(found)))
+}
+
+/// Whether the local answer to `spec` can be read with the candidates (see [`local_read`]): a
+/// plain row read, whole or a window CDMS picks exactly, whose order needs no referenced rows.
+fn answers_locally(spec: &ReadSpec, windowed: bool) -> bool {
+    spec.op == ReadOp::List
+        && !spec.random
+        && spec.order.iter().all(OrderKey::is_root)
+        && (windowed || (spec.limit.is_none() && spec.offset == 0))
+}
+
 /// Applies the related records an expansion inlined (bad ones skipped and quarantined under
 /// their own set, as for every list).
 async fn apply_related(
@@ -380,13 +419,14 @@ async fn apply_related(
         .await
 }
 
-/// The list refresh (see the module docs).
+/// The list refresh (see the module docs); `Some(rows)`: the local answer to `spec`, read while
+/// CDMS answered, when nothing had to change.
 pub(crate) async fn refresh(
     remote: &CdmsRemote,
     db: &Db,
     cdms: &'static CdmsMeta,
     spec: &ReadSpec,
-) -> Result<()> {
+) -> Result<Option<Vec<Row>>> {
     let meta = cdms.entity;
     let cap = remote.config().page_cap_records();
     let select = codec::select(cdms, None);
@@ -427,8 +467,8 @@ pub(crate) async fn refresh(
     };
     remote.quarantine_state().ensure(db).await?;
     remote.stale_state().ensure(db).await?;
-    let (fetched, candidates) = if matches_nothing || want == 0 {
-        (Fetched::default(), Vec::new())
+    let (fetched, candidates, answer) = if matches_nothing || want == 0 {
+        (Fetched::default(), Vec::new(), None)
     } else {
         let listings: Vec<ListOptions> = filters
             .into_iter()
@@ -448,11 +488,13 @@ pub(crate) async fn refresh(
                 }
             })
             .collect();
-        let (records, candidates) = tokio::join!(
+        let answers = answers_locally(spec, windowed);
+        let (records, local) = tokio::join!(
             fetch_all(remote.client(), cdms, &listings, expansion.as_ref(), want),
-            local_candidates(db, cdms, spec, windowed, cap)
+            local_read(db, cdms, spec, windowed, cap, answers)
         );
-        (records?, candidates?)
+        let (candidates, answer) = local?;
+        (records?, candidates, answer)
     };
     let Fetched {
         records,
@@ -519,7 +561,10 @@ pub(crate) async fn refresh(
         || !rejected.is_empty()
         || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
         || (!all.is_empty() && remote.stale_state().may_have(db, cdms.set))
-        || would_change(db, cdms, &all).await?;
+        || match &answer {
+            Some(rows) => would_change_given(db, cdms, &all, rows).await?,
+            None => would_change(db, cdms, &all).await?,
+        };
     // The related records an expansion inlined, likewise.
     let related_records = newest_by_id(std::mem::take(&mut related.records));
     let related_work = match &expansion {
@@ -533,7 +578,8 @@ pub(crate) async fn refresh(
         }
         None => false,
     };
-    if work || related_work {
+    let changed = work || related_work;
+    if changed {
         let mut tx = db.begin().await?;
         // The related rows first, in the same transaction: the root records refer to them.
         if let (true, Some(exp)) = (related_work, &expansion) {
@@ -564,14 +610,17 @@ pub(crate) async fn refresh(
     }
     // Order keys through references: the referenced rows they read (see `ordering`).
     ordering::refresh_targets(remote, db, meta, spec).await?;
+    // A list answers whether complete or cut by the cap (see below): nothing changed, so the
+    // rows read alongside the request are the answer.
+    let answer = answer.filter(|_| !changed);
     if faithful {
-        return Ok(());
+        return Ok(answer);
     }
     let op = match spec.op {
         ReadOp::Count => "count",
         ReadOp::Aggregate => "aggregate",
         ReadOp::Exists if !rows::exists(db, meta, spec).await? => "exists",
-        _ => return Ok(()),
+        _ => return Ok(answer),
     };
     Err(SyncError::Incomplete {
         entity: meta.name,

@@ -87,7 +87,7 @@ async fn keys_now(
         // `Count`: a list cut by the page cap fails instead of answering from part of it.
         let refresh = spec(related, r.expr.clone(), ReadOp::Count);
         match super::read::before_read(remote, db, related, &refresh).await {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(e) if matches!(SyncError::of(&e), Some(SyncError::Incomplete { .. })) => {
                 return Ok(None)
             }

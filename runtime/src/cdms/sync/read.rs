@@ -46,47 +46,77 @@ pub(super) fn single(cdms: &CdmsMeta, expr: &Expr) -> Option<Single> {
     }
 }
 
-/// The read-through step before a local read of a synced entity.
+/// The read-through step before a local read of a synced entity: `Some(rows)` when a read
+/// already in sync was answered from the local rows read on the way (see
+/// [`crate::store::Remote::before_read`]): a list, or a read of one record by key or CDMS id
+/// with no other condition.
 pub(crate) async fn before_read(
     remote: &CdmsRemote,
     db: &Db,
     meta: &'static EntityMeta,
     spec: &ReadSpec,
-) -> Result<()> {
+) -> Result<Option<Vec<Row>>> {
     if CdmsMeta::of(meta).is_none() {
-        return Ok(());
+        return Ok(None);
     }
     let cdms = cdms_of(meta)?;
     match single(cdms, &spec.expr) {
-        Some(Single::Pk(pk)) => by_pk(remote, db, cdms, pk).await,
-        Some(Single::Id(id)) => by_id(remote, db, cdms, id).await,
+        Some(single) => {
+            let kept = match single {
+                Single::Pk(pk) => by_pk(remote, db, cdms, pk).await?,
+                Single::Id(id) => by_id(remote, db, cdms, id).await?,
+            };
+            // The row is the answer when the key is the whole filter (a row read with any
+            // limit but no offset).
+            let whole = matches!(spec.expr, Expr::Cond(_)) && spec.offset == 0;
+            Ok(kept.filter(|_| whole).map(|row| vec![row]))
+        }
         None => list::refresh(remote, db, cdms, spec).await,
     }
 }
 
 /// By local key: the local row gives the CDMS id, then one GET (shared with identical GETs in
 /// flight). A missing row, or one without a CDMS id (local-only), is left to the local read.
-async fn by_pk(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, pk: i64) -> Result<()> {
+/// `Some(row)`: the local row, read on the way and left as it was (a local-only row, or one in
+/// sync); readers that joined an identical refresh get `None`.
+async fn by_pk(
+    remote: &CdmsRemote,
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    pk: i64,
+) -> Result<Option<Row>> {
+    let mut kept = None;
+    let slot = &mut kept;
     remote
         .refreshes()
-        .run(RefreshKey::Pk(cdms.set, pk), || async {
+        .run(RefreshKey::Pk(cdms.set, pk), || async move {
             let Some(row) = rows::get(db, cdms.entity, pk).await? else {
                 return Ok(());
             };
             let Some(id) = id_of(cdms, &row)? else {
+                *slot = Some(row);
                 return Ok(());
             };
             if remote.is_fresh(cdms, id) {
+                *slot = Some(row);
                 return Ok(());
             }
             let fetched = remote.gets().get(remote.client(), cdms.set, id).await;
-            settle(remote, db, cdms, Some(row), id, fetched).await
+            *slot = settle(remote, db, cdms, Some(row), id, fetched).await?;
+            Ok(())
         })
-        .await
+        .await?;
+    Ok(kept)
 }
 
-/// By CDMS id: the local row and the CDMS record are fetched concurrently.
-async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) -> Result<()> {
+/// By CDMS id: the local row and the CDMS record are fetched concurrently. `Some(row)` as for
+/// [`by_pk`].
+async fn by_id(
+    remote: &CdmsRemote,
+    db: &Db,
+    cdms: &'static CdmsMeta,
+    id: Uuid,
+) -> Result<Option<Row>> {
     let meta = cdms.entity;
     let spec = ReadSpec::filtered(
         meta,
@@ -95,12 +125,16 @@ async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) 
             lookup: Lookup::Exact(Value::Uuid(id)),
         }),
     );
-    if remote.is_fresh(cdms, id) && !rows::select(db, meta, &spec).await?.is_empty() {
-        return Ok(());
+    if remote.is_fresh(cdms, id) {
+        if let Some(row) = rows::select(db, meta, &spec).await?.into_iter().next() {
+            return Ok(Some(row));
+        }
     }
+    let mut kept = None;
+    let slot = &mut kept;
     remote
         .refreshes()
-        .run(RefreshKey::Id(cdms.set, id), || async {
+        .run(RefreshKey::Id(cdms.set, id), || async move {
             let local = async {
                 rows::select(db, meta, &spec)
                     .await
@@ -108,9 +142,11 @@ async fn by_id(remote: &CdmsRemote, db: &Db, cdms: &'static CdmsMeta, id: Uuid) 
             };
             let (local, fetched) =
                 tokio::join!(local, remote.gets().get(remote.client(), cdms.set, id));
-            settle(remote, db, cdms, local?, id, fetched).await
+            *slot = settle(remote, db, cdms, local?, id, fetched).await?;
+            Ok(())
         })
-        .await
+        .await?;
+    Ok(kept)
 }
 
 /// Decodes the answer to a GET of record `id`, checking that it is the record asked for.
@@ -133,7 +169,8 @@ pub(super) fn decode_fetched(
     Ok(record)
 }
 
-/// Compares the local row with the CDMS record and refreshes, creates, reports or removes.
+/// Compares the local row with the CDMS record and refreshes, creates, reports or removes;
+/// `Some(row)`: the local row, in sync and left as it was.
 async fn settle(
     remote: &CdmsRemote,
     db: &Db,
@@ -141,12 +178,12 @@ async fn settle(
     local: Option<Row>,
     id: Uuid,
     fetched: Fetched,
-) -> Result<()> {
+) -> Result<Option<Row>> {
     let meta = cdms.entity;
     let Some(json) = fetched? else {
         return match local {
-            Some(row) => remote_deleted(remote, db, cdms, row).await,
-            None => Ok(()),
+            Some(row) => remote_deleted(remote, db, cdms, row).await.map(|()| None),
+            None => Ok(None),
         };
     };
     let quarantine = remote.quarantine_state();
@@ -176,7 +213,7 @@ async fn settle(
                     same_second_changes(Conn::Db(db), cdms, vec![(row.clone(), fresh)]).await?;
                 if changed.rows.is_empty() && !stale {
                     remote.confirm(cdms, id);
-                    return Ok(());
+                    return Ok(local);
                 }
             }
             Some(t) if t > record.modified => {
@@ -217,7 +254,7 @@ async fn settle(
     remote.after_apply(&mut tx, cdms.set, &stats, &[]).await?;
     tx.commit().await?;
     remote.confirm(cdms, id);
-    Ok(())
+    Ok(None)
 }
 
 fn cdms_error(e: &Error) -> Option<&CdmsError> {

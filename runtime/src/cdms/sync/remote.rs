@@ -227,7 +227,7 @@ impl Remote for CdmsRemote {
         db: &'a Db,
         meta: &'static EntityMeta,
         spec: &'a ReadSpec,
-    ) -> BoxFuture<'a, Result<()>> {
+    ) -> BoxFuture<'a, Result<Option<Vec<Row>>>> {
         read::before_read(self, db, meta, spec).boxed()
     }
 

@@ -140,7 +140,7 @@ impl Remote for Fake {
         db: &'a Db,
         meta: &'static EntityMeta,
         spec: &'a ReadSpec,
-    ) -> BoxFuture<'a, Result<()>> {
+    ) -> BoxFuture<'a, Result<Option<Vec<Row>>>> {
         async move {
             assert!(db.is_skipping_remote());
             self.reads.lock().expect("reads").push(spec.op);
@@ -152,7 +152,8 @@ impl Remote for Fake {
             let mut batch = vec![row];
             rows::upsert(&mut tx, meta, 1, &[2, 3], &mut batch).await?;
             history::record_many(&mut tx, meta, VersionKind::RemoteRefresh, &batch).await?;
-            tx.commit().await
+            tx.commit().await?;
+            Ok(None)
         }
         .boxed()
     }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::cdms::client::CdmsClient;
 use crate::cdms::decode::RawRecord;
 use crate::cdms::CdmsError;
+use crate::entity::Row;
 
 /// A GET's result: the record, or `None` when CDMS answered 404.
 pub(crate) type Fetched = Result<Option<Arc<RawRecord>>, CdmsError>;
@@ -129,12 +130,17 @@ impl RecordLocks {
 
 /// Whole single-record refreshes (GET and apply), shared by identical reads that arrive while
 /// one is running: the followers wait for the leader and take its result instead of repeating
-/// the request and the local work. When the leader fails (or is cancelled), each follower runs
-/// its own refresh, so errors stay typed and per caller.
+/// the request and the local work, and with it the local row when the leader left it as it was
+/// (a record in sync), so they need not read it either. When the leader fails (or is
+/// cancelled), each follower runs its own refresh, so errors stay typed and per caller.
 #[derive(Default)]
 pub(crate) struct SharedRefreshes {
-    running: Mutex<HashMap<RefreshKey, Shared<BoxFuture<'static, bool>>>>,
+    running: Mutex<HashMap<RefreshKey, Shared<BoxFuture<'static, Joined>>>>,
 }
+
+/// What a follower gets from the leader: `None` when the leader failed, otherwise the local row
+/// it left as it was, if any.
+type Joined = Option<Option<Row>>;
 
 /// What a single-record refresh is keyed by: the record's CDMS id, or the local key it was read
 /// by (joined before the local row is even read).
@@ -150,7 +156,7 @@ pub(crate) enum RefreshKey {
 struct Leading<'a> {
     map: &'a SharedRefreshes,
     key: RefreshKey,
-    fut: Shared<BoxFuture<'static, bool>>,
+    fut: Shared<BoxFuture<'static, Joined>>,
 }
 
 impl Drop for Leading<'_> {
@@ -163,20 +169,27 @@ impl Drop for Leading<'_> {
 }
 
 impl SharedRefreshes {
-    /// Runs `refresh` for `key`, or waits for the identical one already running.
-    pub(crate) async fn run<F, Fut>(&self, key: RefreshKey, refresh: F) -> crate::error::Result<()>
+    /// Runs `refresh` for `key`, or waits for the identical one already running and takes its
+    /// result: `Some(row)` is the local row the refresh left as it was.
+    pub(crate) async fn run<F, Fut>(
+        &self,
+        key: RefreshKey,
+        refresh: F,
+    ) -> crate::error::Result<Option<Row>>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = crate::error::Result<()>>,
+        Fut: std::future::Future<Output = crate::error::Result<Option<Row>>>,
     {
         let joined = lock(&self.running).get(&key).cloned();
         if let Some(fut) = joined {
-            return if fut.await { Ok(()) } else { refresh().await };
+            return match fut.await {
+                Some(kept) => Ok(kept),
+                None => refresh().await,
+            };
         }
-        let (done, outcome) = tokio::sync::oneshot::channel::<bool>();
-        let fut = async move { outcome.await.unwrap_or(false) }
-            .boxed()
-            .shared();
+        // Dropped unsent when the leader fails: the followers then run their own.
+        let (done, outcome) = tokio::sync::oneshot::channel::<Option<Row>>();
+        let fut = async move { outcome.await.ok() }.boxed().shared();
         lock(&self.running).insert(key, fut.clone());
         let _leading = Leading {
             map: self,
@@ -184,7 +197,9 @@ impl SharedRefreshes {
             fut,
         };
         let out = refresh().await;
-        let _ = done.send(out.is_ok());
+        if let Ok(kept) = &out {
+            let _ = done.send(kept.clone());
+        }
         out
     }
 }

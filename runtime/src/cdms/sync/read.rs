@@ -78,35 +78,29 @@ pub(crate) async fn before_read(
 /// By local key: the local row gives the CDMS id, then one GET (shared with identical GETs in
 /// flight). A missing row, or one without a CDMS id (local-only), is left to the local read.
 /// `Some(row)`: the local row, read on the way and left as it was (a local-only row, or one in
-/// sync); readers that joined an identical refresh get `None`.
+/// sync); readers that joined an identical refresh get the leader's.
 async fn by_pk(
     remote: &CdmsRemote,
     db: &Db,
     cdms: &'static CdmsMeta,
     pk: i64,
 ) -> Result<Option<Row>> {
-    let mut kept = None;
-    let slot = &mut kept;
     remote
         .refreshes()
-        .run(RefreshKey::Pk(cdms.set, pk), || async move {
+        .run(RefreshKey::Pk(cdms.set, pk), || async {
             let Some(row) = rows::get(db, cdms.entity, pk).await? else {
-                return Ok(());
+                return Ok(None);
             };
             let Some(id) = id_of(cdms, &row)? else {
-                *slot = Some(row);
-                return Ok(());
+                return Ok(Some(row));
             };
             if remote.is_fresh(cdms, id) {
-                *slot = Some(row);
-                return Ok(());
+                return Ok(Some(row));
             }
             let fetched = remote.gets().get(remote.client(), cdms.set, id).await;
-            *slot = settle(remote, db, cdms, Some(row), id, fetched).await?;
-            Ok(())
+            settle(remote, db, cdms, Some(row), id, fetched).await
         })
-        .await?;
-    Ok(kept)
+        .await
 }
 
 /// By CDMS id: the local row and the CDMS record are fetched concurrently. `Some(row)` as for
@@ -130,11 +124,9 @@ async fn by_id(
             return Ok(Some(row));
         }
     }
-    let mut kept = None;
-    let slot = &mut kept;
     remote
         .refreshes()
-        .run(RefreshKey::Id(cdms.set, id), || async move {
+        .run(RefreshKey::Id(cdms.set, id), || async {
             let local = async {
                 rows::select(db, meta, &spec)
                     .await
@@ -142,11 +134,9 @@ async fn by_id(
             };
             let (local, fetched) =
                 tokio::join!(local, remote.gets().get(remote.client(), cdms.set, id));
-            *slot = settle(remote, db, cdms, local?, id, fetched).await?;
-            Ok(())
+            settle(remote, db, cdms, local?, id, fetched).await
         })
-        .await?;
-    Ok(kept)
+        .await
 }
 
 /// Decodes the answer to a GET of record `id`, checking that it is the record asked for.

@@ -33,6 +33,10 @@ use cdms_runtime::Db;
 use serde::Deserialize;
 use serde_json::{json, Value as J};
 
+#[allow(dead_code)]
+#[path = "harness/wide.rs"]
+mod wide;
+
 type Fail = Box<dyn std::error::Error>;
 
 struct Options {
@@ -484,6 +488,74 @@ async fn decoding(t: &mut Table, o: &Options) -> Result<(), Fail> {
         "decode: reference decoder through a serde_json::Value tree, records per CPU-second",
         json!(tree_rate.round()),
         "what the read paths did before the derive generated the decoder",
+    );
+    decoding_wide(t, o).await
+}
+
+/// Decode throughput at full width ([`wide`]), against the plain serde struct on the same bytes.
+async fn decoding_wide(t: &mut Table, o: &Options) -> Result<(), Fail> {
+    let emulator = Emulator::builder().spec(wide::spec()).build()?;
+    let count = if o.quick { 200 } else { 1_000 };
+    for i in 0..count {
+        emulator.insert("new_wideSet", wide::record(i))?;
+    }
+    let running = emulator.serve("127.0.0.1:0").await?;
+    let client = CdmsClient::builder(running.base_url()).build()?;
+    let mut records = Vec::new();
+    let mut pager = client.pager(wide::NewWide::CDMS.set, &ListOptions::default())?;
+    while let Some(page) = pager.next_raw_page().await? {
+        records.extend(page.iter().map(|r| r.get().to_owned()));
+    }
+    running.shutdown().await?;
+    let bytes: usize = records.iter().map(String::len).sum();
+    // Valid records never fall back to the reference decoder (which builds a JSON tree).
+    let generated = wide::NewWide::CDMS
+        .decoder
+        .ok_or("the derive generated no decoder")?;
+    if let Some((i, e)) = records
+        .iter()
+        .enumerate()
+        .find_map(|(i, text)| generated(text, None).err().map(|e| (i, e)))
+    {
+        t.wrong.push(format!(
+            "the generated decoder declined full-width record {i}: {e}"
+        ));
+    }
+    let rounds = if o.quick { 10 } else { 50 };
+    let n = records.len() * rounds;
+    let (mut ours, mut plain) = (0.0, 0.0);
+    for _ in 0..rounds {
+        let start = cpu_seconds();
+        for text in &records {
+            std::hint::black_box(decode::decode_text(wide::NewWide::CDMS, text, None)?);
+        }
+        ours += cpu_seconds() - start;
+        let start = cpu_seconds();
+        for text in &records {
+            std::hint::black_box(serde_json::from_str::<wide::PlainWide>(text)?);
+        }
+        plain += cpu_seconds() - start;
+    }
+    let ours_rate = n as f64 / ours.max(1e-9);
+    let plain_rate = n as f64 / plain.max(1e-9);
+    t.add(
+        "decode at full width (198 properties): records per CPU-second",
+        json!(ours_rate.round()),
+        &format!(
+            "{} records of {:.1} KB on average",
+            records.len(),
+            bytes as f64 / records.len().max(1) as f64 / 1024.0
+        ),
+    );
+    t.add(
+        "decode at full width: plain #[derive(Deserialize)] struct, same bytes",
+        json!(plain_rate.round()),
+        "",
+    );
+    t.add(
+        "decode at full width: mapping / plain serde struct",
+        json!(ours_rate / plain_rate),
+        "target >= 1.0",
     );
     Ok(())
 }

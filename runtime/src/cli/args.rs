@@ -264,7 +264,7 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 256))]
     pub concurrency: usize,
     /// Pages (of 50 records) applied per transaction and checkpoint.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = count_in(1, 10_000))]
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = count_in(1, 10_000))]
     pub pages_per_commit: usize,
     /// Stop after committing this many pages (running the same command again resumes).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]

@@ -49,7 +49,10 @@ pub struct LoadOptions {
     pub partitions: usize,
     /// Partitions fetched at once by this process (default 4).
     pub concurrency: usize,
-    /// Pages applied per transaction and checkpoint (default 4, i.e. 200 records).
+    /// Pages applied per transaction and checkpoint (default 8, i.e. 400 records). More pages
+    /// per commit load faster (fewer commits, each B-tree page rewritten less often) and hold
+    /// more records in memory: about three batches per partition running (one written, one
+    /// fetched, one waiting between them).
     pub pages_per_commit: usize,
     /// How long a claimed partition stays reserved without renewal (default 60 s). A crashed
     /// worker's partitions are taken over after this long.
@@ -74,7 +77,7 @@ impl Default for LoadOptions {
         LoadOptions {
             partitions: 16,
             concurrency: 4,
-            pages_per_commit: 4,
+            pages_per_commit: 8,
             lease: Duration::from_secs(60),
             max_pages: None,
             page_retries: 3,

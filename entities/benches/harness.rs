@@ -495,10 +495,7 @@ async fn decoding(t: &mut Table, o: &Options) -> Result<(), Fail> {
 /// Decode throughput at full width ([`wide`]), against the plain serde struct on the same bytes.
 async fn decoding_wide(t: &mut Table, o: &Options) -> Result<(), Fail> {
     let emulator = Emulator::builder().spec(wide::spec()).build()?;
-    let count = if o.quick { 200 } else { 1_000 };
-    for i in 0..count {
-        emulator.insert("new_wideSet", wide::record(i))?;
-    }
+    emulator.generate(if o.quick { 200 } else { 1_000 }, 1)?;
     let running = emulator.serve("127.0.0.1:0").await?;
     let client = CdmsClient::builder(running.base_url()).build()?;
     let mut records = Vec::new();
@@ -521,7 +518,7 @@ async fn decoding_wide(t: &mut Table, o: &Options) -> Result<(), Fail> {
             "the generated decoder declined full-width record {i}: {e}"
         ));
     }
-    let rounds = if o.quick { 10 } else { 50 };
+    let rounds = if o.quick { 30 } else { 100 };
     let n = records.len() * rounds;
     let (mut ours, mut plain) = (0.0, 0.0);
     for _ in 0..rounds {

@@ -21,19 +21,7 @@ use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
 /// The kinds of the synthetic set's properties, cycled.
-const KINDS: [CdmsKind; 11] = [
-    CdmsKind::String,
-    CdmsKind::Boolean,
-    CdmsKind::Int32,
-    CdmsKind::Int64,
-    CdmsKind::Decimal,
-    CdmsKind::Double,
-    CdmsKind::DateTime,
-    CdmsKind::Guid,
-    CdmsKind::Money,
-    CdmsKind::OptionSetValue,
-    CdmsKind::EntityReference,
-];
+const KINDS: [CdmsKind; 11] = CdmsKind::ALL;
 
 /// The synthetic full-width set: `(property, kind)`, the key and server-managed stamps aside.
 fn widget_properties() -> Vec<(String, CdmsKind)> {

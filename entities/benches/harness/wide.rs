@@ -13,69 +13,21 @@ use cdms_runtime::{CdmsSynced, Entity, OptionSet};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
-
-/// The kinds of the properties, cycled.
-const KINDS: [CdmsKind; 11] = [
-    CdmsKind::String,
-    CdmsKind::Boolean,
-    CdmsKind::Int32,
-    CdmsKind::Int64,
-    CdmsKind::Decimal,
-    CdmsKind::Double,
-    CdmsKind::DateTime,
-    CdmsKind::Guid,
-    CdmsKind::Money,
-    CdmsKind::OptionSetValue,
-    CdmsKind::EntityReference,
-];
 
 /// How many properties the set has besides its key and the server-managed ones.
 const WIDTH: usize = 198;
 
-/// The emulator's set: `new_wideSet`, key `new_wideId`, properties `new_Field000` … `new_Field197`.
+/// The emulator's set: `new_wideSet`, key `new_wideId`, properties `new_Field000` …
+/// `new_Field197`, their kinds cycling over [`CdmsKind::ALL`]. Fill it with
+/// `Emulator::generate`.
 pub fn spec() -> SetSpec {
     (0..WIDTH).fold(SetSpec::new("new_wide", "new_wideId"), |spec, i| {
-        spec.property(&format!("new_Field{i:03}"), KINDS[i % KINDS.len()])
+        spec.property(
+            &format!("new_Field{i:03}"),
+            CdmsKind::ALL[i % CdmsKind::ALL.len()],
+        )
     })
-}
-
-/// Record `i`'s properties (every fourth value null, in each kind's null shape).
-pub fn record(i: usize) -> J {
-    let mut body = Map::new();
-    for (p, kind) in KINDS.iter().cycle().take(WIDTH).enumerate() {
-        body.insert(format!("new_Field{p:03}"), value(*kind, i + p));
-    }
-    J::Object(body)
-}
-
-fn value(kind: CdmsKind, n: usize) -> J {
-    if n % 4 == 3 {
-        return match kind {
-            CdmsKind::Money | CdmsKind::OptionSetValue => json!({ "Value": null }),
-            CdmsKind::EntityReference => json!({ "Id": null, "LogicalName": null, "Name": null }),
-            _ => J::Null,
-        };
-    }
-    match kind {
-        CdmsKind::String => json!(format!("text {n} ünïcode 'quoted'")),
-        CdmsKind::Boolean => json!(n.is_multiple_of(2)),
-        CdmsKind::Int32 => json!(n as i64 - 50),
-        CdmsKind::Int64 => json!(format!("{}", 9_000_000_000_i64 + n as i64)),
-        CdmsKind::Decimal => json!(format!("{n}.125")),
-        CdmsKind::Double => json!(n as f64 * 1.5),
-        CdmsKind::DateTime => json!(format!(
-            "/Date({})/",
-            1_451_606_400_000_i64 + n as i64 * 86_400_000
-        )),
-        CdmsKind::Guid => json!(Uuid::from_u128(n as u128 + 1).to_string()),
-        CdmsKind::Money => json!({ "Value": format!("{n}.5") }),
-        CdmsKind::OptionSetValue => json!({ "Value": (n % 5) as i64 + 1 }),
-        _ => {
-            json!({ "Id": Uuid::from_u128(0xfeed_0000 + n as u128).to_string(), "LogicalName": "new_thing" })
-        }
-    }
 }
 
 /// CDMS `new_wide` (set `new_wideSet`, table `new_wide`).

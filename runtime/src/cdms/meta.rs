@@ -32,6 +32,21 @@ pub enum CdmsKind {
 }
 
 impl CdmsKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [CdmsKind; 11] = [
+        CdmsKind::String,
+        CdmsKind::Boolean,
+        CdmsKind::Int32,
+        CdmsKind::Int64,
+        CdmsKind::Decimal,
+        CdmsKind::Double,
+        CdmsKind::DateTime,
+        CdmsKind::Guid,
+        CdmsKind::Money,
+        CdmsKind::OptionSetValue,
+        CdmsKind::EntityReference,
+    ];
+
     /// The EDM type name as it appears in `$metadata` and `__metadata.type`.
     pub const fn edm_type(self) -> &'static str {
         match self {

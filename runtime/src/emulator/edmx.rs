@@ -97,23 +97,9 @@ impl Edmx {
     }
 }
 
-const KINDS: [CdmsKind; 11] = [
-    CdmsKind::String,
-    CdmsKind::Boolean,
-    CdmsKind::Int32,
-    CdmsKind::Int64,
-    CdmsKind::Decimal,
-    CdmsKind::Double,
-    CdmsKind::DateTime,
-    CdmsKind::Guid,
-    CdmsKind::Money,
-    CdmsKind::OptionSetValue,
-    CdmsKind::EntityReference,
-];
-
 /// The kind of an EDM type name (`Edm.String`, `Microsoft.Crm.Sdk.Data.Services.Money`).
 pub fn kind_of(edm_type: &str) -> Option<CdmsKind> {
-    KINDS.into_iter().find(|k| k.edm_type() == edm_type)
+    CdmsKind::ALL.into_iter().find(|k| k.edm_type() == edm_type)
 }
 
 fn attr<'a>(

@@ -291,6 +291,7 @@ fn numeric_flags_out_of_range_are_usage_errors() {
     let huge = "10000000000000";
     let huger = "99999999999999999999999";
     let cases: &[(&str, &str, &str)] = &[
+        ("emulate", "--latency-ms", huge),
         ("load", "--partitions", huge),
         ("load", "--partitions", "0"),
         ("load", "--concurrency", huge),

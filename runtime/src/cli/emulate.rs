@@ -1,7 +1,7 @@
 //! `emulate`: a CDMS emulator of the application's entity sets, or of a `$metadata` file.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
@@ -9,7 +9,7 @@ use super::app::Context;
 use super::args::count_in;
 use super::{CliError, Outcome};
 use crate::cdms::CdmsMeta;
-use crate::emulator::{edmx, Emulator, EmulatorBuilder};
+use crate::emulator::{edmx, Emulator, EmulatorBuilder, Latency};
 
 /// Options of `emulate`.
 #[derive(Debug, Clone, Args)]
@@ -30,6 +30,10 @@ pub struct EmulateArgs {
     /// With --metadata: only these entity sets (repeatable; default: every set of the file).
     #[arg(long = "set", value_name = "SET", requires = "metadata")]
     pub sets: Vec<String>,
+    /// Answer every request this many milliseconds late, like a CDMS across a network (0: at
+    /// once).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = count_in(0, 60_000))]
+    pub latency_ms: usize,
 }
 
 /// The emulator `args` ask for, and whether records are generated rather than seeded by the
@@ -70,6 +74,10 @@ pub async fn emulate(args: &EmulateArgs, ctx: &Context<'_>) -> Result<Outcome, C
             _ => emulator.generate(n, 0x5EED)?,
         };
         tracing::info!(records, "seeded in {:.1}s", started.elapsed().as_secs_f64());
+    }
+    if args.latency_ms > 0 {
+        let ms = u64::try_from(args.latency_ms).unwrap_or(u64::MAX);
+        emulator.set_latency(Latency::Fixed(Duration::from_millis(ms)));
     }
     let running = emulator.serve(args.listen.as_str()).await?;
     println!(

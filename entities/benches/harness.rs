@@ -437,34 +437,28 @@ async fn decoding(t: &mut Table, o: &Options) -> Result<(), Fail> {
         select: codec::select(Organisation::CDMS, None),
         ..ListOptions::default()
     };
-    // Each record's text exactly as the emulator sent it.
-    let mut records = Vec::new();
-    let mut pager = client.pager(Organisation::CDMS.set, &opts)?;
-    while let Some(page) = pager.next_raw_page().await? {
-        records.extend(page.iter().map(|r| r.get().to_owned()));
-    }
+    let records = raw_records(&client, Organisation::CDMS.set, &opts).await?;
     running.shutdown().await?;
-    let rounds = if o.quick { 5 } else { 50 };
+    // /proc counts CPU time in 10 ms ticks and one round takes a few: enough rounds average
+    // the rounding out.
+    let rounds = if o.quick { 25 } else { 50 };
     let n = records.len() * rounds;
     // Side by side, alternating, so drift hits all three.
     let (mut ours, mut plain, mut tree) = (0.0, 0.0, 0.0);
     for _ in 0..rounds {
-        let start = cpu_seconds();
-        for text in &records {
+        ours += cpu_time(&records, |text| {
             std::hint::black_box(decode::decode_text(Organisation::CDMS, text, None)?);
-        }
-        ours += cpu_seconds() - start;
-        let start = cpu_seconds();
-        for text in &records {
+            Ok(())
+        })?;
+        plain += cpu_time(&records, |text| {
             std::hint::black_box(serde_json::from_str::<PlainAccount>(text)?);
-        }
-        plain += cpu_seconds() - start;
-        let start = cpu_seconds();
-        for text in &records {
+            Ok(())
+        })?;
+        tree += cpu_time(&records, |text| {
             let value: J = serde_json::from_str(text)?;
             std::hint::black_box(codec::decode(Organisation::CDMS, &value)?);
-        }
-        tree += cpu_seconds() - start;
+            Ok(())
+        })?;
     }
     let ours_rate = n as f64 / ours.max(1e-9);
     let plain_rate = n as f64 / plain.max(1e-9);
@@ -492,17 +486,36 @@ async fn decoding(t: &mut Table, o: &Options) -> Result<(), Fail> {
     decoding_wide(t, o).await
 }
 
+/// Each record of `set` as text, exactly as the emulator sent it.
+async fn raw_records(
+    client: &CdmsClient,
+    set: &str,
+    opts: &ListOptions,
+) -> Result<Vec<String>, Fail> {
+    let mut records = Vec::new();
+    let mut pager = client.pager(set, opts)?;
+    while let Some(page) = pager.next_raw_page().await? {
+        records.extend(page.iter().map(|r| r.get().to_owned()));
+    }
+    Ok(records)
+}
+
+/// The CPU seconds `decode` takes over every record of `records` once.
+fn cpu_time(records: &[String], decode: impl Fn(&str) -> Result<(), Fail>) -> Result<f64, Fail> {
+    let start = cpu_seconds();
+    for text in records {
+        decode(text)?;
+    }
+    Ok(cpu_seconds() - start)
+}
+
 /// Decode throughput at full width ([`wide`]), against the plain serde struct on the same bytes.
 async fn decoding_wide(t: &mut Table, o: &Options) -> Result<(), Fail> {
     let emulator = Emulator::builder().spec(wide::spec()).build()?;
     emulator.generate(if o.quick { 200 } else { 1_000 }, 1)?;
     let running = emulator.serve("127.0.0.1:0").await?;
     let client = CdmsClient::builder(running.base_url()).build()?;
-    let mut records = Vec::new();
-    let mut pager = client.pager(wide::NewWide::CDMS.set, &ListOptions::default())?;
-    while let Some(page) = pager.next_raw_page().await? {
-        records.extend(page.iter().map(|r| r.get().to_owned()));
-    }
+    let records = raw_records(&client, wide::NewWide::CDMS.set, &ListOptions::default()).await?;
     running.shutdown().await?;
     let bytes: usize = records.iter().map(String::len).sum();
     // Valid records never fall back to the reference decoder (which builds a JSON tree).
@@ -522,16 +535,14 @@ async fn decoding_wide(t: &mut Table, o: &Options) -> Result<(), Fail> {
     let n = records.len() * rounds;
     let (mut ours, mut plain) = (0.0, 0.0);
     for _ in 0..rounds {
-        let start = cpu_seconds();
-        for text in &records {
+        ours += cpu_time(&records, |text| {
             std::hint::black_box(decode::decode_text(wide::NewWide::CDMS, text, None)?);
-        }
-        ours += cpu_seconds() - start;
-        let start = cpu_seconds();
-        for text in &records {
+            Ok(())
+        })?;
+        plain += cpu_time(&records, |text| {
             std::hint::black_box(serde_json::from_str::<wide::PlainWide>(text)?);
-        }
-        plain += cpu_seconds() - start;
+            Ok(())
+        })?;
     }
     let ours_rate = n as f64 / ours.max(1e-9);
     let plain_rate = n as f64 / plain.max(1e-9);

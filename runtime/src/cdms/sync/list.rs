@@ -561,10 +561,7 @@ pub(crate) async fn refresh(
         || !rejected.is_empty()
         || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
         || (!all.is_empty() && remote.stale_state().may_have(db, cdms.set))
-        || match &answer {
-            Some(rows) => would_change_given(db, cdms, &all, rows).await?,
-            None => would_change(db, cdms, &all).await?,
-        };
+        || would_change_given(db, cdms, &all, answer.as_deref().unwrap_or_default()).await?;
     // The related records an expansion inlined, likewise.
     let related_records = newest_by_id(std::mem::take(&mut related.records));
     let related_work = match &expansion {

@@ -57,6 +57,7 @@ async fn poll_picks_up_creates_edits_and_deletes() {
     for local in backends().await {
         let env = loaded(local, 80).await;
         let emu = env.emulator();
+        let loaded_org = local_org(&env, organisation_id(3)).await;
         env.clock.advance(Duration::from_secs(5));
         let new_org = emu
             .insert(
@@ -105,10 +106,31 @@ async fn poll_picks_up_creates_edits_and_deletes() {
         );
         assert!(report.entities.iter().all(|e| e.reconciled));
         assert_exact(&env).await;
+        let renamed = local_org(&env, organisation_id(3)).await;
+        assert_eq!(renamed.name, "Renamed in CDMS");
+        // The load's first copy, stored compactly, reads back as the row it loaded; the poll's
+        // version as the row it wrote, with what it changed as prior values.
+        let org_versions = cdms_runtime::store::history::versions(
+            env.db(),
+            <Organisation as cdms_runtime::Entity>::META,
+            renamed.id,
+        )
+        .await
+        .expect("history");
+        assert_eq!(org_versions.len(), 2, "{org_versions:?}");
+        assert_eq!(org_versions[0].prior, None);
         assert_eq!(
-            local_org(&env, organisation_id(3)).await.name,
-            "Renamed in CDMS"
+            org_versions[0]
+                .object::<Organisation>()
+                .expect("first copy"),
+            loaded_org
         );
+        assert_eq!(
+            org_versions[1].object::<Organisation>().expect("refresh"),
+            renamed
+        );
+        let prior = org_versions[1].prior.as_ref().expect("prior values");
+        assert_eq!(prior["name"], json!(loaded_org.name), "{prior:?}");
         let ada = Contact::objects(env.db())
             .filter(Contact::fields().cdms_id.eq(new_contact))
             .get()

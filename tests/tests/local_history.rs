@@ -179,3 +179,122 @@ async fn revert_and_restore() {
         );
     }
 }
+
+/// Every version reads back as the object was after its write, whichever way it was written,
+/// although the versions that inserted an object store no snapshot of their own.
+#[tokio::test]
+async fn first_copies_are_stored_compactly_and_read_back_whole() {
+    use cdms_runtime::store::history::HISTORY;
+    use cdms_runtime::store::{rows, ReadSpec};
+    for t in databases().await {
+        let db = t.db.as_actor("dana");
+        let f = Product::fields();
+        let mut states: Vec<Product> = Vec::new();
+        let mut a = Product::new("first", 1);
+        a.note = Some("made".into());
+        a.save(&db).await.unwrap();
+        states.push(a.clone());
+        // Nothing else written yet: the only version resolves from the live row.
+        let only = history::latest(&db, Product::META, a.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(only.object::<Product>().unwrap(), a, "[{}]", t.label);
+        assert_eq!(only.prior, None);
+
+        a.name = "second".into();
+        a.note = None;
+        a.save(&db).await.unwrap();
+        states.push(a.clone());
+        Product::objects(&db)
+            .filter(f.name.eq("second"))
+            .update([f.qty.set(5)])
+            .await
+            .unwrap();
+        a = Product::objects(&db).get().await.unwrap();
+        states.push(a.clone());
+        let versions = a.versions(&db).await.unwrap();
+        a = Product::revert_to(&db, versions[0].id).await.unwrap();
+        states.push(a.clone());
+        let pk = a.id;
+        a.delete(&db).await.unwrap();
+        states.push(states[3].clone());
+        let mut back = Product::restore(&db, pk).await.unwrap();
+        states.push(back.clone());
+        back.qty = 9;
+        back.save(&db).await.unwrap();
+        states.push(back.clone());
+
+        let versions = history::versions(&db, Product::META, pk).await.unwrap();
+        let read: Vec<Product> = versions.iter().map(|v| v.object().unwrap()).collect();
+        assert_eq!(read, states, "[{}]", t.label);
+        assert_eq!(versions[0].prior, None);
+        assert_eq!(
+            versions[5].prior, None,
+            "a restore inserts the object again"
+        );
+        let second = versions[1].prior.as_ref().unwrap();
+        assert_eq!(second["name"], "first");
+        assert_eq!(second["note"], "made");
+        assert!(!second.contains_key("qty"), "{second:?}");
+        assert_eq!(versions[4].prior.as_ref().map(|p| p.len()), Some(0));
+        // A compact version read by id is whole too.
+        let by_id = Product::revert_to(&db, versions[5].id).await.unwrap();
+        assert_eq!(by_id.qty, states[5].qty);
+
+        // Stored: the create and the restore without a snapshot, the others whole.
+        let stored = rows::select(&t.db, &HISTORY, &ReadSpec::all(&HISTORY))
+            .await
+            .unwrap();
+        let empty: Vec<bool> = stored
+            .iter()
+            .map(|r| r[5] == Value::Text(String::new()))
+            .collect();
+        assert_eq!(
+            empty,
+            [true, false, false, false, false, true, false, false],
+            "[{}]",
+            t.label
+        );
+    }
+}
+
+/// A history table from before prior values were recorded gains the column by a safe step, and
+/// its full snapshots (no prior) read as before.
+#[tokio::test]
+async fn an_older_history_table_is_migrated_in_place() {
+    use cdms_tests::local::entities;
+    for t in databases().await {
+        let mut a = Product::new("old", 1);
+        a.save(&t.db).await.unwrap();
+        a.qty = 2;
+        a.save(&t.db).await.unwrap();
+        // As an older version stored them: every snapshot whole, no prior column.
+        t.db.execute_raw(
+            "UPDATE \"history\" SET \"snapshot\" = '{\"id\":1,\"name\":\"old\",\"qty\":1}'
+             WHERE \"snapshot\" = ''",
+            &[],
+        )
+        .await
+        .unwrap();
+        t.db.execute_raw("ALTER TABLE \"history\" DROP COLUMN \"prior\"", &[])
+            .await
+            .unwrap();
+        let plan = t.db.plan(&entities()).await.unwrap();
+        let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(steps, ["add column history.prior"], "[{}]", t.label);
+        t.db.migrate(&entities()).await.unwrap();
+
+        let versions = a.versions(&t.db).await.unwrap();
+        assert_eq!(versions.len(), 2);
+        assert!(versions.iter().all(|v| v.prior.is_none()));
+        assert_eq!(versions[0].snapshot["qty"], 1);
+        assert_eq!(versions[1].snapshot["qty"], 2);
+        // New writes record prior values next to them.
+        a.qty = 3;
+        a.save(&t.db).await.unwrap();
+        let versions = a.versions(&t.db).await.unwrap();
+        assert_eq!(versions[2].prior.as_ref().unwrap()["qty"], 2);
+        assert_eq!(versions[1].object::<Product>().unwrap().qty, 2);
+    }
+}

@@ -3,7 +3,22 @@
 //!
 //! The `history` table (created by [`Db::migrate`]) holds one row per version: the entity's
 //! table name, the object's local primary key, its remote key when a remote provides one, the
-//! [`VersionKind`], a JSON snapshot of the row (`{field name: value}`), the actor and the time.
+//! [`VersionKind`], a JSON snapshot of the row (`{field name: value}`), the actor, the time, and
+//! `prior`: the fields the write changed with the values they held before it.
+//!
+//! ## First copies are stored compactly
+//!
+//! The version written when an object is inserted (created locally, refreshed from CDMS for
+//! the first time, loaded in bulk, restored) stores no snapshot (an empty `snapshot` text): its
+//! state is the live row for as long as no later version exists, and the state the next
+//! version found, otherwise, which that version's `prior` gives back (its snapshot with the
+//! prior values put in). An initial load therefore writes a few dozen bytes of history per
+//! record instead of a second copy of it; [`versions`], [`version`] and [`latest`] return
+//! every version whole, and [`revert`] and [`restore`] are as exact as with full snapshots.
+//!
+//! What a first copy reads as depends on every later change of the row being recorded here, as
+//! every write through this crate is. A value a reviewed migration file rewrites in place
+//! shows through in the first copies of the rows it touched.
 
 use chrono::{DateTime, Utc};
 
@@ -59,7 +74,7 @@ impl VersionKind {
     }
 }
 
-static HISTORY_FIELDS: [FieldMeta; 8] = [
+static HISTORY_FIELDS: [FieldMeta; 9] = [
     FieldMeta::column("id", Kind::Int64).primary_key(),
     FieldMeta::column("entity", Kind::Text),
     FieldMeta::column("local_pk", Kind::Int64),
@@ -68,6 +83,7 @@ static HISTORY_FIELDS: [FieldMeta; 8] = [
     FieldMeta::column("snapshot", Kind::Text),
     FieldMeta::column("actor", Kind::Text).nullable(),
     FieldMeta::column("at", Kind::DateTime),
+    FieldMeta::column("prior", Kind::Text).nullable(),
 ];
 
 /// The history table, described like an entity (so the SQL builders serve it too).
@@ -98,8 +114,13 @@ pub struct Version {
     pub remote_key: Option<String>,
     /// Why it was recorded.
     pub kind: VersionKind,
-    /// The row: `{field name: value as JSON}` ([`Value::to_json`]).
+    /// The row: `{field name: value as JSON}` ([`Value::to_json`]), whole also for a first copy
+    /// stored compactly (see the [module documentation](self)).
     pub snapshot: serde_json::Map<String, serde_json::Value>,
+    /// The fields the write changed, with the values they held before it (`{}` for a delete).
+    /// `None` for the version that inserted the object, which had nothing before it (and for
+    /// versions stored before this was recorded).
+    pub prior: Option<serde_json::Map<String, serde_json::Value>>,
     /// Who wrote it.
     pub actor: Option<String>,
     /// When.
@@ -134,41 +155,79 @@ impl Version {
     pub fn object<E: Entity>(&self) -> Result<E> {
         E::from_row(self.row(E::META)?)
     }
+
+    /// The state the write of this version found: its snapshot with [`Version::prior`] put
+    /// in (`None` without a prior).
+    fn found(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let prior = self.prior.as_ref()?;
+        let mut state = self.snapshot.clone();
+        for (name, value) in prior {
+            state.insert(name.clone(), value.clone());
+        }
+        Some(state)
+    }
+}
+
+fn json_map(meta: &EntityMeta, row: &Row) -> serde_json::Map<String, serde_json::Value> {
+    meta.fields
+        .iter()
+        .zip(row.iter())
+        .map(|(f, v)| (f.name.to_owned(), v.to_json()))
+        .collect()
 }
 
 /// The JSON snapshot of `row`.
 pub fn snapshot(meta: &EntityMeta, row: &Row) -> String {
+    serde_json::Value::Object(json_map(meta, row)).to_string()
+}
+
+/// The `prior` text of a write from `before` to `row`: `{field name: value in before}` for
+/// every field that differs.
+fn prior_text(meta: &EntityMeta, before: &Row, row: &Row) -> String {
     let map: serde_json::Map<String, serde_json::Value> = meta
         .fields
         .iter()
-        .zip(row.iter())
-        .map(|(f, v)| (f.name.to_owned(), v.to_json()))
+        .zip(before.iter().zip(row.iter()))
+        .filter(|(_, (b, r))| b != r)
+        .map(|(f, (b, _))| (f.name.to_owned(), b.to_json()))
         .collect();
     serde_json::Value::Object(map).to_string()
+}
+
+fn remote_key_of(tx: &Tx, meta: &'static EntityMeta, row: &Row) -> Option<String> {
+    match (tx.db().remote(), meta.remote) {
+        (Some(remote), Some(_)) => remote.remote_key(meta, row),
+        _ => None,
+    }
 }
 
 fn history_row(
     tx: &Tx,
     meta: &'static EntityMeta,
     kind: VersionKind,
-    row: &Row,
+    (row, before): (&Row, Option<&Row>),
     at: DateTime<Utc>,
 ) -> Row {
-    let db = tx.db();
-    let remote_key = match (db.remote(), meta.remote) {
-        (Some(remote), Some(_)) => remote.remote_key(meta, row),
-        _ => None,
+    let (snapshot, prior) = match before {
+        // A first copy: the live row, or what the next version found (see the module docs).
+        None => (String::new(), Value::Null),
+        Some(before) => (
+            snapshot(meta, row),
+            Value::Text(prior_text(meta, before, row)),
+        ),
     };
     vec![
         Value::Int(0),
         Value::Text(meta.table.to_owned()),
         row.get(meta.pk).cloned().unwrap_or(Value::Null),
-        remote_key.map_or(Value::Null, Value::Text),
+        remote_key_of(tx, meta, row).map_or(Value::Null, Value::Text),
         Value::Text(kind.as_str().to_owned()),
-        Value::Text(snapshot(meta, row)),
-        db.actor()
+        Value::Text(snapshot),
+        tx.db()
+            .actor()
             .map_or(Value::Null, |a| Value::Text(a.to_owned())),
         Value::DateTime(at),
+        prior,
     ]
 }
 
@@ -180,33 +239,43 @@ pub(crate) struct VersionTexts {
     pub(crate) kind: VersionKind,
     pub(crate) actor: Option<String>,
     pub(crate) at: DateTime<Utc>,
-    /// Per row: its remote key, and its snapshot's text before and after the key's value.
-    pub(crate) rows: Vec<(Option<String>, String, String)>,
+    /// One per row, in order.
+    pub(crate) rows: Vec<VersionText>,
 }
 
-/// The [`VersionTexts`] of `rows` (in order).
+/// The texts of one row's version in [`VersionTexts`].
+pub(crate) struct VersionText {
+    pub(crate) remote_key: Option<String>,
+    /// The snapshot's text before and after the key's value; `None` for a first copy.
+    pub(crate) around_pk: Option<(String, String)>,
+    pub(crate) prior: Option<String>,
+}
+
+/// The [`VersionTexts`] of `rows` (in order), each written over the row in `before` at the
+/// same index (`None`: inserted).
 pub(crate) fn version_texts(
     tx: &Tx,
     meta: &'static EntityMeta,
     kind: VersionKind,
     rows: &[Row],
+    before: &[Option<&Row>],
 ) -> VersionTexts {
-    let db = tx.db();
     let rows = rows
         .iter()
-        .map(|row| {
-            let remote_key = match (db.remote(), meta.remote) {
-                (Some(remote), Some(_)) => remote.remote_key(meta, row),
-                _ => None,
-            };
-            let (head, tail) = snapshot_around_pk(meta, row);
-            (remote_key, head, tail)
+        .enumerate()
+        .map(|(i, row)| {
+            let before = before.get(i).copied().flatten();
+            VersionText {
+                remote_key: remote_key_of(tx, meta, row),
+                around_pk: before.map(|_| snapshot_around_pk(meta, row)),
+                prior: before.map(|b| prior_text(meta, b, row)),
+            }
         })
         .collect();
     VersionTexts {
         entity: meta.table.to_owned(),
         kind,
-        actor: db.actor().map(str::to_owned),
+        actor: tx.db().actor().map(str::to_owned),
         at: super::now(),
         rows,
     }
@@ -216,12 +285,7 @@ pub(crate) fn version_texts(
 /// snapshot of the row with that key.
 pub(crate) fn snapshot_around_pk(meta: &EntityMeta, row: &Row) -> (String, String) {
     let pk_name = meta.pk_field().name;
-    let map: serde_json::Map<String, serde_json::Value> = meta
-        .fields
-        .iter()
-        .zip(row.iter())
-        .map(|(f, v)| (f.name.to_owned(), v.to_json()))
-        .collect();
+    let map = json_map(meta, row);
     // The same text serde_json writes for the map (same entry order), the key's value left out.
     let mut head = String::from("{");
     let mut tail = String::new();
@@ -244,27 +308,31 @@ pub(crate) fn snapshot_around_pk(meta: &EntityMeta, row: &Row) -> (String, Strin
 }
 
 /// Records one version of `row` (which carries its primary key) inside `tx`, with the actor
-/// of the handle `tx` was started from.
+/// of the handle `tx` was started from. `before` is the stored row the write replaced (the
+/// row itself for a delete), `None` when the write inserted the object: that version is
+/// stored compactly (see the module documentation).
 pub async fn record(
     tx: &mut Tx,
     meta: &'static EntityMeta,
     kind: VersionKind,
     row: &Row,
+    before: Option<&Row>,
 ) -> Result<()> {
-    record_many(tx, meta, kind, std::slice::from_ref(row)).await
+    record_many(tx, meta, kind, [(row, before)]).await
 }
 
-/// Records a version of each of `rows` (multi-row statements).
-pub async fn record_many(
+/// Records a version of each `(row, before)` of `changes` ([`record`]) in multi-row
+/// statements.
+pub async fn record_many<'r>(
     tx: &mut Tx,
     meta: &'static EntityMeta,
     kind: VersionKind,
-    rows: &[Row],
+    changes: impl IntoIterator<Item = (&'r Row, Option<&'r Row>)>,
 ) -> Result<()> {
     let at = super::now();
-    let history: Vec<Row> = rows
-        .iter()
-        .map(|r| history_row(tx, meta, kind, r, at))
+    let history: Vec<Row> = changes
+        .into_iter()
+        .map(|change| history_row(tx, meta, kind, change, at))
         .collect();
     for chunk in history.chunks(write::rows_per_statement(HISTORY.fields.len())) {
         let sql = write::insert_many(tx.backend(), &HISTORY, chunk)?;
@@ -273,12 +341,34 @@ pub async fn record_many(
     Ok(())
 }
 
-fn decode_version(row: Row) -> Result<Version> {
+/// A version as stored: its snapshot is empty when `compact`.
+struct Stored {
+    version: Version,
+    compact: bool,
+}
+
+fn json_object(
+    field: &'static str,
+    text: String,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_str(&text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(Error::decode(
+            "history",
+            field,
+            &Value::Text(text),
+            "expected a JSON object",
+        )),
+    }
+}
+
+fn decode_version(row: Row) -> Result<Stored> {
     let bad =
         |field: &'static str, v: &Value, reason: &str| Error::decode("history", field, v, reason);
     let mut it = row.into_iter();
     let mut next = || it.next().unwrap_or(Value::Null);
-    let (id, entity, local_pk, remote_key, kind, snapshot, actor, at) = (
+    let (id, entity, local_pk, remote_key, kind, snapshot, actor, at, prior) = (
+        next(),
         next(),
         next(),
         next(),
@@ -309,38 +399,40 @@ fn decode_version(row: Row) -> Result<Version> {
         )
     })?;
     let snapshot_text = text("snapshot", snapshot)?;
-    let snapshot = match serde_json::from_str(&snapshot_text) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => {
-            return Err(bad(
-                "snapshot",
-                &Value::Text(snapshot_text),
-                "expected a JSON object",
-            ))
-        }
+    let compact = snapshot_text.is_empty();
+    let snapshot = if compact {
+        serde_json::Map::new()
+    } else {
+        json_object("snapshot", snapshot_text)?
+    };
+    let prior = match opt_text("prior", prior)? {
+        Some(text) => Some(json_object("prior", text)?),
+        None => None,
     };
     let at = match at {
         Value::DateTime(t) => t,
         other => return Err(bad("at", &other, "expected a datetime")),
     };
-    Ok(Version {
+    let version = Version {
         id: int("id", id)?,
         entity: text("entity", entity)?,
         local_pk: int("local_pk", local_pk)?,
         remote_key: opt_text("remote_key", remote_key)?,
         kind,
         snapshot,
+        prior,
         actor: opt_text("actor", actor)?,
         at,
-    })
+    };
+    Ok(Stored { version, compact })
 }
 
-async fn select_versions<'c>(
-    conn: impl Into<Conn<'c>>,
+async fn select_versions(
+    conn: Conn<'_>,
     expr: Expr,
     newest_first: bool,
     limit: Option<u64>,
-) -> Result<Vec<Version>> {
+) -> Result<Vec<Stored>> {
     let spec = ReadSpec {
         order: vec![OrderKey::new(HISTORY.pk, newest_first)],
         limit,
@@ -351,6 +443,57 @@ async fn select_versions<'c>(
         .into_iter()
         .map(decode_version)
         .collect()
+}
+
+/// The versions of the object of `meta` with primary key `pk` (`stored`: its newest ones,
+/// oldest first) with every first copy made whole: from the next version's snapshot and
+/// prior, or, for the newest, from the live row.
+async fn resolve(
+    mut conn: Conn<'_>,
+    meta: &'static EntityMeta,
+    pk: i64,
+    stored: Vec<Stored>,
+) -> Result<Vec<Version>> {
+    let mut out: Vec<Version> = Vec::with_capacity(stored.len());
+    // What the version after the current one found, newest first.
+    let mut found: Option<serde_json::Map<String, serde_json::Value>> = None;
+    let mut later: Option<i64> = None;
+    for Stored {
+        mut version,
+        compact,
+    } in stored.into_iter().rev()
+    {
+        if compact {
+            version.snapshot = match (found.take(), later) {
+                (Some(state), _) => state,
+                (None, None) => match rows::get(conn.reborrow(), meta, pk).await? {
+                    Some(row) => json_map(meta, &row),
+                    None => return Err(unresolved(&version, "the object has no row")),
+                },
+                (None, Some(next)) => {
+                    let reason = format!("version {next} after it records no prior values");
+                    return Err(unresolved(&version, &reason));
+                }
+            };
+        }
+        found = version.found();
+        later = Some(version.id);
+        out.push(version);
+    }
+    out.reverse();
+    Ok(out)
+}
+
+fn unresolved(version: &Version, why: &str) -> Error {
+    Error::decode(
+        "history",
+        "snapshot",
+        &Value::Int(version.id),
+        format!(
+            "version {} of object {} is a first copy stored compactly, and {why}",
+            version.id, version.local_pk
+        ),
+    )
 }
 
 fn object_expr(meta: &EntityMeta, pk: i64) -> Expr {
@@ -371,7 +514,9 @@ pub async fn versions<'c>(
     meta: &'static EntityMeta,
     pk: i64,
 ) -> Result<Vec<Version>> {
-    select_versions(conn, object_expr(meta, pk), false, None).await
+    let mut conn = conn.into();
+    let stored = select_versions(conn.reborrow(), object_expr(meta, pk), false, None).await?;
+    resolve(conn, meta, pk, stored).await
 }
 
 /// The newest version of the object of `meta` with primary key `pk`.
@@ -380,22 +525,42 @@ pub async fn latest<'c>(
     meta: &'static EntityMeta,
     pk: i64,
 ) -> Result<Option<Version>> {
-    Ok(select_versions(conn, object_expr(meta, pk), true, Some(1))
-        .await?
-        .into_iter()
-        .next())
+    let mut conn = conn.into();
+    let stored = select_versions(conn.reborrow(), object_expr(meta, pk), true, Some(1)).await?;
+    Ok(resolve(conn, meta, pk, stored).await?.pop())
 }
 
-/// The version with id `id`.
-pub async fn version<'c>(conn: impl Into<Conn<'c>>, id: i64) -> Result<Option<Version>> {
+/// The version with id `id`, which must be of an object of `meta`.
+pub async fn version<'c>(
+    conn: impl Into<Conn<'c>>,
+    meta: &'static EntityMeta,
+    id: i64,
+) -> Result<Option<Version>> {
+    let mut conn = conn.into();
     let expr = Expr::Cond(Cond {
         field: HISTORY.pk,
         lookup: Lookup::Exact(Value::Int(id)),
     });
-    Ok(select_versions(conn, expr, false, None)
+    let Some(stored) = select_versions(conn.reborrow(), expr, false, None)
         .await?
-        .into_iter()
-        .next())
+        .pop()
+    else {
+        return Ok(None);
+    };
+    if stored.version.entity != meta.table {
+        return Err(Error::InvalidQuery {
+            entity: meta.name,
+            message: format!(
+                "history version {id} belongs to {:?}, not {:?}",
+                stored.version.entity, meta.table
+            ),
+        });
+    }
+    if !stored.compact {
+        return Ok(Some(stored.version));
+    }
+    let all = versions(conn, meta, stored.version.local_pk).await?;
+    Ok(all.into_iter().find(|v| v.id == id))
 }
 
 fn not_found(meta: &EntityMeta, what: String) -> Error {
@@ -409,18 +574,9 @@ fn not_found(meta: &EntityMeta, what: String) -> Error {
 /// through `db` (remote hooks, stamping and a `"revert"` version included). The object must
 /// exist; use [`restore`] for a deleted one. Returns the row as written.
 pub async fn revert(db: &Db, meta: &'static EntityMeta, version_id: i64) -> Result<Row> {
-    let v = version(db, version_id)
+    let v = version(db, meta, version_id)
         .await?
         .ok_or_else(|| not_found(meta, format!("history version {version_id}")))?;
-    if v.entity != meta.table {
-        return Err(Error::InvalidQuery {
-            entity: meta.name,
-            message: format!(
-                "history version {version_id} belongs to {:?}, not {:?}",
-                v.entity, meta.table
-            ),
-        });
-    }
     let mut row = v.row(meta)?;
     row[meta.pk] = Value::Int(v.local_pk);
     let mut tx = db.begin().await?;

@@ -125,7 +125,7 @@ pub(crate) async fn insert_in(
     } else {
         rows::insert(tx, meta, row).await?;
     }
-    history::record(tx, meta, kind, row).await
+    history::record(tx, meta, kind, row, None).await
 }
 
 /// Updates the stored row with `row`'s primary key to `row`, with hooks, stamping and a version
@@ -176,7 +176,7 @@ pub(crate) async fn update_in(
     if !rows::update(tx, meta, row).await? {
         return Err(not_found(meta, pk));
     }
-    history::record(tx, meta, kind, row).await
+    history::record(tx, meta, kind, row, Some(&old)).await
 }
 
 /// Deletes the row with primary key `pk`, with hooks and a `"delete"` version; returns the row
@@ -200,7 +200,7 @@ pub(crate) async fn delete_in(tx: &mut Tx, meta: &'static EntityMeta, pk: i64) -
     let old = rows::delete(tx, meta, pk)
         .await?
         .ok_or_else(|| not_found(meta, pk))?;
-    history::record(tx, meta, VersionKind::Delete, &old).await?;
+    history::record(tx, meta, VersionKind::Delete, &old, Some(&old)).await?;
     Ok(old)
 }
 
@@ -240,7 +240,7 @@ pub(crate) async fn save(db: &Db, meta: &'static EntityMeta, row: &mut Row) -> R
         }
         normalize_row(row);
         rows::insert(&mut tx, meta, row).await?;
-        history::record(&mut tx, meta, VersionKind::LocalChange, row).await?;
+        history::record(&mut tx, meta, VersionKind::LocalChange, row, None).await?;
         return tx.commit().await;
     }
     let current = rows::get(db, meta, pk)
@@ -281,7 +281,7 @@ pub(crate) async fn save(db: &Db, meta: &'static EntityMeta, row: &mut Row) -> R
         if !rows::update(&mut tx, meta, &mut new).await? {
             return Err(not_found(meta, pk));
         }
-        history::record(&mut tx, meta, VersionKind::LocalChange, &new).await?;
+        history::record(&mut tx, meta, VersionKind::LocalChange, &new, Some(&old)).await?;
     }
     tx.commit().await?;
     *row = new;
@@ -317,7 +317,7 @@ pub(crate) async fn delete(db: &Db, meta: &'static EntityMeta, pk: i64) -> Resul
         r.finish(&mut tx, meta, Some(&stored), &mut old, s).await?;
         old = stored;
     }
-    history::record(&mut tx, meta, VersionKind::Delete, &old).await?;
+    history::record(&mut tx, meta, VersionKind::Delete, &old, Some(&old)).await?;
     tx.commit().await?;
     Ok(old)
 }
@@ -347,7 +347,8 @@ pub(crate) async fn insert_many(
                 }
                 rows::insert(&mut tx, meta, row).await?;
             }
-            history::record_many(&mut tx, meta, VersionKind::LocalChange, rows).await?;
+            let changes = rows.iter().map(|r| (r, None));
+            history::record_many(&mut tx, meta, VersionKind::LocalChange, changes).await?;
         }
     }
     tx.commit().await
@@ -410,15 +411,15 @@ pub(crate) async fn update_matching(
                 stamped.retain(|(i, _)| *i != m);
                 stamped.push((m, now_value()));
             }
-            let mut new_rows = Vec::with_capacity(old_rows.len());
+            let mut new_rows: Vec<Row> = Vec::with_capacity(old_rows.len());
             let (mut plain_pks, mut stamped_pks) = (Vec::new(), Vec::new());
-            for old in old_rows {
+            for old in &old_rows {
                 let mut row = old.clone();
                 apply(&mut row, assignments);
                 if let Mode::Guarded(r) = &mode {
-                    r.local_write_guard(meta, Some(&old), Some(&row))?;
+                    r.local_write_guard(meta, Some(old), Some(&row))?;
                 }
-                let keep = matches!(mode, Mode::Local) && keeps_sync_stamp(meta, &old, &row);
+                let keep = matches!(mode, Mode::Local) && keeps_sync_stamp(meta, old, &row);
                 if keep || !matches!(mode, Mode::Local) {
                     plain_pks.push(pk_of(meta, &row));
                 } else {
@@ -433,7 +434,11 @@ pub(crate) async fn update_matching(
             if !stamped_pks.is_empty() {
                 rows::update_many(&mut tx, meta, &stamped, &stamped_pks).await?;
             }
-            history::record_many(&mut tx, meta, VersionKind::LocalChange, &new_rows).await?;
+            let changes = new_rows
+                .iter()
+                .zip(&old_rows)
+                .map(|(new, old)| (new, Some(old)));
+            history::record_many(&mut tx, meta, VersionKind::LocalChange, changes).await?;
         }
     }
     tx.commit().await?;
@@ -463,7 +468,8 @@ pub(crate) async fn delete_matching(
             }
             let pks: Vec<i64> = old_rows.iter().map(|r| pk_of(meta, r)).collect();
             rows::delete_many(&mut tx, meta, &pks).await?;
-            history::record_many(&mut tx, meta, VersionKind::Delete, &old_rows).await?;
+            let changes = old_rows.iter().map(|old| (old, Some(old)));
+            history::record_many(&mut tx, meta, VersionKind::Delete, changes).await?;
         }
     }
     tx.commit().await?;

@@ -349,7 +349,9 @@ pub async fn upsert(
 }
 
 /// [`upsert`] that also records a `kind` version of every written row (its state after the
-/// write, as [`history::record_many`] would), with the actor of `tx`'s handle. On PostgreSQL
+/// write, as [`history::record_many`] would), with the actor of `tx`'s handle. `before[i]` is
+/// the stored row `rows[i]` replaces, `None` where it inserts one (a first copy, stored
+/// compactly; a missing entry counts as `None`). On PostgreSQL
 /// the rows and their versions go in one statement per chunk
 /// (`WITH written AS (INSERT … RETURNING …) INSERT INTO history SELECT …`); on SQLite, which
 /// has no data-modifying `WITH`, the versions follow in their own multi-row statements.
@@ -360,8 +362,9 @@ pub async fn upsert_versioned(
     update: &[usize],
     rows: &mut [Row],
     kind: history::VersionKind,
+    before: &[Option<&Row>],
 ) -> Result<Vec<i64>> {
-    upsert_with(tx, meta, key, update, rows, Some(kind)).await
+    upsert_with(tx, meta, key, update, rows, Some((kind, before))).await
 }
 
 async fn upsert_with(
@@ -370,7 +373,7 @@ async fn upsert_with(
     key: usize,
     update: &[usize],
     rows: &mut [Row],
-    versions: Option<history::VersionKind>,
+    versions: Option<(history::VersionKind, &[Option<&Row>])>,
 ) -> Result<Vec<i64>> {
     let key_field = field(meta, key)?;
     if !key_field.unique {
@@ -418,14 +421,18 @@ async fn upsert_with(
         (Some(kind), Backend::Postgres) => (Some(kind), None),
         (kind, _) => (None, kind),
     };
-    // A version carries 4 values besides the row's (see `write::upsert_versioned`).
-    let columns = meta.fields.len() + if with_rows.is_some() { 4 } else { 0 };
+    // A version carries 5 values besides the row's (see `write::upsert_versioned`).
+    let columns = meta.fields.len() + if with_rows.is_some() { 5 } else { 0 };
     for chunk in unique.chunks(write::rows_per_statement(columns)) {
         let batch: Vec<Row> = chunk.iter().map(|&i| rows[i].clone()).collect();
         let sql: Sql = match with_rows {
             None => write::upsert(tx.backend(), meta, key, update, &batch)?,
-            Some(kind) => {
-                let versions = history::version_texts(tx, meta, kind, &batch);
+            Some((kind, before)) => {
+                let before: Vec<Option<&Row>> = chunk
+                    .iter()
+                    .map(|&i| before.get(i).copied().flatten())
+                    .collect();
+                let versions = history::version_texts(tx, meta, kind, &batch, &before);
                 write::upsert_versioned(meta, key, update, &batch, &versions)?
             }
         };
@@ -448,9 +455,11 @@ async fn upsert_with(
         row[meta.pk] = Value::Int(pk);
         out.push(pk);
     }
-    if let Some(kind) = after {
-        let written: Vec<Row> = unique.iter().map(|&i| rows[i].clone()).collect();
-        history::record_many(tx, meta, kind, &written).await?;
+    if let Some((kind, before)) = after {
+        let changes = unique
+            .iter()
+            .map(|&i| (&rows[i], before.get(i).copied().flatten()));
+        history::record_many(tx, meta, kind, changes).await?;
     }
     Ok(out)
 }

@@ -342,6 +342,11 @@ async fn upsert_versioned_records_each_written_row() {
                 it.to_row()
             })
             .collect();
+        // The rows keyed "c0" replace the stored one; the others are inserted.
+        let replaces: Vec<Option<&Row>> = rows_in
+            .iter()
+            .map(|r| (r[2] == Value::Text("c0".into())).then_some(&first[0]))
+            .collect();
         let before = db.sql_counts();
         let pks = rows::upsert_versioned(
             &mut tx,
@@ -350,6 +355,7 @@ async fn upsert_versioned_records_each_written_row() {
             &[1, 3, 4],
             &mut rows_in,
             VersionKind::RemoteRefresh,
+            &replaces,
         )
         .await
         .unwrap();
@@ -374,7 +380,25 @@ async fn upsert_versioned_records_each_written_row() {
             let text = history::snapshot(Item::META, row);
             let (head, tail) = history::snapshot_around_pk(Item::META, row);
             assert_eq!(format!("{head}{}{tail}", pks[i]), text);
+            if i == 20 {
+                // Replaced "kept" (quantity 1): the prior values of what changed.
+                let prior = v.prior.as_ref().expect("a prior");
+                assert_eq!(prior["name"], serde_json::json!("kept"), "{prior:?}");
+                assert_eq!(prior["qty"], serde_json::json!(1), "{prior:?}");
+                assert!(!prior.contains_key("code"), "{prior:?}");
+            } else {
+                assert_eq!(v.prior, None, "row {i}");
+            }
         }
+        // The 19 inserted rows' versions are stored without a snapshot; the replacing one whole.
+        let stored = rows::select(db, &history::HISTORY, &ReadSpec::all(&history::HISTORY))
+            .await
+            .unwrap();
+        let empty = stored
+            .iter()
+            .filter(|r| r[5] == Value::Text(String::new()))
+            .count();
+        assert_eq!((stored.len(), empty), (20, 19));
     }
 }
 
@@ -396,7 +420,12 @@ async fn upsert_find_pk_and_rows_api() {
             .unwrap();
         assert_eq!(pks.len(), 120);
         assert_eq!(pks[5], pks[105]);
-        history::record_many(&mut tx, Item::META, VersionKind::RemoteRefresh, &rows_in)
+        // Rows 100.. replace rows 0.. of the same key.
+        let changes = rows_in
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r, i.checked_sub(100).map(|j| &rows_in[j])));
+        history::record_many(&mut tx, Item::META, VersionKind::RemoteRefresh, changes)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -445,6 +474,11 @@ async fn upsert_find_pk_and_rows_api() {
         assert!(refresh
             .iter()
             .all(|v| v.kind == VersionKind::RemoteRefresh && v.actor.is_none()));
+        // The first copy, stored compactly, reads back as the row the second one replaced.
+        let mut first_copy = rows_in[5].clone();
+        first_copy[0] = Value::Int(five.id);
+        assert_eq!(refresh[0].row(Item::META).unwrap(), first_copy);
+        assert_eq!(refresh[1].row(Item::META).unwrap(), rows_in[105]);
 
         // Upserting on a non-unique field is refused.
         let mut tx = db.begin().await.unwrap();

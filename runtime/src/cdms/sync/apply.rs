@@ -100,6 +100,9 @@ struct Applier<'r> {
     fixups: Vec<Fixup>,
     /// Rows to record a `remote refresh` version of, once the fixups are done.
     versions: Vec<(&'static EntityMeta, Row)>,
+    /// The stored rows being refreshed, as they were, by table and primary key (what their
+    /// versions record as prior values).
+    befores: Befores,
     /// PostgreSQL, a transaction that has not written yet: batches run without a savepoint, and
     /// a refused one asks for the whole call to be applied again under savepoints
     /// ([`Applier::refused`]).
@@ -211,6 +214,7 @@ async fn apply_once(
         pending: HashSet::new(),
         fixups: Vec::new(),
         versions: Vec::new(),
+        befores: HashMap::new(),
         bare,
         refused: false,
         stats: ApplyStats::default(),
@@ -256,6 +260,7 @@ pub(crate) async fn resolve_row(
         pending: HashSet::new(),
         fixups: Vec::new(),
         versions: Vec::new(),
+        befores: HashMap::new(),
         bare: false,
         refused: false,
         stats: ApplyStats::default(),
@@ -367,6 +372,14 @@ fn uuid_of(v: &Value) -> Option<Uuid> {
     }
 }
 
+/// Stored rows as they were before a refresh, by table and primary key.
+type Befores = HashMap<(&'static str, i64), Row>;
+
+/// The row `befores` holds for the stored row `row` refreshes (`None`: `row` is new).
+fn before_of<'b>(befores: &'b Befores, meta: &'static EntityMeta, row: &Row) -> Option<&'b Row> {
+    befores.get(&(meta.table, pk_of(meta, row)))
+}
+
 /// The upsert of `batch` (primary keys filled in), with a `remote refresh` version of each row
 /// in the same statement when `versioned` (PostgreSQL).
 async fn write_batch(
@@ -374,10 +387,14 @@ async fn write_batch(
     cdms: &'static CdmsMeta,
     fields: &[usize],
     batch: &mut [Row],
-    versioned: bool,
+    versioned: Option<&Befores>,
 ) -> Result<()> {
     let meta = cdms.entity;
-    if versioned {
+    if let Some(befores) = versioned {
+        let before: Vec<Option<&Row>> = batch
+            .iter()
+            .map(|row| before_of(befores, meta, row))
+            .collect();
         rows::upsert_versioned(
             tx,
             meta,
@@ -385,6 +402,7 @@ async fn write_batch(
             fields,
             batch,
             VersionKind::RemoteRefresh,
+            &before,
         )
         .await?;
     } else {
@@ -468,6 +486,10 @@ impl Applier<'_> {
                     }
                 }
                 let is_new = current.is_none();
+                if let Some(row) = &current {
+                    self.befores
+                        .insert((meta.table, pk_of(meta, row)), row.clone());
+                }
                 let mut row = current.unwrap_or_else(|| default_row(meta));
                 put_record(cdms, record, &mut row);
                 if is_new {
@@ -479,7 +501,11 @@ impl Applier<'_> {
                 let changed = same_second_changes(Conn::Tx(tx), cdms, same).await?;
                 self.stats.unchanged += changed.unchanged;
                 self.stats.same_second += changed.rows.len();
-                todo.extend(changed.rows.into_iter().map(|r| (r, false)));
+                for (stored, fresh) in changed.rows {
+                    self.befores
+                        .insert((meta.table, pk_of(meta, &stored)), stored);
+                    todo.push((fresh, false));
+                }
             }
             if todo.is_empty() {
                 return Ok(keys);
@@ -534,10 +560,18 @@ impl Applier<'_> {
         let versioned = pg && !self.fixups.iter().any(|f| std::ptr::eq(f.meta, meta));
         let mut batch: Vec<Row> = todo.iter().map(|(r, _)| r.clone()).collect();
         let stored = if self.strict {
-            write_batch(tx, cdms, &fields, &mut batch, versioned).await?;
+            write_batch(
+                tx,
+                cdms,
+                &fields,
+                &mut batch,
+                versioned.then_some(&self.befores),
+            )
+            .await?;
             batch.into_iter().zip(todo.iter().map(|t| t.1)).collect()
         } else if self.bare {
-            if let Err(e) = write_batch(tx, cdms, &fields, &mut batch, versioned).await {
+            let befores = versioned.then_some(&self.befores);
+            if let Err(e) = write_batch(tx, cdms, &fields, &mut batch, befores).await {
                 self.refused = true;
                 return Err(e);
             }
@@ -570,7 +604,15 @@ impl Applier<'_> {
         if pg {
             plain(tx, meta.name, "SAVEPOINT cdms_apply_batch").await?;
         }
-        match write_batch(tx, cdms, fields, &mut batch, versioned).await {
+        match write_batch(
+            tx,
+            cdms,
+            fields,
+            &mut batch,
+            versioned.then_some(&self.befores),
+        )
+        .await
+        {
             Ok(()) => {
                 if pg {
                     plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_batch").await?;
@@ -591,7 +633,15 @@ impl Applier<'_> {
             if pg {
                 plain(tx, meta.name, "SAVEPOINT cdms_apply_row").await?;
             }
-            match write_batch(tx, cdms, fields, &mut one, versioned).await {
+            match write_batch(
+                tx,
+                cdms,
+                fields,
+                &mut one,
+                versioned.then_some(&self.befores),
+            )
+            .await
+            {
                 Ok(()) => {
                     if pg {
                         plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
@@ -837,7 +887,9 @@ impl Applier<'_> {
             }
         }
         for (meta, rows) in groups {
-            history::record_many(tx, meta, VersionKind::RemoteRefresh, &rows).await?;
+            let befores = &self.befores;
+            let changes = rows.iter().map(|row| (row, before_of(befores, meta, row)));
+            history::record_many(tx, meta, VersionKind::RemoteRefresh, changes).await?;
         }
         Ok(())
     }
@@ -845,8 +897,9 @@ impl Applier<'_> {
 
 /// The outcome of comparing records with equal `ModifiedOn` to their rows.
 pub(super) struct SameSecond {
-    /// The rows whose record differs, with the record's values put in (lookups as CDMS ids).
-    pub(super) rows: Vec<Row>,
+    /// The rows whose record differs: `(stored, stored with the record's values put in
+    /// (lookups as CDMS ids))`.
+    pub(super) rows: Vec<(Row, Row)>,
     /// How many were equal.
     pub(super) unchanged: usize,
 }
@@ -909,7 +962,7 @@ pub(super) async fn same_second_changes(
             }
         });
         if differs {
-            out.rows.push(fresh);
+            out.rows.push((stored, fresh));
         } else {
             out.unchanged += 1;
         }

@@ -31,9 +31,10 @@ impl CdmsRemote {
                 message: format!("object {pk} is already published (CDMS id {id})"),
             });
         }
+        let before = row.clone();
         write::insert(self, &mut tx, meta, &mut row, false).await?;
         rows::update(&mut tx, meta, &mut row).await?;
-        history::record(&mut tx, meta, VersionKind::LocalChange, &row).await?;
+        history::record(&mut tx, meta, VersionKind::LocalChange, &row, Some(&before)).await?;
         tx.commit().await?;
         *obj = E::from_row(row)?;
         Ok(())

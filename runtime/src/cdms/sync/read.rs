@@ -305,7 +305,7 @@ pub async fn remove_deleted(
     }
     match rows::delete(&mut *tx, meta, pk).await {
         Ok(Some(old)) => {
-            history::record(tx, meta, VersionKind::RemoteDelete, &old).await?;
+            history::record(tx, meta, VersionKind::RemoteDelete, &old, Some(&old)).await?;
             tracing::warn!(entity = meta.name, pk, cdms_id = %id, "the CDMS record was deleted in CDMS; removed the local row (history keeps it as 'remote delete')");
             Ok(())
         }

@@ -406,7 +406,7 @@ async fn finish_update(
     let cdms_moved = !changed_remotely.is_empty() || modified_of(meta, &theirs) != synced_at;
     if cdms_moved {
         // History keeps CDMS's version before ours.
-        history::record(tx, meta, VersionKind::RemoteRefresh, &theirs).await?;
+        history::record(tx, meta, VersionKind::RemoteRefresh, &theirs, Some(old)).await?;
     }
     let mut merged = Vec::new();
     let mut overwritten = Vec::new();

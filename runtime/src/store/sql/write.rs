@@ -308,15 +308,17 @@ pub(crate) fn upsert_versioned(
     sql.push(", \"w\".").ident(pk);
     sql.push(", \"v\".\"cdms_remote_key\", ");
     sql.param(Value::Text(versions.kind.as_str().to_owned()), Kind::Text);
-    sql.push(", \"v\".\"cdms_head\" || \"w\".")
+    // A first copy (no head) is stored compactly, as an empty snapshot.
+    sql.push(", COALESCE(\"v\".\"cdms_head\" || \"w\".")
         .ident(pk)
-        .push(" || \"v\".\"cdms_tail\", ");
+        .push(" || \"v\".\"cdms_tail\", ''), ");
     let actor = versions.actor.clone().map_or(Value::Null, Value::Text);
     sql.param(actor, Kind::Text);
     sql.push(", ");
     sql.param(Value::DateTime(versions.at), Kind::DateTime);
+    sql.push(", \"v\".\"cdms_prior\"");
     sql.push(" FROM \"cdms_written\" AS \"w\" JOIN (VALUES ");
-    for (n, (row, (remote_key, head, tail))) in rows.iter().zip(&versions.rows).enumerate() {
+    for (n, (row, text)) in rows.iter().zip(&versions.rows).enumerate() {
         if n > 0 {
             sql.push(", ");
         }
@@ -324,15 +326,18 @@ pub(crate) fn upsert_versioned(
         sql.push("(");
         sql.param(key_value, key_field.kind);
         sql.push(", ");
-        let remote_key = remote_key.clone().map_or(Value::Null, Value::Text);
-        sql.param(remote_key, Kind::Text);
+        let text_or_null = |t: Option<&String>| t.cloned().map_or(Value::Null, Value::Text);
+        sql.param(text_or_null(text.remote_key.as_ref()), Kind::Text);
+        let (head, tail) = text.around_pk.as_ref().map(|(h, t)| (h, t)).unzip();
         sql.push(", ");
-        sql.param(Value::Text(head.clone()), Kind::Text);
+        sql.param(text_or_null(head), Kind::Text);
         sql.push(", ");
-        sql.param(Value::Text(tail.clone()), Kind::Text);
+        sql.param(text_or_null(tail), Kind::Text);
+        sql.push(", ");
+        sql.param(text_or_null(text.prior.as_ref()), Kind::Text);
         sql.push(")");
     }
-    sql.push(") AS \"v\" (\"cdms_key\", \"cdms_remote_key\", \"cdms_head\", \"cdms_tail\") ON \"v\".\"cdms_key\" = \"w\".")
+    sql.push(") AS \"v\" (\"cdms_key\", \"cdms_remote_key\", \"cdms_head\", \"cdms_tail\", \"cdms_prior\") ON \"v\".\"cdms_key\" = \"w\".")
         .ident(key_field.column);
     sql.push(") SELECT \"w\".")
         .ident(pk)

@@ -149,9 +149,15 @@ impl Remote for Fake {
             let mut row = tracked("from remote").to_row();
             row[1] = Value::Uuid(Uuid::from_u128(7));
             row[3] = Value::DateTime(t(REMOTE_TIME));
+            // The stored row this refresh replaces, if any (what its version records as prior).
+            let replaced = match rows::find_pk(&mut tx, meta, 1, &row[1]).await? {
+                Some(pk) => rows::get(&mut tx, meta, pk).await?,
+                None => None,
+            };
             let mut batch = vec![row];
             rows::upsert(&mut tx, meta, 1, &[2, 3], &mut batch).await?;
-            history::record_many(&mut tx, meta, VersionKind::RemoteRefresh, &batch).await?;
+            let change = (&batch[0], replaced.as_ref());
+            history::record_many(&mut tx, meta, VersionKind::RemoteRefresh, [change]).await?;
             tx.commit().await?;
             Ok(None)
         }

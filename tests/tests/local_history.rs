@@ -298,3 +298,25 @@ async fn an_older_history_table_is_migrated_in_place() {
         assert_eq!(versions[1].object::<Product>().unwrap().qty, 2);
     }
 }
+
+/// The index on `(entity, remote_key)` that earlier versions created is dropped by a safe
+/// step: nothing reads history by remote key.
+#[tokio::test]
+async fn the_unused_remote_key_index_is_dropped() {
+    use cdms_tests::local::entities;
+    for t in databases().await {
+        t.db.execute_raw(
+            "CREATE INDEX \"history__entity__remote_key\" ON \"history\" (\"entity\", \"remote_key\")",
+            &[],
+        )
+        .await
+        .unwrap();
+        let plan = t.db.plan(&entities()).await.unwrap();
+        let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(steps.len(), 1, "[{}] {steps:?}", t.label);
+        assert!(steps[0].starts_with("drop index"), "{steps:?}");
+        assert!(plan.risky().next().is_none());
+        t.db.migrate(&entities()).await.unwrap();
+        assert!(t.db.plan(&entities()).await.unwrap().is_empty());
+    }
+}

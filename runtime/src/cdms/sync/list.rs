@@ -395,6 +395,20 @@ async fn local_read(
     Ok((candidates, Some(found)))
 }
 
+/// Whether `answer` (the local rows read, if any) lacks one of `records`.
+fn lacks_any(cdms: &CdmsMeta, answer: Option<&[Row]>, records: &[RemoteRecord]) -> Result<bool> {
+    let Some(answer) = answer else {
+        return Ok(false);
+    };
+    let mut held = HashSet::with_capacity(answer.len());
+    for row in answer {
+        if let Some(id) = id_of(cdms, row)? {
+            held.insert(id);
+        }
+    }
+    Ok(records.iter().any(|r| !held.contains(&r.id)))
+}
+
 /// Whether the local answer to `spec` can be read with the candidates (see [`local_read`]): a
 /// plain row read, whole or a window CDMS picks exactly, whose order needs no referenced rows.
 fn answers_locally(spec: &ReadSpec, windowed: bool) -> bool {
@@ -557,10 +571,13 @@ pub(crate) async fn refresh(
     let mut all = records;
     all.extend(again);
     // A page already in sync (and nothing to clear in the quarantine) needs no transaction.
+    // When CDMS selected exactly what the local answer holds, a record the answer lacks is new
+    // locally or its row no longer matches: work either way, with no statement to find out.
     let work = !gone.is_empty()
         || !rejected.is_empty()
         || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
         || (!all.is_empty() && remote.stale_state().may_have(db, cdms.set))
+        || (remote_exact && lacks_any(cdms, answer.as_deref(), &all)?)
         || would_change_given(db, cdms, &all, answer.as_deref().unwrap_or_default()).await?;
     // The related records an expansion inlined, likewise.
     let related_records = newest_by_id(std::mem::take(&mut related.records));

@@ -65,34 +65,86 @@ pub(crate) async fn fetch(client: &CdmsClient, set: &str, id: Uuid) -> Fetched {
     }
 }
 
-/// When each row was last confirmed in sync with CDMS.
+/// Until when each row confirmed in sync with CDMS counts as fresh. Expired marks are dropped
+/// when looked up, and all at once whenever the map has doubled since the last sweep, so a
+/// long-running process that confirms many records once holds only the live ones.
 #[derive(Default)]
 pub(crate) struct Freshness {
-    confirmed: Mutex<HashMap<Key, Instant>>,
+    state: Mutex<FreshState>,
 }
 
+#[derive(Default)]
+struct FreshState {
+    until: HashMap<Key, Instant>,
+    /// The size at which expired marks are swept next.
+    sweep_at: usize,
+}
+
+/// The smallest map worth sweeping.
+const SWEEP_MIN: usize = 1024;
+/// The longest a mark lasts, whatever the window (an `Instant` cannot hold every `Duration`).
+const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+
 impl Freshness {
-    /// Records that record `id` of `set` is in sync now.
-    pub(crate) fn confirm(&self, set: &'static str, id: Uuid) {
-        lock(&self.confirmed).insert((set, id), Instant::now());
+    /// Records that record `id` of `set` is in sync now, for `window`.
+    pub(crate) fn confirm(&self, set: &'static str, id: Uuid, window: Duration) {
+        let now = Instant::now();
+        let mut state = lock(&self.state);
+        if state.until.len() >= state.sweep_at.max(SWEEP_MIN) {
+            state.until.retain(|_, until| *until > now);
+            state.sweep_at = state.until.len().saturating_mul(2);
+        }
+        let until = now.checked_add(window.min(LONGEST)).unwrap_or(now);
+        state.until.insert((set, id), until);
     }
 
     /// Forgets record `id` of `set` (after a write or a delete).
     pub(crate) fn forget(&self, set: &'static str, id: Uuid) {
-        lock(&self.confirmed).remove(&(set, id));
+        lock(&self.state).until.remove(&(set, id));
     }
 
-    /// Whether record `id` of `set` was confirmed less than `window` ago.
-    pub(crate) fn is_fresh(&self, set: &'static str, id: Uuid, window: Duration) -> bool {
-        let mut map = lock(&self.confirmed);
-        match map.get(&(set, id)) {
-            Some(at) if at.elapsed() < window => true,
+    /// Whether record `id` of `set` was confirmed less than its window ago.
+    pub(crate) fn is_fresh(&self, set: &'static str, id: Uuid) -> bool {
+        let mut state = lock(&self.state);
+        match state.until.get(&(set, id)) {
+            Some(until) if *until > Instant::now() => true,
             Some(_) => {
-                map.remove(&(set, id));
+                state.until.remove(&(set, id));
                 false
             }
             None => false,
         }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.state).until.len()
+    }
+}
+
+#[cfg(test)]
+mod freshness_tests {
+    use super::*;
+
+    #[test]
+    fn expired_marks_do_not_accumulate() {
+        let fresh = Freshness::default();
+        for n in 0..10_000u128 {
+            fresh.confirm("AccountSet", Uuid::from_u128(n), Duration::ZERO);
+        }
+        assert!(fresh.len() <= SWEEP_MIN, "{} marks kept", fresh.len());
+        assert!(!fresh.is_fresh("AccountSet", Uuid::from_u128(9_999)));
+        // Live marks are kept through sweeps, and are fresh.
+        for n in 0..3_000u128 {
+            fresh.confirm("ContactSet", Uuid::from_u128(n), Duration::from_secs(600));
+        }
+        assert!(fresh.len() >= 3_000);
+        assert!(fresh.is_fresh("ContactSet", Uuid::from_u128(0)));
+        fresh.forget("ContactSet", Uuid::from_u128(0));
+        assert!(!fresh.is_fresh("ContactSet", Uuid::from_u128(0)));
+        // A window longer than an `Instant` can hold is a long one, not a panic.
+        fresh.confirm("ContactSet", Uuid::from_u128(0), Duration::MAX);
+        assert!(fresh.is_fresh("ContactSet", Uuid::from_u128(0)));
     }
 }
 

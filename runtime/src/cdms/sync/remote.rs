@@ -157,8 +157,8 @@ impl CdmsRemote {
 
     /// Marks a record as confirmed in sync now (only kept for entities with a freshness window).
     pub(crate) fn confirm(&self, cdms: &'static CdmsMeta, id: uuid::Uuid) {
-        if self.inner.config.freshness_window(cdms.entity).is_some() {
-            self.inner.fresh.confirm(cdms.set, id);
+        if let Some(window) = self.inner.config.freshness_window(cdms.entity) {
+            self.inner.fresh.confirm(cdms.set, id, window);
         }
     }
 
@@ -169,10 +169,8 @@ impl CdmsRemote {
 
     /// Whether a `get` of the record may skip CDMS.
     pub(crate) fn is_fresh(&self, cdms: &'static CdmsMeta, id: uuid::Uuid) -> bool {
-        self.inner
-            .config
-            .freshness_window(cdms.entity)
-            .is_some_and(|w| self.inner.fresh.is_fresh(cdms.set, id, w))
+        self.inner.config.freshness_window(cdms.entity).is_some()
+            && self.inner.fresh.is_fresh(cdms.set, id)
     }
 }
 

@@ -320,3 +320,44 @@ async fn the_unused_remote_key_index_is_dropped() {
         assert!(t.db.plan(&entities()).await.unwrap().is_empty());
     }
 }
+
+/// A first copy that cannot be made whole (the prior values of the version after it are gone,
+/// or its row is) is an error naming the version, never a wrong snapshot.
+#[tokio::test]
+async fn a_first_copy_that_cannot_be_made_whole_is_an_error() {
+    for t in databases().await {
+        let mut a = Product::new("a", 1);
+        a.save(&t.db).await.unwrap();
+        a.qty = 2;
+        a.save(&t.db).await.unwrap();
+        t.db.execute_raw("UPDATE \"history\" SET \"prior\" = NULL", &[])
+            .await
+            .unwrap();
+        let err = a.versions(&t.db).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Decode {
+                    entity: "history",
+                    field: "snapshot",
+                    ..
+                }
+            ),
+            "[{}] {err}",
+            t.label
+        );
+        assert!(err.to_string().contains("records no prior values"), "{err}");
+
+        let b = Product::objects(&t.db)
+            .create(Product::new("b", 1))
+            .await
+            .unwrap();
+        t.db.execute_raw("DELETE FROM \"product\" WHERE \"name\" = 'b'", &[])
+            .await
+            .unwrap();
+        let err = history::latest(&t.db, Product::META, b.id)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("the object has no row"), "{err}");
+    }
+}

@@ -454,30 +454,25 @@ async fn resolve(
     pk: i64,
     stored: Vec<Stored>,
 ) -> Result<Vec<Version>> {
+    // Newest first: a first copy is made whole from the version after it, already read.
     let mut out: Vec<Version> = Vec::with_capacity(stored.len());
-    // What the version after the current one found, newest first.
-    let mut found: Option<serde_json::Map<String, serde_json::Value>> = None;
-    let mut later: Option<i64> = None;
     for Stored {
         mut version,
         compact,
     } in stored.into_iter().rev()
     {
         if compact {
-            version.snapshot = match (found.take(), later) {
-                (Some(state), _) => state,
-                (None, None) => match rows::get(conn.reborrow(), meta, pk).await? {
+            version.snapshot = match out.last() {
+                Some(next) => next.found().ok_or_else(|| {
+                    let reason = format!("version {} after it records no prior values", next.id);
+                    unresolved(&version, &reason)
+                })?,
+                None => match rows::get(conn.reborrow(), meta, pk).await? {
                     Some(row) => json_map(meta, &row),
                     None => return Err(unresolved(&version, "the object has no row")),
                 },
-                (None, Some(next)) => {
-                    let reason = format!("version {next} after it records no prior values");
-                    return Err(unresolved(&version, &reason));
-                }
             };
         }
-        found = version.found();
-        later = Some(version.id);
         out.push(version);
     }
     out.reverse();

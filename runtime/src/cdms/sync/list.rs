@@ -571,13 +571,15 @@ pub(crate) async fn refresh(
     let mut all = records;
     all.extend(again);
     // A page already in sync (and nothing to clear in the quarantine) needs no transaction.
-    // When CDMS selected exactly what the local answer holds, a record the answer lacks is new
-    // locally or its row no longer matches: work either way, with no statement to find out.
+    // When CDMS selected exactly what the whole local answer holds (an exact filter, no
+    // window: a window's edge may fall between ties CDMS and the local order break
+    // differently), a record the answer lacks is new locally or its row no longer matches:
+    // work either way, with no statement to find out.
     let work = !gone.is_empty()
         || !rejected.is_empty()
         || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
         || (!all.is_empty() && remote.stale_state().may_have(db, cdms.set))
-        || (remote_exact && lacks_any(cdms, answer.as_deref(), &all)?)
+        || (remote_exact && !windowed && lacks_any(cdms, answer.as_deref(), &all)?)
         || would_change_given(db, cdms, &all, answer.as_deref().unwrap_or_default()).await?;
     // The related records an expansion inlined, likewise.
     let related_records = newest_by_id(std::mem::take(&mut related.records));

@@ -12,8 +12,9 @@
 //! the first time, loaded in bulk, restored) stores no snapshot (an empty `snapshot` text): its
 //! state is the live row for as long as no later version exists, and the state the next
 //! version found, otherwise, which that version's `prior` gives back (its snapshot with the
-//! prior values put in). An initial load therefore writes a few dozen bytes of history per
-//! record instead of a second copy of it; [`versions`], [`version`] and [`latest`] return
+//! prior values put in). An initial load therefore writes only a version's fixed columns and
+//! index entry per record (about 140 bytes on SQLite, 205 on PostgreSQL) instead of a second
+//! copy of it; [`versions`], [`version`] and [`latest`] return
 //! every version whole, and [`revert`] and [`restore`] are as exact as with full snapshots.
 //!
 //! What a first copy reads as depends on every later change of the row being recorded here, as

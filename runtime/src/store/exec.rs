@@ -2,7 +2,10 @@
 
 use sqlx::Executor as _;
 
+use sqlx::SqlitePool;
+
 use super::bind::{bind_pg, bind_sqlite};
+use super::counts::StatementKind;
 use super::decode::{pg_row, sqlite_row, Col};
 use super::sql::Sql;
 use super::tx::{Tx, TxInner};
@@ -36,6 +39,18 @@ fn sqlite_query<'q>(sql: &'q Sql) -> Result<super::bind::SqliteQuery<'q>> {
         q = bind_sqlite(q, p, sql.entity())?;
     }
     Ok(q)
+}
+
+/// The SQLite pool a statement outside a transaction runs on: for anything but a query, a
+/// file's writing connection (see [`Db::begin`]), so every write and schema change of the
+/// process goes through the one connection whose schema is then never out of date (SQLite
+/// checks some statements, such as adding a column, against the connection's copy of the
+/// schema before it notices that another connection changed it); queries keep the pool.
+fn sqlite_pool<'a>(db: &'a Db, pool: &'a SqlitePool, text: &str) -> &'a SqlitePool {
+    match db.sqlite_writer() {
+        Some(writer) if StatementKind::of(text) != StatementKind::Select => writer,
+        _ => pool,
+    }
 }
 
 fn pg_query<'q>(sql: &'q Sql) -> Result<super::bind::PgQuery<'q>> {
@@ -88,6 +103,7 @@ impl Conn<'_> {
         match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => {
+                    let p = sqlite_pool(db, p, sql.text());
                     let rows = sqlite_query(sql)?.fetch_all(p).await.map_err(err)?;
                     rows.iter().map(|r| sqlite_row(r, cols)).collect()
                 }
@@ -116,7 +132,7 @@ impl Conn<'_> {
         Ok(match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => sqlite_query(sql)?
-                    .execute(p)
+                    .execute(sqlite_pool(db, p, sql.text()))
                     .await
                     .map_err(err)?
                     .rows_affected(),
@@ -152,7 +168,11 @@ impl Conn<'_> {
         self.count(text);
         match self {
             Conn::Db(db) => match db.pool() {
-                Pool::Sqlite(p) => p.execute(text).await.map(|_| ()).map_err(err),
+                Pool::Sqlite(p) => sqlite_pool(db, p, text)
+                    .execute(text)
+                    .await
+                    .map(|_| ())
+                    .map_err(err),
                 Pool::Postgres(p) => p.execute(text).await.map(|_| ()).map_err(err),
             },
             Conn::Tx(tx) => match &mut tx.inner {

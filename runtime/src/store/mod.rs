@@ -108,6 +108,9 @@ struct Inner {
     backend: Backend,
     snapshots: snapshots::Snapshots,
     counts: counts::Counters,
+    /// A SQLite file's one connection for transactions (`None`: PostgreSQL, or SQLite in
+    /// memory, whose single connection serves everything); see [`Db::begin`].
+    writer: Option<SqlitePool>,
 }
 
 /// A handle on the local database (cheap to clone).
@@ -177,9 +180,11 @@ impl Db {
     /// `postgres://user@host:port/database` (also `postgresql://`).
     ///
     /// SQLite connections use WAL journaling, enforce foreign keys, wait up to 30 s for locks
-    /// and provide `REGEXP`. An in-memory SQLite database uses a single connection (each
-    /// connection would otherwise see its own database). An unreachable PostgreSQL server fails
-    /// within 5 s with its host, port (never the password) and the reason.
+    /// and provide `REGEXP`. A SQLite file's transactions run on one connection of their own,
+    /// in turn (see [`Db::begin`]); the other connections serve reads. An in-memory SQLite
+    /// database uses a single connection (each connection would otherwise see its own
+    /// database). An unreachable PostgreSQL server fails within 5 s with its host, port (never
+    /// the password) and the reason.
     pub async fn connect(url: &str) -> Result<Db> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -200,7 +205,11 @@ impl Db {
                 .connect_with(options)
                 .await
                 .map_err(|e| Error::db("store", "connect", e))?;
-            Ok(Self::from_pool(Pool::Postgres(pool), Backend::Postgres))
+            Ok(Self::from_pool(
+                Pool::Postgres(pool),
+                Backend::Postgres,
+                None,
+            ))
         } else {
             let scheme = url.split(':').next().unwrap_or_default();
             Err(config_error(format!(
@@ -242,19 +251,35 @@ impl Db {
                 .test_before_acquire(false)
         };
         let pool = pool_options
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| Error::db("store", "connect", e))?;
-        Ok(Self::from_pool(Pool::Sqlite(pool), Backend::Sqlite))
+        let writer = if memory {
+            None
+        } else {
+            // Opened on the first transaction, then kept: its page cache stays valid, as no
+            // other connection of the process writes.
+            Some(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(SQLITE_BUSY_TIMEOUT)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .test_before_acquire(false)
+                    .connect_lazy_with(options),
+            )
+        };
+        Ok(Self::from_pool(Pool::Sqlite(pool), Backend::Sqlite, writer))
     }
 
-    fn from_pool(pool: Pool, backend: Backend) -> Db {
+    fn from_pool(pool: Pool, backend: Backend, writer: Option<SqlitePool>) -> Db {
         Db {
             inner: Arc::new(Inner {
                 pool,
                 backend,
                 snapshots: snapshots::Snapshots::default(),
                 counts: counts::Counters::default(),
+                writer,
             }),
             actor: None,
             skip: false,
@@ -290,6 +315,11 @@ impl Db {
 
     pub(crate) fn counters(&self) -> &counts::Counters {
         &self.inner.counts
+    }
+
+    /// The connection a SQLite file's transactions run on, if it has one of its own.
+    pub(crate) fn sqlite_writer(&self) -> Option<&SqlitePool> {
+        self.inner.writer.as_ref()
     }
 
     /// A clone that records `actor` as the author of every history version it writes.
@@ -345,6 +375,16 @@ impl Db {
 
     /// Begins a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
     /// a transaction that reads and then writes cannot fail on a lock upgrade.
+    ///
+    /// A SQLite file lets one connection write at a time, so the transactions of a file
+    /// database all run on one connection of their own, taken in turn in the order they began
+    /// (reads outside transactions keep the pool's other connections). Without it, writers
+    /// that find the lock taken sleep in SQLite's busy handler (1 to 100 ms a try) while the
+    /// lock may already be free, each on a connection of the pool, and every connection's page
+    /// cache is thrown away whenever another one has written: with one writing connection the
+    /// cache stays valid from one transaction to the next. A transaction still waiting after
+    /// 30 s (the same limit as SQLite's own busy timeout) fails; so does beginning one while
+    /// the same task holds another, after that wait.
     pub async fn begin(&self) -> Result<Tx> {
         Tx::begin(self).await
     }
@@ -410,6 +450,9 @@ impl Db {
         match &self.inner.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
+        }
+        if let Some(w) = &self.inner.writer {
+            w.close().await;
         }
     }
 }

@@ -583,3 +583,48 @@ async fn select_spec_helpers() {
         ));
     }
 }
+
+/// The transactions of a SQLite file take turns on one connection in the order they began,
+/// while reads outside them go on through the pool's other connections.
+#[tokio::test]
+async fn sqlite_transactions_take_turns_in_order() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = Db::sqlite(dir.path().join("turns.db"))
+        .await
+        .expect("sqlite");
+    db.migrate(&[Group::META]).await.expect("migrate");
+    let first = db.begin().await.unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut waiting = Vec::new();
+    for i in 0..5 {
+        let (db, order) = (db.clone(), Arc::clone(&order));
+        waiting.push(tokio::spawn(async move {
+            let mut tx = db.begin().await?;
+            order.lock().expect("order").push(i);
+            let mut g = Group {
+                id: 0,
+                name: format!("g{i}"),
+            };
+            g.save_in(&mut tx).await?;
+            tx.commit().await
+        }));
+        // Task i asks for its turn before task i + 1 is started.
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    // Five transactions wait for the first one; a read outside them is not held up.
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        Group::objects(&db).count(),
+    )
+    .await
+    .expect("a read while transactions wait");
+    assert_eq!(read.unwrap(), 0);
+    assert!(order.lock().expect("order").is_empty());
+    first.rollback().await.unwrap();
+    for w in waiting {
+        w.await.expect("join").unwrap();
+    }
+    assert_eq!(*order.lock().expect("order"), vec![0, 1, 2, 3, 4]);
+    assert_eq!(Group::objects(&db).count().await.unwrap(), 5);
+}

@@ -36,9 +36,25 @@ impl Tx {
         db.counters().count(StatementKind::Begin);
         let inner = match db.pool() {
             Pool::Sqlite(p) => TxInner::Sqlite(
-                p.begin_with("BEGIN IMMEDIATE")
+                db.sqlite_writer()
+                    .unwrap_or(p)
+                    .begin_with("BEGIN IMMEDIATE")
                     .await
-                    .map_err(|e| Error::db("store", "begin", e))?,
+                    .map_err(|e| match e {
+                        sqlx::Error::PoolTimedOut => Error::db(
+                            "store",
+                            "begin",
+                            sqlx::Error::Io(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                format!(
+                                    "another transaction of this process held the SQLite \
+                                     write lock for {} s",
+                                    super::SQLITE_BUSY_TIMEOUT.as_secs()
+                                ),
+                            )),
+                        ),
+                        e => Error::db("store", "begin", e),
+                    })?,
             ),
             Pool::Postgres(p) => TxInner::Postgres(
                 p.begin()

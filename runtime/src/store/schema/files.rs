@@ -399,7 +399,8 @@ pub async fn apply(db: &Db, files: &[MigrationFile]) -> Result<Vec<i64>> {
             continue;
         }
         if let Pool::Sqlite(pool) = db.pool() {
-            apply_sqlite(pool, file, &insert).await?;
+            // On the connection the file's transactions write through (see `Db::begin`).
+            apply_sqlite(db.sqlite_writer().unwrap_or(pool), file, &insert).await?;
             done.push(file.version);
             continue;
         }

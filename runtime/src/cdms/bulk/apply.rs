@@ -10,9 +10,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::cdms::codec::RemoteRecord;
 use crate::cdms::decode::RawRecord;
 use crate::cdms::meta::CdmsMeta;
-use crate::cdms::sync::{apply_json_page, apply_records};
+use crate::cdms::sync::{apply_json_page, apply_records, Rejected};
 use crate::error::Result;
 use crate::store::Tx;
 
@@ -39,6 +40,27 @@ pub(crate) struct BatchStats {
     pub newest: Option<DateTime<Utc>>,
 }
 
+/// A batch decoded ahead of its transaction: the records that decode, a rejection for each one
+/// that does not, and how many there were.
+pub(crate) struct DecodedBatch {
+    records: Vec<RemoteRecord>,
+    rejected: Vec<Rejected>,
+    count: usize,
+}
+
+impl DecodedBatch {
+    /// Decodes `records` of `cdms`'s set: CPU work that needs no transaction, so a writer does
+    /// it before waiting for the database's write lock, not while holding it.
+    pub(crate) fn decode(cdms: &'static CdmsMeta, raw: &[RawRecord]) -> Self {
+        let (records, rejected) = apply_json_page(cdms, raw);
+        DecodedBatch {
+            records,
+            rejected,
+            count: raw.len(),
+        }
+    }
+}
+
 impl Bulk {
     /// Decodes `records` of `cdms`'s set and applies them inside `tx` through the sync layer;
     /// the records that cannot be applied are quarantined in `tx`.
@@ -48,9 +70,24 @@ impl Bulk {
         cdms: &'static CdmsMeta,
         records: &[RawRecord],
     ) -> Result<BatchStats> {
-        let (decoded, rejected) = apply_json_page(cdms, records);
+        self.apply_decoded(tx, cdms, DecodedBatch::decode(cdms, records))
+            .await
+    }
+
+    /// Applies a decoded batch inside `tx`, quarantining in `tx` what cannot be applied.
+    pub(crate) async fn apply_decoded(
+        &self,
+        tx: &mut Tx,
+        cdms: &'static CdmsMeta,
+        batch: DecodedBatch,
+    ) -> Result<BatchStats> {
+        let DecodedBatch {
+            records: decoded,
+            rejected,
+            count,
+        } = batch;
         let mut stats = BatchStats {
-            records: records.len(),
+            records: count,
             newest: decoded.iter().map(|r| r.modified).max(),
             ..BatchStats::default()
         };

@@ -14,6 +14,8 @@ use crate::cdms::meta::CdmsMeta;
 use crate::error::Result;
 use crate::store::Db;
 
+use super::apply::DecodedBatch;
+use super::backfill::Prepared;
 use super::lease;
 use super::load::LoadOptions;
 use super::plan::{created_property, raw_record_time};
@@ -28,6 +30,12 @@ struct Batch {
     records: Vec<RawRecord>,
     pages: u64,
     next: Option<String>,
+}
+
+/// A fetched batch made ready for its transaction.
+enum Ready {
+    Load(DecodedBatch),
+    Backfill(Prepared),
 }
 
 /// How one partition run ended.
@@ -445,22 +453,25 @@ impl EntityRun {
             let future = skew::inspect(self.meta, &batch, trusted).future as u64;
             // A backfill reads what it needs (stale entries, local stamps, whole records of rows
             // changed in CDMS since) before the transaction: no lock waits for CDMS.
+            // A load decodes its batch before the transaction too: on SQLite the transaction
+            // holds the one write lock the other partitions queue for.
             let prepared = match &self.target {
-                Some(t) => Some(
+                Some(t) => Ready::Backfill(
                     self.bulk
                         .prepare_backfill(self.meta, &t.fields, &batch)
                         .await?,
                 ),
-                None => None,
+                None => Ready::Load(DecodedBatch::decode(self.meta, &batch)),
             };
+            drop(batch);
             let mut tx = self.db.begin().await?;
             let Some(mut locked) = lease::lock_leased(&mut tx, part.id, &self.worker).await? else {
                 tx.rollback().await?;
                 return Ok(PartEnd::LeaseLost);
             };
             let stats = match prepared {
-                Some(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
-                None => self.apply_page(&mut tx, self.meta, &batch).await?,
+                Ready::Backfill(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
+                Ready::Load(d) => self.apply_decoded(&mut tx, self.meta, d).await?,
             };
             let applied = stats.records;
             let done = next.is_none();

@@ -164,6 +164,8 @@ async fn operations(t: &mut Table, label: &str, db: Db, o: &Options) -> Result<(
             );
         };
 
+    // The first synced read of the run also pays for what is done once per process and
+    // database (statements prepared, the quarantine's table checked): reported on its own.
     emu.reset_log();
     let started = Instant::now();
     let listed = Organisation::objects(&db)
@@ -171,14 +173,35 @@ async fn operations(t: &mut Table, label: &str, db: Db, o: &Options) -> Result<(
         .all()
         .await?;
     let secs = started.elapsed().as_secs_f64();
-    let read = listed.len();
+    let mut read = listed.len();
     measure(
-        "filter over 120 new records",
+        "first filter of the run, over 120 new records",
         &[emu.log().len()],
         3,
         3,
         vec![secs],
     );
+
+    // Then each run reads 120 records the local store has never seen, added to CDMS for it.
+    let (mut requests, mut secs) = (Vec::new(), Vec::new());
+    for r in 0..reps {
+        for i in 0..120 {
+            emu.insert(
+                "AccountSet",
+                json!({"Name": format!("Fresh {r:02} {i:03}"), "DoNotEMail": false}),
+            )?;
+        }
+        emu.reset_log();
+        let started = Instant::now();
+        let fresh = Organisation::objects(&db)
+            .filter(f.name.startswith(format!("Fresh {r:02} ")))
+            .all()
+            .await?;
+        secs.push(started.elapsed().as_secs_f64());
+        requests.push(emu.log().len());
+        read = read.min(fresh.len());
+    }
+    measure("filter over 120 new records", &requests, 3, 3, secs);
 
     let (mut requests, mut secs, mut short) = (Vec::new(), Vec::new(), 120);
     for _ in 0..reps {
@@ -286,8 +309,9 @@ async fn operations(t: &mut Table, label: &str, db: Db, o: &Options) -> Result<(
         ));
     }
     if read != 120 {
-        t.wrong
-            .push(format!("{label}: the filter read {read} of 120 records"));
+        t.wrong.push(format!(
+            "{label}: a filter of new records read {read} of 120"
+        ));
     }
     statements_per_page(t, label, &db, &emu).await?;
     running.shutdown().await?;

@@ -98,10 +98,6 @@ impl Counters {
         self.by_kind[kind.slot()].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn count_text(&self, text: &str) {
-        self.count(StatementKind::of(text));
-    }
-
     pub(crate) fn snapshot(&self) -> SqlCounts {
         let mut by_kind = [0; 8];
         for (n, c) in by_kind.iter_mut().zip(&self.by_kind) {
@@ -204,9 +200,9 @@ mod tests {
         let c = Counters::default();
         let before = c.snapshot();
         c.count(StatementKind::Begin);
-        c.count_text("SELECT 1");
-        c.count_text("SELECT 2");
-        c.count_text("INSERT INTO t VALUES (1)");
+        c.count(StatementKind::of("SELECT 1"));
+        c.count(StatementKind::of("SELECT 2"));
+        c.count(StatementKind::of("INSERT INTO t VALUES (1)"));
         c.count(StatementKind::Commit);
         let d = c.snapshot().since(&before);
         assert_eq!(d.total(), 5);

@@ -2,8 +2,6 @@
 
 use sqlx::Executor as _;
 
-use sqlx::SqlitePool;
-
 use super::bind::{bind_pg, bind_sqlite};
 use super::counts::StatementKind;
 use super::decode::{pg_row, sqlite_row, Col};
@@ -41,18 +39,6 @@ fn sqlite_query<'q>(sql: &'q Sql) -> Result<super::bind::SqliteQuery<'q>> {
     Ok(q)
 }
 
-/// The SQLite pool a statement outside a transaction runs on: for anything but a query, a
-/// file's writing connection (see [`Db::begin`]), so every write and schema change of the
-/// process goes through the one connection whose schema is then never out of date (SQLite
-/// checks some statements, such as adding a column, against the connection's copy of the
-/// schema before it notices that another connection changed it); queries keep the pool.
-fn sqlite_pool<'a>(db: &'a Db, pool: &'a SqlitePool, text: &str) -> &'a SqlitePool {
-    match db.sqlite_writer() {
-        Some(writer) if StatementKind::of(text) != StatementKind::Select => writer,
-        _ => pool,
-    }
-}
-
 fn pg_query<'q>(sql: &'q Sql) -> Result<super::bind::PgQuery<'q>> {
     let mut q = sqlx::query(sql.text());
     for p in sql.params() {
@@ -83,12 +69,15 @@ impl Conn<'_> {
         }
     }
 
-    /// Counts the statement `text` about to run (and notes it in the transaction).
-    fn count(&mut self, text: &str) {
-        self.db().counters().count_text(text);
+    /// Counts the statement `text` about to run (and notes it in the transaction); returns its
+    /// kind.
+    fn count(&mut self, text: &str) -> StatementKind {
+        let kind = StatementKind::of(text);
+        self.db().counters().count(kind);
         if let Conn::Tx(tx) = self {
-            tx.note(text);
+            tx.note(kind);
         }
+        kind
     }
 
     /// Runs `sql` and decodes every row by `cols`.
@@ -99,11 +88,11 @@ impl Conn<'_> {
         during: &'static str,
     ) -> Result<Vec<Vec<Value>>> {
         let err = |e| Error::db(sql.entity(), during, e);
-        self.count(sql.text());
+        let kind = self.count(sql.text());
         match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => {
-                    let p = sqlite_pool(db, p, sql.text());
+                    let p = db.sqlite_pool_for(p, kind);
                     let rows = sqlite_query(sql)?.fetch_all(p).await.map_err(err)?;
                     rows.iter().map(|r| sqlite_row(r, cols)).collect()
                 }
@@ -128,11 +117,11 @@ impl Conn<'_> {
     /// Runs `sql`; returns the number of rows affected.
     pub(crate) async fn execute(&mut self, sql: &Sql, during: &'static str) -> Result<u64> {
         let err = |e| Error::db(sql.entity(), during, e);
-        self.count(sql.text());
+        let kind = self.count(sql.text());
         Ok(match self {
             Conn::Db(db) => match db.pool() {
                 Pool::Sqlite(p) => sqlite_query(sql)?
-                    .execute(sqlite_pool(db, p, sql.text()))
+                    .execute(db.sqlite_pool_for(p, kind))
                     .await
                     .map_err(err)?
                     .rows_affected(),
@@ -165,10 +154,11 @@ impl Conn<'_> {
         during: &'static str,
     ) -> Result<()> {
         let err = |e| Error::db(entity, during, e);
-        self.count(text);
+        let kind = self.count(text);
         match self {
             Conn::Db(db) => match db.pool() {
-                Pool::Sqlite(p) => sqlite_pool(db, p, text)
+                Pool::Sqlite(p) => db
+                    .sqlite_pool_for(p, kind)
                     .execute(text)
                     .await
                     .map(|_| ())

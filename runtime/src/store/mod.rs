@@ -317,9 +317,21 @@ impl Db {
         &self.inner.counts
     }
 
-    /// The connection a SQLite file's transactions run on, if it has one of its own.
-    pub(crate) fn sqlite_writer(&self) -> Option<&SqlitePool> {
-        self.inner.writer.as_ref()
+    /// The SQLite pool a statement of `kind` runs on, `reads` being this handle's pool: for
+    /// anything but a query (transactions included), a file's writing connection (see
+    /// [`Db::begin`]), so every write and schema change of the process goes through the one
+    /// connection whose copy of the schema is then never out of date (SQLite checks some
+    /// statements, such as adding a column, against that copy before it notices that another
+    /// connection changed the schema); queries keep `reads`.
+    pub(crate) fn sqlite_pool_for<'a>(
+        &'a self,
+        reads: &'a SqlitePool,
+        kind: StatementKind,
+    ) -> &'a SqlitePool {
+        match &self.inner.writer {
+            Some(writer) if kind != StatementKind::Select => writer,
+            _ => reads,
+        }
     }
 
     /// A clone that records `actor` as the author of every history version it writes.

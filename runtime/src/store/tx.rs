@@ -36,25 +36,10 @@ impl Tx {
         db.counters().count(StatementKind::Begin);
         let inner = match db.pool() {
             Pool::Sqlite(p) => TxInner::Sqlite(
-                db.sqlite_writer()
-                    .unwrap_or(p)
+                db.sqlite_pool_for(p, StatementKind::Begin)
                     .begin_with("BEGIN IMMEDIATE")
                     .await
-                    .map_err(|e| match e {
-                        sqlx::Error::PoolTimedOut => Error::db(
-                            "store",
-                            "begin",
-                            sqlx::Error::Io(std::io::Error::new(
-                                std::io::ErrorKind::TimedOut,
-                                format!(
-                                    "another transaction of this process held the SQLite \
-                                     write lock for {} s",
-                                    super::SQLITE_BUSY_TIMEOUT.as_secs()
-                                ),
-                            )),
-                        ),
-                        e => Error::db("store", "begin", e),
-                    })?,
+                    .map_err(sqlite_begin_error)?,
             ),
             Pool::Postgres(p) => TxInner::Postgres(
                 p.begin()
@@ -89,9 +74,9 @@ impl Tx {
         .map_err(|e| Error::db("store", "rollback", e))
     }
 
-    /// Notes that the statement `text` runs inside the transaction.
-    pub(crate) fn note(&mut self, text: &str) {
-        if StatementKind::of(text) != StatementKind::Select {
+    /// Notes that a statement of `kind` runs inside the transaction.
+    pub(crate) fn note(&mut self, kind: StatementKind) {
+        if kind != StatementKind::Select {
             self.wrote = true;
         }
     }
@@ -134,4 +119,20 @@ impl Tx {
     pub fn backend(&self) -> Backend {
         self.db.backend()
     }
+}
+
+/// The error of a SQLite `BEGIN`: waiting for the writing connection past the busy timeout says
+/// so (the pool's own message only says it timed out).
+fn sqlite_begin_error(e: sqlx::Error) -> Error {
+    let e = match e {
+        sqlx::Error::PoolTimedOut => sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "another transaction of this process held the SQLite write lock for {} s",
+                super::SQLITE_BUSY_TIMEOUT.as_secs()
+            ),
+        )),
+        e => e,
+    };
+    Error::db("store", "begin", e)
 }

@@ -18,7 +18,7 @@ use super::Plan;
 use crate::error::{Error, Result};
 use crate::store::sql::quote_ident;
 use crate::store::tx::TxInner;
-use crate::store::{Backend, Conn, Db, Pool};
+use crate::store::{Backend, Conn, Db, Pool, StatementKind};
 
 /// The table recording applied migration files.
 pub const MIGRATIONS_TABLE: &str = "cdms_schema_migrations";
@@ -399,8 +399,8 @@ pub async fn apply(db: &Db, files: &[MigrationFile]) -> Result<Vec<i64>> {
             continue;
         }
         if let Pool::Sqlite(pool) = db.pool() {
-            // On the connection the file's transactions write through (see `Db::begin`).
-            apply_sqlite(db.sqlite_writer().unwrap_or(pool), file, &insert).await?;
+            let pool = db.sqlite_pool_for(pool, StatementKind::Begin);
+            apply_sqlite(pool, file, &insert).await?;
             done.push(file.version);
             continue;
         }

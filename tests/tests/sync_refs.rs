@@ -2,11 +2,16 @@
 //! depth, cycles handled); reverse relations sync like filters.
 
 use cdms_entities::{Contact, Country, Organisation};
+use std::time::Duration;
+
 use cdms_runtime::cdms::{SyncConfig, SyncError};
+use cdms_runtime::emulator::Latency;
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::VersionKind;
 use cdms_runtime::Ref;
-use cdms_tests::sync_support::{envs, envs_with, new_contact, sync_error, text, Node, SyncEnv};
+use cdms_tests::sync_support::{
+    envs, envs_with, new_contact, new_org, sync_error, text, Node, SyncEnv,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -65,6 +70,55 @@ async fn missing_targets_are_fetched_before_the_referring_row() {
             .unwrap();
         assert_eq!(got.job_title.as_deref(), Some("CEO"));
         assert_eq!(env.total(), 1);
+    }
+}
+
+#[tokio::test]
+async fn missing_targets_are_fetched_before_the_transaction() {
+    for env in envs().await {
+        let (_, org, contact) = seed_chain(&env);
+        // Each request takes 800 ms: the contact's GET, then its organisation's and that one's
+        // country's fetches by id. Before, those two ran inside the transaction that stores the
+        // contact, and on SQLite every other writer of the file waited for them.
+        env.emulator()
+            .set_latency(Latency::Fixed(Duration::from_millis(800)));
+        let db = env.db.clone();
+        let read = tokio::spawn(async move {
+            Contact::objects(&db)
+                .filter(Contact::fields().cdms_id.eq(contact))
+                .get()
+                .await
+        });
+        // Within the organisation's fetch (from 0.8 s to 1.6 s), a local write goes through.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let local = env.db.skip_cdms();
+        let write = tokio::time::timeout(
+            Duration::from_millis(600),
+            Organisation::objects(&local).create(new_org("Written meanwhile")),
+        )
+        .await;
+        assert!(
+            write.is_ok(),
+            "[{}] a local write waited for CDMS requests of a read",
+            env.label()
+        );
+        write.unwrap().unwrap();
+        assert!(
+            !read.is_finished(),
+            "the read was still fetching references"
+        );
+        let got = read.await.unwrap().unwrap();
+        env.emulator().set_latency(Latency::None);
+        let employer = got.organisation.expect("the lookup is set");
+        let stored = Organisation::objects(&env.db)
+            .skip_cdms()
+            .filter(Organisation::fields().id.eq(employer.pk()))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(stored.cdms_id, Some(org));
+        assert_eq!(env.gets("AccountSet"), (0, 1), "[{}]", env.label());
+        assert_eq!(env.gets("optevia_countrySet"), (0, 1));
     }
 }
 

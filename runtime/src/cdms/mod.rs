@@ -32,7 +32,10 @@ pub use codec::{RemoteRecord, RemoteRef, WriteMode};
 pub use decode::RawRecord;
 pub use filter::{RemoteOrder, Translation};
 pub use meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy, Synced};
-pub use sync::{apply_records, ApplyStats, CdmsRemote, SyncConfig, SyncError, WriteOutcome};
+pub use sync::{
+    apply_prefetched, apply_records, ApplyStats, CdmsRemote, References, SyncConfig, SyncError,
+    WriteOutcome,
+};
 
 use uuid::Uuid;
 

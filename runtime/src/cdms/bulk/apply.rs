@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::cdms::codec::RemoteRecord;
 use crate::cdms::decode::RawRecord;
 use crate::cdms::meta::CdmsMeta;
-use crate::cdms::sync::{apply_json_page, apply_records, Rejected};
+use crate::cdms::sync::{apply_json_page, apply_prefetched, References, Rejected};
 use crate::error::Result;
 use crate::store::Tx;
 
@@ -40,38 +40,33 @@ pub(crate) struct BatchStats {
     pub newest: Option<DateTime<Utc>>,
 }
 
-/// A batch decoded ahead of its transaction: the records that decode, a rejection for each one
-/// that does not, and how many there were.
+/// A batch prepared ahead of its transaction ([`Bulk::prepare`]): the records that decode, a
+/// rejection for each one that does not, how many there were, and the referenced records
+/// they need that no local row holds.
 pub(crate) struct DecodedBatch {
     records: Vec<RemoteRecord>,
     rejected: Vec<Rejected>,
     count: usize,
-}
-
-impl DecodedBatch {
-    /// Decodes `records` of `cdms`'s set: CPU work that needs no transaction, so a writer does
-    /// it before waiting for the database's write lock, not while holding it.
-    pub(crate) fn decode(cdms: &'static CdmsMeta, raw: &[RawRecord]) -> Self {
-        let (records, rejected) = apply_json_page(cdms, raw);
-        DecodedBatch {
-            records,
-            rejected,
-            count: raw.len(),
-        }
-    }
+    references: References,
 }
 
 impl Bulk {
-    /// Decodes `records` of `cdms`'s set and applies them inside `tx` through the sync layer;
-    /// the records that cannot be applied are quarantined in `tx`.
-    pub(crate) async fn apply_page(
+    /// Decodes `records` of `cdms`'s set and fetches the referenced records missing locally:
+    /// CPU work and CDMS requests that need no transaction, so a writer does them before
+    /// waiting for the database's write lock, not while holding it.
+    pub(crate) async fn prepare(
         &self,
-        tx: &mut Tx,
         cdms: &'static CdmsMeta,
-        records: &[RawRecord],
-    ) -> Result<BatchStats> {
-        self.apply_decoded(tx, cdms, DecodedBatch::decode(cdms, records))
-            .await
+        raw: &[RawRecord],
+    ) -> Result<DecodedBatch> {
+        let (records, rejected) = apply_json_page(cdms, raw);
+        let references = References::fetch(&self.remote, &self.db, cdms.entity, &records).await?;
+        Ok(DecodedBatch {
+            records,
+            rejected,
+            count: raw.len(),
+            references,
+        })
     }
 
     /// Applies a decoded batch inside `tx`, quarantining in `tx` what cannot be applied.
@@ -85,13 +80,14 @@ impl Bulk {
             records: decoded,
             rejected,
             count,
+            references,
         } = batch;
         let mut stats = BatchStats {
             records: count,
             newest: decoded.iter().map(|r| r.modified).max(),
             ..BatchStats::default()
         };
-        let applied = apply_records(&self.remote, tx, cdms.entity, decoded).await?;
+        let applied = apply_prefetched(&self.remote, tx, cdms.entity, decoded, &references).await?;
         stats.inserted = applied.inserted;
         stats.updated = applied.updated;
         stats.unchanged = applied.unchanged;

@@ -30,7 +30,7 @@ use uuid::Uuid;
 use crate::cdms::codec::RemoteRecord;
 use crate::cdms::decode::{self, RawRecord};
 use crate::cdms::meta::CdmsMeta;
-use crate::cdms::sync::{apply_records, stale, Rejected};
+use crate::cdms::sync::{apply_prefetched, stale, References, Rejected};
 use crate::error::Result;
 use crate::expr::{Cond, Expr, Lookup};
 use crate::store::{rows, ReadSpec, Tx};
@@ -256,6 +256,8 @@ pub(super) struct Prepared {
     vanished: Vec<Uuid>,
     /// Records in the page.
     total: usize,
+    /// The referenced records the page's records need and no local row holds.
+    references: References,
 }
 
 fn id_in(meta: &'static CdmsMeta, ids: &[Uuid]) -> ReadSpec {
@@ -329,11 +331,13 @@ impl Bulk {
             records.extend(fetched);
             rejected.extend(bad);
         }
+        let references = References::fetch(&self.remote, &self.db, meta.entity, &records).await?;
         Ok(Prepared {
             records,
             rejected,
             vanished,
             total: page.len(),
+            references,
         })
     }
 
@@ -345,7 +349,14 @@ impl Bulk {
         meta: &'static CdmsMeta,
         prepared: Prepared,
     ) -> Result<BatchStats> {
-        let applied = apply_records(&self.remote, tx, meta.entity, prepared.records).await?;
+        let applied = apply_prefetched(
+            &self.remote,
+            tx,
+            meta.entity,
+            prepared.records,
+            &prepared.references,
+        )
+        .await?;
         self.remote
             .after_apply(tx, meta.set, &applied, &prepared.rejected)
             .await?;

@@ -288,6 +288,7 @@ impl Poller {
         report: &mut EntityPoll,
     ) -> Result<bool> {
         let bulk = &self.bulk;
+        let prepared = bulk.prepare(meta, batch).await?;
         let mut tx = bulk.db.begin().await?;
         let mut locked = state::lock_entity(&mut tx, meta.set).await?;
         if locked.lease_owner.as_deref() != Some(bulk.worker.as_str()) {
@@ -296,7 +297,7 @@ impl Poller {
         }
         let trusted = skew::trusted_until(self.options.skew_allowance);
         let stamps = skew::inspect(meta, batch, trusted);
-        let stats = bulk.apply_page(&mut tx, meta, batch).await?;
+        let stats = bulk.apply_decoded(&mut tx, meta, prepared).await?;
         let newest = match stats.newest {
             Some(t) if t <= trusted => Some(t),
             _ => stamps.newest_trusted,
@@ -443,8 +444,9 @@ impl Poller {
             if records.is_empty() {
                 continue;
             }
+            let prepared = bulk.prepare(meta, &records).await?;
             let mut tx = bulk.db.begin().await?;
-            let stats = bulk.apply_page(&mut tx, meta, &records).await?;
+            let stats = bulk.apply_decoded(&mut tx, meta, prepared).await?;
             tx.commit().await?;
             report.recovered += stats.inserted as u64;
             report.updated += stats.updated as u64;
@@ -480,8 +482,9 @@ impl Poller {
         match bulk.client.get_raw(meta.set, id).await {
             Ok(record) => {
                 // Created after the id scan passed its place: apply it like any change.
+                let prepared = bulk.prepare(meta, &[record]).await?;
                 let mut tx = bulk.db.begin().await?;
-                let stats = bulk.apply_page(&mut tx, meta, &[record]).await?;
+                let stats = bulk.apply_decoded(&mut tx, meta, prepared).await?;
                 tx.commit().await?;
                 report.updated += stats.updated as u64;
                 Ok(())

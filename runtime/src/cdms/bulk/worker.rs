@@ -461,7 +461,7 @@ impl EntityRun {
                         .prepare_backfill(self.meta, &t.fields, &batch)
                         .await?,
                 ),
-                None => Ready::Load(DecodedBatch::decode(self.meta, &batch)),
+                None => Ready::Load(self.bulk.prepare(self.meta, &batch).await?),
             };
             drop(batch);
             let mut tx = self.db.begin().await?;

@@ -12,6 +12,7 @@ use super::fields::{
     cdms_of, default_row, field_name, id_of, modified_of, pk_of, put_record, reference_target,
     refresh_fields,
 };
+use super::prefetch::References;
 use super::quarantine::Rejected;
 use super::refs::{decode_json_page, fetch_by_ids};
 use super::CdmsRemote;
@@ -90,8 +91,18 @@ struct Fixup {
     target_id: Uuid,
 }
 
+/// Where an apply finds the referenced records that are missing locally.
+#[derive(Clone, Copy)]
+enum Fetch<'r> {
+    /// Fetched from CDMS inside the transaction (the public [`apply_records`]).
+    Inside,
+    /// Fetched before the transaction ([`References::fetch`]); nothing is fetched inside it.
+    Ahead(&'r References),
+}
+
 struct Applier<'r> {
     remote: &'r CdmsRemote,
+    fetch: Fetch<'r>,
     /// A record that cannot be applied fails the call (single-record reads and writes) instead
     /// of being skipped and reported (lists, loads, polls).
     strict: bool,
@@ -123,7 +134,8 @@ struct Applier<'r> {
 ///   reported in [`ApplyStats::local_newer`]; the others are refreshed or created;
 /// - lookups (CDMS GUIDs) become local foreign keys through the target's CDMS id column (one
 ///   statement per target entity); a target missing locally is fetched from CDMS first (by id,
-///   15 per request), recursively up to [`super::SyncConfig::reference_depth`] levels; cycles
+///   15 per request), recursively up to [`super::SyncConfig::reference_depth`] levels, inside
+///   `tx` (see [`apply_prefetched`] to fetch them before the transaction instead); cycles
 ///   (records referring to each other, also within `records`) are stored with the lookup null
 ///   first and completed once every record is stored;
 /// - one batched upsert keyed on the CDMS id column writes every new or changed row (mapped
@@ -150,17 +162,33 @@ pub async fn apply_records(
     meta: &'static EntityMeta,
     records: Vec<RemoteRecord>,
 ) -> Result<ApplyStats> {
-    apply_with(remote, tx, meta, records, false).await
+    apply_with(remote, tx, meta, records, false, Fetch::Inside).await
 }
 
-/// [`apply_records`] for one record whose failure is the caller's error (a `get`).
+/// [`apply_records`] with the missing referenced records fetched before `tx` began
+/// ([`References::fetch`] on the same records): no CDMS request is made while `tx` holds its
+/// locks. A target that was found locally then and is gone now is not fetched: the records
+/// referring to it are rejected, and the next refresh of them fetches it. Every read of a
+/// [`CdmsRemote`], the bulk load, the backfill and the poller apply this way.
+pub async fn apply_prefetched(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    records: Vec<RemoteRecord>,
+    references: &References,
+) -> Result<ApplyStats> {
+    apply_with(remote, tx, meta, records, false, Fetch::Ahead(references)).await
+}
+
+/// [`apply_prefetched`] for one record whose failure is the caller's error (a `get`).
 pub(crate) async fn apply_strict(
     remote: &CdmsRemote,
     tx: &mut Tx,
     meta: &'static EntityMeta,
     records: Vec<RemoteRecord>,
+    references: &References,
 ) -> Result<ApplyStats> {
-    apply_with(remote, tx, meta, records, true).await
+    apply_with(remote, tx, meta, records, true, Fetch::Ahead(references)).await
 }
 
 async fn apply_with(
@@ -169,6 +197,7 @@ async fn apply_with(
     meta: &'static EntityMeta,
     records: Vec<RemoteRecord>,
     strict: bool,
+    fetch: Fetch<'_>,
 ) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
     // On PostgreSQL a refused statement aborts the transaction, so a batch that may be refused
@@ -177,7 +206,7 @@ async fn apply_with(
     // rare case one is refused the call is applied again from the start under savepoints.
     let bare = !strict && tx.backend() == Backend::Postgres && !tx.has_written();
     let again = bare.then(|| records.clone());
-    match apply_once(remote, tx, cdms, records, strict, bare).await? {
+    match apply_once(remote, tx, cdms, records, strict, bare, fetch).await? {
         Once::Done(stats) => Ok(stats),
         Once::Refused(error) => {
             let Some(records) = again else {
@@ -185,7 +214,7 @@ async fn apply_with(
             };
             tracing::debug!(entity = meta.name, error = %error, "a batch was refused; applying the records again, each batch under a savepoint");
             tx.restart().await?;
-            match apply_once(remote, tx, cdms, records, strict, false).await? {
+            match apply_once(remote, tx, cdms, records, strict, false, fetch).await? {
                 Once::Done(stats) => Ok(stats),
                 Once::Refused(error) => Err(error),
             }
@@ -207,9 +236,17 @@ async fn apply_once(
     records: Vec<RemoteRecord>,
     strict: bool,
     bare: bool,
+    fetch: Fetch<'_>,
 ) -> Result<Once> {
+    let mut stats = ApplyStats::default();
+    if let Fetch::Ahead(references) = fetch {
+        // Fetched for this call: counted, and the ones that cannot be decoded reported, here.
+        stats.requests = references.requests();
+        stats.rejected.extend(references.rejected().iter().cloned());
+    }
     let mut applier = Applier {
         remote,
+        fetch,
         strict,
         pending: HashSet::new(),
         fixups: Vec::new(),
@@ -217,7 +254,7 @@ async fn apply_once(
         befores: HashMap::new(),
         bare,
         refused: false,
-        stats: ApplyStats::default(),
+        stats,
     };
     let keys = match applier.apply(tx, cdms, records, 0).await {
         Ok(keys) => keys,
@@ -256,6 +293,7 @@ pub(crate) async fn resolve_row(
 ) -> Result<()> {
     let mut applier = Applier {
         remote,
+        fetch: Fetch::Inside,
         strict: true,
         pending: HashSet::new(),
         fixups: Vec::new(),
@@ -721,6 +759,28 @@ impl Applier<'_> {
                          depth bound ({bound})"
                     );
                     unresolved.extend(missing.iter().map(|&u| (u, reason.clone())));
+                } else if let Fetch::Ahead(references) = self.fetch {
+                    let fetched: Vec<RemoteRecord> = missing
+                        .iter()
+                        .filter_map(|&u| references.record(target, u).cloned())
+                        .collect();
+                    self.stats.fetched_references += fetched.len();
+                    for &u in &missing {
+                        if fetched.iter().any(|r| r.id == u) {
+                            continue;
+                        }
+                        let reason = references.unresolved(target, u).map_or_else(
+                            || {
+                                "it is missing locally: it was removed while the records \
+                                 referring to it were applied"
+                                    .to_owned()
+                            },
+                            str::to_owned,
+                        );
+                        unresolved.insert(u, reason);
+                    }
+                    let keys = self.apply(tx, target_cdms, fetched, depth + 1).await?;
+                    found.extend(keys);
                 } else {
                     let (fetched, bad) =
                         fetch_by_ids(self.remote.client(), target_cdms, &missing).await?;

@@ -29,12 +29,13 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::apply::{apply_records, newest_by_id, would_change, would_change_given};
+use super::apply::{apply_prefetched, newest_by_id, would_change, would_change_given};
 use super::error::SyncError;
 use super::expand::{self, Expansion, Inlined};
 use super::fields::{cdms_of, id_of, pk_of, reference_target};
 use super::ordering;
 use super::paths;
+use super::prefetch::References;
 use super::quarantine::{record_alone, Rejected};
 use super::read::remove_deleted;
 use super::refs::{cdms_ids, decode_page, fetch_by_ids, IDS_PER_REQUEST};
@@ -426,8 +427,9 @@ async fn apply_related(
     exp: &Expansion,
     records: Vec<RemoteRecord>,
     rejected: &[Rejected],
+    references: &References,
 ) -> Result<()> {
-    let stats = apply_records(remote, tx, exp.related.entity, records).await?;
+    let stats = apply_prefetched(remote, tx, exp.related.entity, records, references).await?;
     remote
         .after_apply(tx, exp.related.set, &stats, rejected)
         .await
@@ -596,13 +598,30 @@ pub(crate) async fn refresh(
     };
     let changed = work || related_work;
     if changed {
+        // Referenced records missing locally are fetched before the transaction begins.
+        let mut groups: Vec<(&'static CdmsMeta, &[RemoteRecord])> = Vec::new();
+        if let (true, Some(exp)) = (related_work, &expansion) {
+            groups.push((exp.related, &related_records));
+        }
+        if work {
+            groups.push((cdms, &all));
+        }
+        let references = References::fetch_for(remote, db, &groups).await?;
         let mut tx = db.begin().await?;
         // The related rows first, in the same transaction: the root records refer to them.
         if let (true, Some(exp)) = (related_work, &expansion) {
-            apply_related(remote, &mut tx, exp, related_records, &related.rejected).await?;
+            apply_related(
+                remote,
+                &mut tx,
+                exp,
+                related_records,
+                &related.rejected,
+                &references,
+            )
+            .await?;
         }
         if work {
-            let stats = apply_records(remote, &mut tx, meta, all).await?;
+            let stats = apply_prefetched(remote, &mut tx, meta, all, &references).await?;
             remote
                 .after_apply(&mut tx, cdms.set, &stats, &rejected)
                 .await?;

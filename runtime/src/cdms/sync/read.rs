@@ -7,6 +7,7 @@ use super::apply::{apply_strict, same_second_changes};
 use super::error::SyncError;
 use super::fields::{cdms_of, id_of, modified_of, pk_of, put_record};
 use super::inflight::{Fetched, RefreshKey};
+use super::prefetch::References;
 use super::quarantine::{record_alone, Rejected};
 use super::{list, CdmsRemote};
 use crate::cdms::meta::CdmsMeta;
@@ -224,9 +225,10 @@ async fn settle(
         }
     }
     quarantine.ensure(db).await?;
+    let references = References::fetch(remote, db, meta, std::slice::from_ref(&record)).await?;
     let _serial = remote.locks().lock(cdms.set, id).await;
     let mut tx = db.begin().await?;
-    let applied = apply_strict(remote, &mut tx, meta, vec![record]).await;
+    let applied = apply_strict(remote, &mut tx, meta, vec![record], &references).await;
     let stats = match applied {
         Ok(stats) => stats,
         Err(e) => {

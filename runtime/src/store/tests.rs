@@ -628,3 +628,29 @@ async fn sqlite_transactions_take_turns_in_order() {
     assert_eq!(*order.lock().expect("order"), vec![0, 1, 2, 3, 4]);
     assert_eq!(Group::objects(&db).count().await.unwrap(), 5);
 }
+
+#[tokio::test]
+async fn reads_on_the_writer_take_their_turn() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = Db::sqlite(dir.path().join("turn.db"))
+        .await
+        .expect("sqlite");
+    db.migrate(&[Group::META]).await.expect("migrate");
+    let on_writer = db.reading_on_writer();
+    let open = db.begin().await.unwrap();
+    // The read pool answers while a transaction holds the writing connection; a handle
+    // reading on the writer waits for it.
+    assert_eq!(Group::objects(&db).count().await.unwrap(), 0);
+    let queued = tokio::spawn(async move { Group::objects(&on_writer).count().await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !queued.is_finished(),
+        "the read did not wait for the writer"
+    );
+    open.rollback().await.unwrap();
+    assert_eq!(queued.await.expect("join").unwrap(), 0);
+    // PostgreSQL and in-memory SQLite have no writing connection: nothing changes there.
+    let memory = Db::memory().await.expect("memory").reading_on_writer();
+    memory.migrate(&[Group::META]).await.expect("migrate");
+    assert_eq!(Group::objects(&memory).count().await.unwrap(), 0);
+}

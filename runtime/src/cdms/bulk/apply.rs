@@ -60,7 +60,8 @@ impl Bulk {
         raw: &[RawRecord],
     ) -> Result<DecodedBatch> {
         let (records, rejected) = apply_json_page(cdms, raw);
-        let references = References::fetch(&self.remote, &self.db, cdms.entity, &records).await?;
+        let db = self.db.reading_on_writer();
+        let references = References::fetch(&self.remote, &db, cdms.entity, &records).await?;
         Ok(DecodedBatch {
             records,
             rejected,

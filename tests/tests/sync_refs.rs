@@ -4,10 +4,11 @@
 use cdms_entities::{Contact, Country, Organisation};
 use std::time::Duration;
 
-use cdms_runtime::cdms::{SyncConfig, SyncError};
+use cdms_runtime::cdms::{apply_prefetched, codec, References, SyncConfig, SyncError, Synced};
 use cdms_runtime::emulator::Latency;
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::VersionKind;
+use cdms_runtime::Entity;
 use cdms_runtime::Ref;
 use cdms_tests::sync_support::{
     envs, envs_with, new_contact, new_org, sync_error, text, Node, SyncEnv,
@@ -119,6 +120,59 @@ async fn missing_targets_are_fetched_before_the_transaction() {
         assert_eq!(stored.cdms_id, Some(org));
         assert_eq!(env.gets("AccountSet"), (0, 1), "[{}]", env.label());
         assert_eq!(env.gets("optevia_countrySet"), (0, 1));
+    }
+}
+
+#[tokio::test]
+async fn a_target_not_looked_up_is_not_fetched_inside_the_transaction() {
+    for env in envs().await {
+        let (_, org, contact) = seed_chain(&env);
+        // The contact's record applied with references looked up beforehand and none fetched:
+        // what a refresh sees when the organisation was found locally and then removed before
+        // the transaction began.
+        let body = serde_json::Value::Object(env.record("ContactSet", contact));
+        let record = codec::decode(<Contact as Synced>::CDMS, &body).unwrap();
+        env.reset_log();
+        let mut tx = env.db.begin().await.unwrap();
+        let stats = apply_prefetched(
+            &env.remote,
+            &mut tx,
+            <Contact as Entity>::META,
+            vec![record],
+            &References::none(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(env.total(), 0, "[{}] no request", env.label());
+        assert_eq!((stats.inserted, stats.fetched_references), (0, 0));
+        assert_eq!(stats.rejected.len(), 1, "{:?}", stats.rejected);
+        let rejected = &stats.rejected[0];
+        assert_eq!(rejected.cdms_id, Some(contact));
+        assert_eq!(rejected.property.as_deref(), Some("ParentCustomerId"));
+        assert_eq!(rejected.value, Some(org.hyphenated().to_string()));
+        assert!(
+            rejected.reason.contains("removed while"),
+            "{}",
+            rejected.reason
+        );
+        // Looked up first, the organisation and its country are fetched before the transaction.
+        let record = codec::decode(<Contact as Synced>::CDMS, &body).unwrap();
+        let meta = <Contact as Entity>::META;
+        let references =
+            References::fetch(&env.remote, &env.db, meta, std::slice::from_ref(&record))
+                .await
+                .unwrap();
+        assert_eq!((references.len(), references.requests()), (2, 2));
+        env.reset_log();
+        let mut tx = env.db.begin().await.unwrap();
+        let stats = apply_prefetched(&env.remote, &mut tx, meta, vec![record], &references)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(env.total(), 0, "[{}] no request inside", env.label());
+        assert_eq!((stats.inserted, stats.fetched_references), (3, 2));
+        assert!(stats.rejected.is_empty(), "{:?}", stats.rejected);
     }
 }
 

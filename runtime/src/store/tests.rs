@@ -584,16 +584,22 @@ async fn select_spec_helpers() {
     }
 }
 
+/// A SQLite file in a temporary directory (kept alive by the returned guard) with `Group`.
+async fn group_file() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = Db::sqlite(dir.path().join("groups.db"))
+        .await
+        .expect("sqlite");
+    db.migrate(&[Group::META]).await.expect("migrate");
+    (dir, db)
+}
+
 /// The transactions of a SQLite file take turns on one connection in the order they began,
 /// while reads outside them go on through the pool's other connections.
 #[tokio::test]
 async fn sqlite_transactions_take_turns_in_order() {
     use std::sync::{Arc, Mutex};
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let db = Db::sqlite(dir.path().join("turns.db"))
-        .await
-        .expect("sqlite");
-    db.migrate(&[Group::META]).await.expect("migrate");
+    let (_dir, db) = group_file().await;
     let first = db.begin().await.unwrap();
     let order = Arc::new(Mutex::new(Vec::new()));
     let mut waiting = Vec::new();
@@ -631,11 +637,7 @@ async fn sqlite_transactions_take_turns_in_order() {
 
 #[tokio::test]
 async fn reads_on_the_writer_take_their_turn() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let db = Db::sqlite(dir.path().join("turn.db"))
-        .await
-        .expect("sqlite");
-    db.migrate(&[Group::META]).await.expect("migrate");
+    let (_dir, db) = group_file().await;
     let on_writer = db.reading_on_writer();
     let open = db.begin().await.unwrap();
     // The read pool answers while a transaction holds the writing connection; a handle

@@ -93,7 +93,7 @@ struct Fixup {
 
 /// Where an apply finds the referenced records that are missing locally.
 #[derive(Clone, Copy)]
-enum Fetch<'r> {
+pub(crate) enum Fetch<'r> {
     /// Fetched from CDMS inside the transaction (the public [`apply_records`]).
     Inside,
     /// Fetched before the transaction ([`References::fetch`]); nothing is fetched inside it.
@@ -180,18 +180,10 @@ pub async fn apply_prefetched(
     apply_with(remote, tx, meta, records, false, Fetch::Ahead(references)).await
 }
 
-/// [`apply_prefetched`] for one record whose failure is the caller's error (a `get`).
-pub(crate) async fn apply_strict(
-    remote: &CdmsRemote,
-    tx: &mut Tx,
-    meta: &'static EntityMeta,
-    records: Vec<RemoteRecord>,
-    references: &References,
-) -> Result<ApplyStats> {
-    apply_with(remote, tx, meta, records, true, Fetch::Ahead(references)).await
-}
-
-async fn apply_with(
+/// [`apply_records`] and [`apply_prefetched`]: `fetch` says where missing referenced records
+/// come from; when `strict`, a record that cannot be applied is the call's error instead of
+/// being skipped and reported (a `get`).
+pub(crate) async fn apply_with(
     remote: &CdmsRemote,
     tx: &mut Tx,
     meta: &'static EntityMeta,

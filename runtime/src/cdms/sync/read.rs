@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::apply::{apply_strict, same_second_changes};
+use super::apply::{apply_with, same_second_changes, Fetch};
 use super::error::SyncError;
 use super::fields::{cdms_of, id_of, modified_of, pk_of, put_record};
 use super::inflight::{Fetched, RefreshKey};
@@ -228,7 +228,15 @@ async fn settle(
     let references = References::fetch(remote, db, meta, std::slice::from_ref(&record)).await?;
     let _serial = remote.locks().lock(cdms.set, id).await;
     let mut tx = db.begin().await?;
-    let applied = apply_strict(remote, &mut tx, meta, vec![record], &references).await;
+    let applied = apply_with(
+        remote,
+        &mut tx,
+        meta,
+        vec![record],
+        true,
+        Fetch::Ahead(&references),
+    )
+    .await;
     let stats = match applied {
         Ok(stats) => stats,
         Err(e) => {

@@ -177,6 +177,68 @@ async fn a_target_not_looked_up_is_not_fetched_inside_the_transaction() {
 }
 
 #[tokio::test]
+async fn a_write_fetches_the_targets_of_what_cdms_answers_before_its_transaction() {
+    for env in envs().await {
+        let contact = env.seed_contact("Smith", None);
+        let f = Contact::fields();
+        let mut read = Contact::objects(&env.db)
+            .filter(f.cdms_id.eq(contact))
+            .get()
+            .await
+            .unwrap();
+        // Someone points the contact at an organisation this store has never read.
+        let org = env.seed_account("Elsewhere", json!({}));
+        env.edit(
+            "ContactSet",
+            contact,
+            json!({"ParentCustomerId": lookup(org, "account")}),
+        );
+        // Each request takes 800 ms: the GET before the MERGE, the MERGE, the GET after it,
+        // then the organisation's fetch by id, which used to run inside the transaction that
+        // stores the write's result (from 2.4 s on).
+        env.emulator()
+            .set_latency(Latency::Fixed(Duration::from_millis(800)));
+        env.reset_log();
+        let db = env.db.clone();
+        let save = tokio::spawn(async move {
+            read.job_title = Some("CEO".to_owned());
+            read.save(&db).await.map(|()| read)
+        });
+        tokio::time::sleep(Duration::from_millis(2800)).await;
+        let local = env.db.skip_cdms();
+        let write = tokio::time::timeout(
+            Duration::from_millis(300),
+            Organisation::objects(&local).create(new_org("Written meanwhile")),
+        )
+        .await;
+        assert!(
+            write.is_ok(),
+            "[{}] a local write waited for a CDMS request of another write",
+            env.label()
+        );
+        write.unwrap().unwrap();
+        let saved = save.await.unwrap().unwrap();
+        env.emulator().set_latency(Latency::None);
+        assert_eq!(env.gets("AccountSet"), (0, 1), "[{}]", env.label());
+        let stored = Contact::objects(&env.db)
+            .skip_cdms()
+            .filter(f.id.eq(saved.id))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(stored.job_title.as_deref(), Some("CEO"));
+        let employer = stored.organisation.expect("merged from CDMS");
+        let employer = Organisation::objects(&env.db)
+            .skip_cdms()
+            .filter(Organisation::fields().id.eq(employer.pk()))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(employer.cdms_id, Some(org));
+    }
+}
+
+#[tokio::test]
 async fn the_fetch_depth_is_bounded() {
     for env in envs_with(SyncConfig::default().reference_depth(1), |b| b).await {
         let (_, _, contact) = seed_chain(&env);

@@ -276,16 +276,17 @@ pub async fn apply_json(
 }
 
 /// Maps the lookup fields of one row (holding CDMS ids, as [`put_record`] leaves them) to local
-/// keys, fetching missing targets like [`apply_records`] does.
+/// keys, taking missing targets from `fetch` like [`apply_with`] does.
 pub(crate) async fn resolve_row(
     remote: &CdmsRemote,
     tx: &mut Tx,
     cdms: &'static CdmsMeta,
     row: &mut Row,
+    fetch: Fetch<'_>,
 ) -> Result<()> {
     let mut applier = Applier {
         remote,
-        fetch: Fetch::Inside,
+        fetch,
         strict: true,
         pending: HashSet::new(),
         fixups: Vec::new(),

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
+use super::apply::Fetch;
 use super::config::SyncConfig;
 use super::fields::{cdms_of, id_of};
 use super::inflight::{Freshness, RecordLocks, SharedGets, SharedRefreshes};
 use super::outcome::{OutcomeLog, WriteOutcome};
+use super::prefetch::References;
 use super::quarantine::{QuarantineState, Quarantined, Rejected};
 use super::stale::StaleState;
 use super::{guard, read, write};
@@ -195,7 +197,10 @@ impl Remote for CdmsRemote {
                     write::Staged::Deleted
                 }
             };
-            Ok(Some(Staged(Box::new(staged))))
+            // What CDMS answered may name referenced records missing locally: fetched now,
+            // before the local transaction.
+            let references = write::references(self, db, meta, &staged).await?;
+            Ok(Some(Staged(Box::new((staged, references)))))
         }
         .boxed()
     }
@@ -209,13 +214,15 @@ impl Remote for CdmsRemote {
         staged: Staged,
     ) -> BoxFuture<'a, Result<()>> {
         async move {
-            let Ok(staged) = staged.0.downcast::<write::Staged>() else {
+            let Ok(staged) = staged.0.downcast::<(write::Staged, References)>() else {
                 return Err(crate::Error::Refused {
                     entity: meta.name,
                     message: "a staged write of another remote".to_owned(),
                 });
             };
-            write::finish(self, tx, meta, old, row, *staged).await
+            let (staged, references) = *staged;
+            let fetch = Fetch::Ahead(&references);
+            write::finish(self, tx, meta, old, row, staged, fetch).await
         }
         .boxed()
     }

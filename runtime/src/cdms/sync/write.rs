@@ -4,13 +4,14 @@
 use serde_json::Value as J;
 use uuid::Uuid;
 
-use super::apply::resolve_row;
+use super::apply::{resolve_row, Fetch};
 use super::error::SyncError;
 use super::fields::{
     cdms_of, changed_fields, data_fields, field_name, id_of, modified_of, pk_of, put_record,
 };
 use super::inflight::fetch;
 use super::outcome::WriteOutcome;
+use super::prefetch::References;
 use super::refs::to_remote;
 use super::CdmsRemote;
 use crate::cdms::codec::{self, RemoteRecord, WriteMode};
@@ -49,16 +50,18 @@ async fn current(
     }
 }
 
-/// Puts `record` into `row` with its lookups mapped to local keys.
+/// Puts `record` into `row` with its lookups mapped to local keys (targets missing locally
+/// taken from `fetch`).
 async fn take_record(
     remote: &CdmsRemote,
     tx: &mut Tx,
     cdms: &'static CdmsMeta,
     record: &RemoteRecord,
     row: &mut Row,
+    fetch: Fetch<'_>,
 ) -> Result<()> {
     put_record(cdms, record, row);
-    resolve_row(remote, tx, cdms, row).await
+    resolve_row(remote, tx, cdms, row, fetch).await
 }
 
 /// `fields` of `row` as CDMS property values (lookups as the targets' CDMS ids).
@@ -104,6 +107,25 @@ fn check_values(
         }
     }
     Ok(values)
+}
+
+/// The referenced records CDMS's answers in `staged` need and no local row holds, fetched
+/// before the local transaction (see [`References`]).
+pub(crate) async fn references(
+    remote: &CdmsRemote,
+    db: &crate::store::Db,
+    meta: &'static EntityMeta,
+    staged: &Staged,
+) -> Result<References> {
+    let records: Vec<RemoteRecord> = match staged {
+        Staged::Created(record) => vec![record.clone()],
+        Staged::Updated(up) => std::iter::once(&up.before)
+            .chain(up.after.as_ref())
+            .cloned()
+            .collect(),
+        Staged::Local | Staged::Deleted => return Ok(References::none()),
+    };
+    References::fetch(remote, db, meta, &records).await
 }
 
 /// The CDMS side of a write, done before (or at the start of) the local transaction; applied
@@ -178,7 +200,7 @@ pub(crate) async fn insert(
     restore: bool,
 ) -> Result<()> {
     let staged = stage_insert(remote, Conn::Tx(tx), meta, row, restore).await?;
-    finish(remote, tx, meta, None, row, staged).await
+    finish(remote, tx, meta, None, row, staged, Fetch::Inside).await
 }
 
 /// The checks of an update that need no request: `Ok(None)` when the write is local only
@@ -330,7 +352,7 @@ pub(crate) async fn update(
     new: &mut Row,
 ) -> Result<()> {
     let staged = stage_update(remote, Conn::Tx(tx), meta, old, new, false).await?;
-    finish(remote, tx, meta, Some(old), new, staged).await
+    finish(remote, tx, meta, Some(old), new, staged, Fetch::Inside).await
 }
 
 /// Applies a staged write inside the local transaction: fills `row` (the row about to be
@@ -344,6 +366,7 @@ pub(crate) async fn finish(
     old: Option<&Row>,
     row: &mut Row,
     staged: Staged,
+    fetch: Fetch<'_>,
 ) -> Result<()> {
     let cdms = cdms_of(meta)?;
     match staged {
@@ -354,7 +377,7 @@ pub(crate) async fn finish(
             Ok(())
         }
         Staged::Created(record) => {
-            take_record(remote, tx, cdms, &record, row).await?;
+            take_record(remote, tx, cdms, &record, row, fetch).await?;
             // Confirmed in sync only by a read after the commit: this transaction may still
             // roll back.
             remote.forget(cdms, record.id);
@@ -362,7 +385,7 @@ pub(crate) async fn finish(
         }
         Staged::Updated(up) => {
             let old = old.ok_or_else(|| refused(meta, "an update needs the stored row".into()))?;
-            finish_update(remote, tx, cdms, old, row, *up).await
+            finish_update(remote, tx, cdms, old, row, *up, fetch).await
         }
     }
 }
@@ -374,6 +397,7 @@ async fn finish_update(
     old: &Row,
     new: &mut Row,
     up: StagedUpdate,
+    fetch: Fetch<'_>,
 ) -> Result<()> {
     let meta = cdms.entity;
     let pk = pk_of(meta, old);
@@ -401,7 +425,7 @@ async fn finish_update(
         }
     }
     let mut theirs = old.clone();
-    take_record(remote, tx, cdms, &up.before, &mut theirs).await?;
+    take_record(remote, tx, cdms, &up.before, &mut theirs, fetch).await?;
     let changed_remotely = changed_fields(cdms, old, &theirs);
     let cdms_moved = !changed_remotely.is_empty() || modified_of(meta, &theirs) != synced_at;
     if cdms_moved {
@@ -428,7 +452,7 @@ async fn finish_update(
                 result[f] = theirs[f].clone();
             }
         }
-        Some(after) => take_record(remote, tx, cdms, after, &mut result).await?,
+        Some(after) => take_record(remote, tx, cdms, after, &mut result, fetch).await?,
     }
     if cdms_moved && !(merged.is_empty() && overwritten.is_empty()) {
         remote.report(WriteOutcome {

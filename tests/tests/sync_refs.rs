@@ -74,6 +74,24 @@ async fn missing_targets_are_fetched_before_the_referring_row() {
     }
 }
 
+/// After `after_ms`, a local-only write must be done within `within_ms`: no transaction holds
+/// the database while `what` waits for CDMS.
+async fn write_meanwhile(env: &SyncEnv, after_ms: u64, within_ms: u64, what: &str) {
+    tokio::time::sleep(Duration::from_millis(after_ms)).await;
+    let local = env.db.skip_cdms();
+    let write = tokio::time::timeout(
+        Duration::from_millis(within_ms),
+        Organisation::objects(&local).create(new_org("Written meanwhile")),
+    )
+    .await;
+    assert!(
+        write.is_ok(),
+        "[{}] a local write waited for CDMS requests of {what}",
+        env.label()
+    );
+    write.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn missing_targets_are_fetched_before_the_transaction() {
     for env in envs().await {
@@ -91,19 +109,7 @@ async fn missing_targets_are_fetched_before_the_transaction() {
                 .await
         });
         // Within the organisation's fetch (from 0.8 s to 1.6 s), a local write goes through.
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        let local = env.db.skip_cdms();
-        let write = tokio::time::timeout(
-            Duration::from_millis(600),
-            Organisation::objects(&local).create(new_org("Written meanwhile")),
-        )
-        .await;
-        assert!(
-            write.is_ok(),
-            "[{}] a local write waited for CDMS requests of a read",
-            env.label()
-        );
-        write.unwrap().unwrap();
+        write_meanwhile(&env, 1200, 600, "a read").await;
         assert!(
             !read.is_finished(),
             "the read was still fetching references"
@@ -204,19 +210,7 @@ async fn a_write_fetches_the_targets_of_what_cdms_answers_before_its_transaction
             read.job_title = Some("CEO".to_owned());
             read.save(&db).await.map(|()| read)
         });
-        tokio::time::sleep(Duration::from_millis(2800)).await;
-        let local = env.db.skip_cdms();
-        let write = tokio::time::timeout(
-            Duration::from_millis(300),
-            Organisation::objects(&local).create(new_org("Written meanwhile")),
-        )
-        .await;
-        assert!(
-            write.is_ok(),
-            "[{}] a local write waited for a CDMS request of another write",
-            env.label()
-        );
-        write.unwrap().unwrap();
+        write_meanwhile(&env, 2800, 300, "another write").await;
         let saved = save.await.unwrap().unwrap();
         env.emulator().set_latency(Latency::None);
         assert_eq!(env.gets("AccountSet"), (0, 1), "[{}]", env.label());

@@ -232,17 +232,27 @@ impl SharedRefreshes {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = crate::error::Result<Option<Row>>>,
     {
-        let joined = lock(&self.running).get(&key).cloned();
-        if let Some(fut) = joined {
+        // Looked up and, when absent, inserted under one lock: two reads that start together
+        // cannot both lead (each would then read the row itself).
+        let (done, fut) = {
+            let mut running = lock(&self.running);
+            match running.get(&key) {
+                Some(fut) => (None, fut.clone()),
+                None => {
+                    // Dropped unsent when the leader fails: the followers then run their own.
+                    let (done, outcome) = tokio::sync::oneshot::channel::<Option<Row>>();
+                    let fut = async move { outcome.await.ok() }.boxed().shared();
+                    running.insert(key, fut.clone());
+                    (Some(done), fut)
+                }
+            }
+        };
+        let Some(done) = done else {
             return match fut.await {
                 Some(kept) => Ok(kept),
                 None => refresh().await,
             };
-        }
-        // Dropped unsent when the leader fails: the followers then run their own.
-        let (done, outcome) = tokio::sync::oneshot::channel::<Option<Row>>();
-        let fut = async move { outcome.await.ok() }.boxed().shared();
-        lock(&self.running).insert(key, fut.clone());
+        };
         let _leading = Leading {
             map: self,
             key,

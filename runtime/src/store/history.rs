@@ -9,13 +9,14 @@
 //! ## First copies are stored compactly
 //!
 //! The version written when an object is inserted (created locally, refreshed from CDMS for
-//! the first time, loaded in bulk, restored) stores no snapshot (an empty `snapshot` text): its
-//! state is the live row for as long as no later version exists, and the state the next
-//! version found, otherwise, which that version's `prior` gives back (its snapshot with the
-//! prior values put in). An initial load therefore writes only a version's fixed columns and
-//! index entry per record (about 140 bytes on SQLite, 205 on PostgreSQL) instead of a second
-//! copy of it; [`versions`], [`version`] and [`latest`] return
-//! every version whole, and [`revert`] and [`restore`] are as exact as with full snapshots.
+//! the first time, loaded in bulk, restored) stores no snapshot (an empty `snapshot` text) and
+//! no remote key: its state is the live row for as long as no later version exists, and the
+//! state the next version found, otherwise, which that version's `prior` gives back (its
+//! snapshot with the prior values put in); its remote key is that state's, as the remote of the
+//! handle reading it gives it (none without a remote). An initial load therefore writes only a
+//! version's fixed columns and index entry per record instead of a second copy of it;
+//! [`versions`], [`version`] and [`latest`] return every version whole, and [`revert`] and
+//! [`restore`] are as exact as with full snapshots.
 //!
 //! What a first copy reads as depends on every later change of the row being recorded here, as
 //! every write through this crate is. A value a reviewed migration file rewrites in place
@@ -209,19 +210,21 @@ fn history_row(
     (row, before): (&Row, Option<&Row>),
     at: DateTime<Utc>,
 ) -> Row {
-    let (snapshot, prior) = match before {
-        // A first copy: the live row, or what the next version found (see the module docs).
-        None => (String::new(), Value::Null),
+    let (snapshot, prior, remote_key) = match before {
+        // A first copy: the live row, or what the next version found, and that state's remote
+        // key (see the module docs).
+        None => (String::new(), Value::Null, Value::Null),
         Some(before) => (
             snapshot(meta, row),
             Value::Text(prior_text(meta, before, row)),
+            remote_key_of(tx, meta, row).map_or(Value::Null, Value::Text),
         ),
     };
     vec![
         Value::Int(0),
         Value::Text(meta.table.to_owned()),
         row.get(meta.pk).cloned().unwrap_or(Value::Null),
-        remote_key_of(tx, meta, row).map_or(Value::Null, Value::Text),
+        remote_key,
         Value::Text(kind.as_str().to_owned()),
         Value::Text(snapshot),
         tx.db()
@@ -246,6 +249,7 @@ pub(crate) struct VersionTexts {
 
 /// The texts of one row's version in [`VersionTexts`].
 pub(crate) struct VersionText {
+    /// `None` for a first copy (see the module docs) or a row without one.
     pub(crate) remote_key: Option<String>,
     /// The snapshot's text before and after the key's value; `None` for a first copy.
     pub(crate) around_pk: Option<(String, String)>,
@@ -267,7 +271,7 @@ pub(crate) fn version_texts(
         .map(|(i, row)| {
             let before = before.get(i).copied().flatten();
             VersionText {
-                remote_key: remote_key_of(tx, meta, row),
+                remote_key: before.and_then(|_| remote_key_of(tx, meta, row)),
                 around_pk: before.map(|_| snapshot_around_pk(meta, row)),
                 prior: before.map(|b| prior_text(meta, b, row)),
             }
@@ -473,6 +477,13 @@ async fn resolve(
                     None => return Err(unresolved(&version, "the object has no row")),
                 },
             };
+            // Not stored with a first copy (earlier versions of this crate did store it): the
+            // remote key of the state it was written with, as the remote reads it.
+            if version.remote_key.is_none() {
+                if let (Some(remote), Some(_)) = (conn.db().remote(), meta.remote) {
+                    version.remote_key = remote.remote_key(meta, &version.row(meta)?);
+                }
+            }
         }
         out.push(version);
     }

@@ -318,6 +318,52 @@ async fn writes_go_through_hooks_inside_the_transaction() {
     }
 }
 
+/// The version that inserted an object stores no remote key, as it stores no snapshot: it
+/// reads back with the key of the state it was written with, as the handle's remote reads it.
+#[tokio::test]
+async fn a_first_copy_reads_its_remote_key_back_without_storing_it() {
+    for t_db in databases().await {
+        let (db, _fake) = setup(&t_db.db).await;
+        let mut a = tracked("a");
+        a.save(&db).await.unwrap();
+        let key = a.key.map(|k| k.to_string());
+        assert!(key.is_some());
+        a.name = "b".into();
+        a.save(&db).await.unwrap();
+        let stored: Vec<Value> =
+            rows::select(&db, &history::HISTORY, &ReadSpec::all(&history::HISTORY))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r[3].clone())
+                .collect();
+        assert_eq!(stored, [Value::Null, Value::Text(key.clone().unwrap())]);
+        let keys = |v: Vec<history::Version>| -> Vec<Option<String>> {
+            v.into_iter().map(|v| v.remote_key).collect()
+        };
+        assert_eq!(
+            keys(a.versions(&db).await.unwrap()),
+            [key.clone(), key.clone()]
+        );
+        // Without a remote, only the stored keys are known.
+        assert_eq!(
+            keys(a.versions(&t_db.db).await.unwrap()),
+            [None, key.clone()]
+        );
+        // A key stored with a first copy (as earlier versions did) is read as stored.
+        db.execute_raw(
+            "UPDATE \"history\" SET \"remote_key\" = 'stored' WHERE \"snapshot\" = ''",
+            &[],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            keys(a.versions(&db).await.unwrap()),
+            [Some("stored".to_owned()), key]
+        );
+    }
+}
+
 #[tokio::test]
 async fn before_read_sees_every_read_terminal() {
     for t_db in databases().await {

@@ -321,6 +321,45 @@ async fn the_unused_remote_key_index_is_dropped() {
     }
 }
 
+/// The index on `(entity, local_pk)` that earlier versions created is replaced by one on
+/// `local_pk` alone, by safe steps, and the versions read as before.
+#[tokio::test]
+async fn the_older_object_index_is_replaced_by_a_smaller_one() {
+    use cdms_tests::local::entities;
+    for t in databases().await {
+        let mut a = Product::new("a", 1);
+        a.save(&t.db).await.unwrap();
+        a.qty = 2;
+        a.save(&t.db).await.unwrap();
+        t.db.execute_raw("DROP INDEX \"history__local_pk\"", &[])
+            .await
+            .unwrap();
+        t.db.execute_raw(
+            "CREATE INDEX \"history__entity__local_pk\" ON \"history\" (\"entity\", \"local_pk\")",
+            &[],
+        )
+        .await
+        .unwrap();
+        let plan = t.db.plan(&entities()).await.unwrap();
+        let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            steps,
+            [
+                "drop index history__entity__local_pk on history",
+                "create index on history (local_pk)"
+            ],
+            "[{}]",
+            t.label
+        );
+        assert!(plan.risky().next().is_none());
+        t.db.migrate(&entities()).await.unwrap();
+        assert!(t.db.plan(&entities()).await.unwrap().is_empty());
+        let versions = a.versions(&t.db).await.unwrap();
+        let qty: Vec<_> = versions.iter().map(|v| v.snapshot["qty"].clone()).collect();
+        assert_eq!(qty, [1, 2], "[{}]", t.label);
+    }
+}
+
 /// A first copy that cannot be made whole (the prior values of the version after it are gone,
 /// or its row is) is an error naming the version, never a wrong snapshot.
 #[tokio::test]

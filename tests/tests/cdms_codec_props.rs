@@ -485,3 +485,36 @@ proptest! {
         }
     }
 }
+
+/// A property sent twice counts once, with its last value, as in a JSON tree (a lookup's
+/// target included), and the record lists its values and lookups in field order whatever the
+/// order CDMS sent them in.
+#[test]
+fn a_repeated_property_counts_with_its_last_value() {
+    let meta = Organisation::CDMS;
+    let field = |property: &str| {
+        meta.fields
+            .iter()
+            .find(|f| f.property == property)
+            .map(|f| f.field)
+            .expect("mapped")
+    };
+    let fields = [field("Name"), field("optevia_Country"), field("Telephone1")];
+    let (first, last) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let text = format!(
+        r#"{{"Telephone1": "0123", "optevia_Country": {{"Id": "{first}", "LogicalName": "optevia_country", "Name": "A"}},
+            "Name": "first", "AccountId": "{}", "ModifiedOn": "/Date(1000)/", "Name": "last",
+            "optevia_Country": {{"Id": "{last}", "LogicalName": "optevia_country", "Name": "B"}}}}"#,
+        Uuid::from_u128(9)
+    );
+    let tree: J = serde_json::from_str(&text).expect("parses");
+    let reference = codec::decode_selected(meta, &tree, Some(&fields)).expect("decodes");
+    let generated = meta.decoder.expect("the derive generates a decoder");
+    let decoded = generated(&text, Some(&fields)).expect("decodes");
+    assert_eq!(decoded, reference);
+    assert_eq!(decoded.refs.len(), 1);
+    assert_eq!(decoded.refs[0].id, last);
+    assert_eq!(decoded.refs[0].name.as_deref(), Some("B"));
+    let name = decoded.values.iter().find(|(f, _)| *f == field("Name"));
+    assert_eq!(name.map(|(_, v)| v), Some(&Value::Text("last".into())));
+}

@@ -34,19 +34,51 @@ pub trait RecordShape {
     ) -> Result<(), A::Error>;
 }
 
-/// The properties of one record read so far, by slot.
+/// The properties of one record read so far. The values go straight into the record's own
+/// list (tagged with their slot until [`finish`] puts the local field in), so a record costs
+/// one list of its values and no table of every slot.
 pub struct Partial {
-    slots: Vec<Option<Decoded>>,
+    /// `(slot, value)` in the order the properties came.
+    values: Vec<(usize, Value)>,
+    /// `(slot, LogicalName, Name)` of the lookups with an `Id`.
+    refs: Vec<(usize, Option<String>, Option<String>)>,
+    /// One bit per slot: whether the property came.
+    seen: Vec<u64>,
 }
 
 impl Partial {
+    fn new(slots: usize) -> Self {
+        Partial {
+            values: Vec::with_capacity(slots),
+            refs: Vec::new(),
+            seen: vec![0; slots.div_ceil(64)],
+        }
+    }
+
     /// Stores the value decoded for `slot` (a repeated property: the last one counts, as in a
     /// JSON object).
     #[inline]
     pub fn put(&mut self, slot: usize, decoded: Decoded) {
-        if let Some(s) = self.slots.get_mut(slot) {
-            *s = Some(decoded);
+        let Some(word) = self.seen.get_mut(slot / 64) else {
+            return;
+        };
+        let bit = 1u64 << (slot % 64);
+        let Decoded { value, reference } = decoded;
+        if *word & bit != 0 {
+            self.values.retain(|(s, _)| *s != slot);
+            self.refs.retain(|(s, _, _)| *s != slot);
         }
+        *word |= bit;
+        self.values.push((slot, value));
+        if let Some((logical, name)) = reference {
+            self.refs.push((slot, logical, name));
+        }
+    }
+
+    fn has(&self, slot: usize) -> bool {
+        self.seen
+            .get(slot / 64)
+            .is_some_and(|w| w & (1u64 << (slot % 64)) != 0)
     }
 }
 
@@ -88,9 +120,7 @@ impl<'de, S: RecordShape> Visitor<'de> for RecordVisitor<S> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Partial, A::Error> {
-        let mut partial = Partial {
-            slots: (0..S::CDMS.fields.len()).map(|_| None).collect(),
-        };
+        let mut partial = Partial::new(S::CDMS.fields.len());
         while let Some(slot) = map.next_key_seed(Key::<S>(PhantomData))? {
             if slot == UNMAPPED {
                 map.next_value::<IgnoredAny>()?;
@@ -131,37 +161,49 @@ impl<'de, S: RecordShape> Visitor<'de> for Key<S> {
 /// lookups; absent and null properties checked as [`crate::cdms::codec::decode_selected`] does.
 fn finish(
     meta: &'static CdmsMeta,
-    mut partial: Partial,
+    partial: Partial,
     fields: Option<&[usize]>,
 ) -> Result<RemoteRecord, Declined> {
     let declined = |what: &str, property: &str| Err(Declined(format!("{property}: {what}")));
     let Some(modified_field) = meta.modified() else {
         return declined("no ModifiedOn mapping", meta.service);
     };
-    let mut id = None;
-    let mut modified = None;
-    let mut values = Vec::with_capacity(meta.fields.len());
-    let mut refs = Vec::new();
-    for (f, slot) in meta.fields.iter().zip(partial.slots.iter_mut()) {
-        let Some(decoded) = slot.take() else {
+    for (slot, f) in meta.fields.iter().enumerate() {
+        if !partial.has(slot) {
             let required = fields.is_none_or(|fs| fs.contains(&f.field));
             if required && f.field != meta.id_field && Some(f.field) != meta.entity.modified {
                 return declined("absent", f.property);
             }
-            continue;
+        }
+    }
+    let Partial {
+        mut values,
+        refs: mut named,
+        ..
+    } = partial;
+    // In field order, as the reference decoder lists them (CDMS sends them in its own).
+    if !values.is_sorted_by_key(|(slot, _)| *slot) {
+        values.sort_unstable_by_key(|(slot, _)| *slot);
+    }
+    if !named.is_sorted_by_key(|(slot, _, _)| *slot) {
+        named.sort_unstable_by_key(|(slot, _, _)| *slot);
+    }
+    let mut named = named.into_iter().peekable();
+    let mut refs = Vec::new();
+    let mut id = None;
+    let mut modified = None;
+    for (slot, value) in &mut values {
+        let Some(f) = meta.fields.get(*slot) else {
+            return declined("no such property", meta.service);
         };
-        let Decoded {
-            mut value,
-            reference,
-        } = decoded;
         if f.property == meta.id_property {
-            match (&value, f.codec, f.kind) {
+            match (&*value, f.codec, f.kind) {
                 (Value::Uuid(u), None, CdmsKind::Guid) => id = Some(*u),
                 _ => return declined("no id", f.property),
             }
         }
         if std::ptr::eq(f, modified_field) {
-            match (&value, f.codec, f.kind) {
+            match (&*value, f.codec, f.kind) {
                 (Value::DateTime(t), None, CdmsKind::DateTime) => modified = Some(*t),
                 _ => return declined("no /Date(ms)/", f.property),
             }
@@ -169,21 +211,21 @@ fn finish(
         let local = meta.entity.fields.get(f.field);
         if value.is_null() && !local.is_none_or(|m| m.nullable) {
             match local.and_then(|m| f.null.replacement(m.kind)) {
-                Some(default) => value = default,
+                Some(default) => *value = default,
                 None => return declined("null for a required field", f.property),
             }
         }
-        if let (Some((logical_name, name)), Value::Uuid(target), None) =
-            (reference, &value, f.codec)
-        {
-            refs.push(RemoteRef {
-                field: f.field,
-                id: *target,
-                logical_name,
-                name,
-            });
+        if let Some((_, logical_name, name)) = named.next_if(|(s, _, _)| s == slot) {
+            if let (Value::Uuid(target), None) = (&*value, f.codec) {
+                refs.push(RemoteRef {
+                    field: f.field,
+                    id: *target,
+                    logical_name,
+                    name,
+                });
+            }
         }
-        values.push((f.field, value));
+        *slot = f.field;
     }
     match (id, modified) {
         (Some(id), Some(modified)) => Ok(RemoteRecord {

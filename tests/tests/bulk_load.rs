@@ -127,6 +127,45 @@ impl Progress for StopAfter {
     }
 }
 
+/// Records are created faster as the years go by, so equal `CreatedOn` windows hold very
+/// unequal numbers of them: a window holding more than 2,500 is cut in two (one `$skip` probe
+/// each) until none does, and the load is exact all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dense_windows_are_cut_before_the_load() {
+    for local in backends().await {
+        let env = BulkEnv::new(local, 2_400, Clock::system(), |b| b).await;
+        let label = env.local.label;
+        let options = quick(LoadOptions {
+            partitions: 2,
+            concurrency: 4,
+            ..LoadOptions::default()
+        });
+        let report = Loader::new(env.bulk("solo"), options)
+            .run(&metas())
+            .await
+            .expect("load");
+        assert!(report.complete(), "{label}: {report:?}");
+        assert_exact(&env).await;
+        let parts = state::partitions(env.db(), Contact::CDMS.set)
+            .await
+            .expect("partitions");
+        let sizes: Vec<i64> = parts.iter().map(|p| p.records).collect();
+        assert_eq!(
+            sizes.iter().sum::<i64>(),
+            env.seeded.contacts as i64,
+            "{label}: {sizes:?}"
+        );
+        // Two windows asked for (and the one of records without a CreatedOn): the later,
+        // denser one was cut.
+        assert!(parts.len() > 3, "{label}: {sizes:?}");
+        assert!(sizes.iter().all(|&n| n <= 2_500), "{label}: {sizes:?}");
+        assert_eq!(
+            pages_read_twice(&env.emulator().requests()),
+            Vec::<String>::new()
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_load_resumes_exactly() {
     for local in backends().await {

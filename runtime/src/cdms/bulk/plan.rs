@@ -6,7 +6,14 @@
 //! equal windows on whole seconds (CDMS's precision, and all a `datetime'…'` literal can say). The
 //! first window has no lower bound and the last no upper bound, and one more partition takes the
 //! records without a `CreatedOn` (`CreatedOn eq null`), so the partitions cover every record, now
-//! and created later, exactly once. A set whose entity does not map `CreatedOn`, an empty set, or
+//! and created later, exactly once.
+//!
+//! Records are rarely created at an even pace (a CRM fills faster as the years go by), so equal
+//! windows hold very unequal numbers of records, and the largest partition, read page after page
+//! by one task, becomes the load's tail. A window is therefore asked, with one `$skip` probe,
+//! whether it holds more than [`PARTITION_RECORDS`]; one that does is cut in two at its middle
+//! second, and the halves are asked in turn, until no window holds more, a window is one second
+//! wide, or there are [`MAX_SPLIT`] times as many windows as asked for. A set whose entity does not map `CreatedOn`, an empty set, or
 //! a set of fewer than [`SMALL_SET`] records (one `$skip` probe tells) is one partition without
 //! a filter.
 
@@ -154,6 +161,119 @@ pub(crate) fn windows(
 /// more requests (one partly filled page per window) than it saves.
 pub(crate) const SMALL_SET: u32 = 1_000;
 
+/// A window holding more records than this is cut in two (50 pages of 50: half a second of one
+/// task's requests at 10 ms each). Within CRM's `$skip` limit of 5,000.
+pub(crate) const PARTITION_RECORDS: u32 = 2_500;
+
+/// The most windows a plan cuts, as a multiple of the partitions asked for.
+pub(crate) const MAX_SPLIT: usize = 8;
+
+/// How many window probes are in flight at once.
+const PROBES_AT_ONCE: usize = 8;
+
+/// The `$filter` of window `[lo, hi)` of `created`: no lower bound for the first window, no
+/// upper bound for the last one.
+fn window_filter(
+    created: &str,
+    (lo, hi): (DateTime<Utc>, DateTime<Utc>),
+    first: bool,
+    last: bool,
+) -> String {
+    let lower = (!first).then(|| format!("{created} ge {}", datetime_literal(lo)));
+    let upper = (!last).then(|| format!("{created} lt {}", datetime_literal(hi)));
+    match (lower, upper) {
+        (Some(l), Some(u)) => format!("{l} and {u}"),
+        (Some(l), None) => l,
+        (None, Some(u)) => u,
+        // A single window: everything with a CreatedOn.
+        (None, None) => format!("{created} ne null"),
+    }
+}
+
+/// Whether the records matching `filter` are more than [`PARTITION_RECORDS`]: one request for
+/// the record after that many.
+async fn holds_more(client: &CdmsClient, meta: &CdmsMeta, filter: String) -> Result<bool> {
+    let opts = ListOptions {
+        filter: Some(filter),
+        select: vec![meta.id_property.to_owned()],
+        top: Some(1),
+        ..ListOptions::default()
+    };
+    let link = format!(
+        "{}/{}?{}&$skip={PARTITION_RECORDS}",
+        client.service_url(),
+        meta.set,
+        opts.query()
+    );
+    let mut pager = client.resume_pager(meta.set, &link)?;
+    Ok(pager
+        .next_page()
+        .await?
+        .is_some_and(|page| !page.is_empty()))
+}
+
+/// Cuts the windows that hold more than [`PARTITION_RECORDS`] in two at their middle second,
+/// again and again (see the module docs), up to `cap` windows. Windows stay in order and
+/// keep covering the same span.
+async fn split_dense(
+    client: &CdmsClient,
+    meta: &CdmsMeta,
+    created: &str,
+    mut windows: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    cap: usize,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    // Whether each window is still to be asked.
+    let mut unknown = vec![true; windows.len()];
+    // Each round cuts at least one window (or ends), and a plan has at most `cap` windows.
+    while windows.len() < cap && unknown.iter().any(|u| *u) {
+        let last = windows.len().saturating_sub(1);
+        let asked: Vec<usize> = (0..windows.len()).filter(|&i| unknown[i]).collect();
+        let dense: Vec<bool> = stream::iter(asked.iter().map(|&i| {
+            let filter = window_filter(created, windows[i], i == 0, i == last);
+            holds_more(client, meta, filter)
+        }))
+        .buffered(PROBES_AT_ONCE)
+        .try_collect()
+        .await?;
+        let mut cut = vec![false; windows.len()];
+        let mut room = cap - windows.len();
+        for (&i, dense) in asked.iter().zip(dense) {
+            let (lo, hi) = windows[i];
+            let span = (hi - lo).num_seconds();
+            if dense && span >= 2 && room > 0 {
+                cut[i] = true;
+                room -= 1;
+            }
+        }
+        if !cut.contains(&true) {
+            break;
+        }
+        let mut next = Vec::with_capacity(windows.len() * 2);
+        let mut next_unknown = Vec::with_capacity(windows.len() * 2);
+        for (i, &(lo, hi)) in windows.iter().enumerate() {
+            if cut[i] {
+                let mid = lo + Duration::seconds((hi - lo).num_seconds() / 2);
+                next.extend([(lo, mid), (mid, hi)]);
+                next_unknown.extend([true, true]);
+            } else {
+                next.push((lo, hi));
+                next_unknown.push(false);
+            }
+        }
+        windows = next;
+        unknown = next_unknown;
+    }
+    if windows.len() > 1 {
+        tracing::debug!(
+            entity = meta.set,
+            windows = windows.len(),
+            "CreatedOn windows cut to at most {PARTITION_RECORDS} records where CDMS is dense"
+        );
+    }
+    Ok(windows)
+}
+
 /// Whether `meta`'s set holds fewer than [`SMALL_SET`] records: one request for the record at
 /// that offset (`$skip` stays far below CRM's 5000 limit).
 async fn is_small(client: &CdmsClient, meta: &CdmsMeta) -> Result<bool> {
@@ -215,19 +335,12 @@ pub(crate) async fn plan(
         });
     };
     let windows = windows(min, max, n);
+    let windows = split_dense(client, meta, created, windows, n.saturating_mul(MAX_SPLIT)).await?;
     let last = windows.len().saturating_sub(1);
     let numbers = spread(windows.len());
     let mut partitions = Vec::with_capacity(windows.len() + 1);
     for (k, (lo, hi)) in windows.into_iter().enumerate() {
-        let lower = (k > 0).then(|| format!("{created} ge {}", datetime_literal(lo)));
-        let upper = (k < last).then(|| format!("{created} lt {}", datetime_literal(hi)));
-        let filter = match (lower, upper) {
-            (Some(l), Some(u)) => format!("{l} and {u}"),
-            (Some(l), None) => l,
-            (None, Some(u)) => u,
-            // A single window: everything with a CreatedOn.
-            (None, None) => format!("{created} ne null"),
-        };
+        let filter = window_filter(created, (lo, hi), k == 0, k == last);
         partitions.push(Partition::planned(
             meta.set,
             numbers[k] as i64,

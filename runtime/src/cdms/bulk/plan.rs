@@ -13,9 +13,10 @@
 //! by one task, becomes the load's tail. A window is therefore asked, with one `$skip` probe,
 //! whether it holds more than [`PARTITION_RECORDS`]; one that does is cut in two at its middle
 //! second, and the halves are asked in turn, until no window holds more, a window is one second
-//! wide, or there are [`MAX_SPLIT`] times as many windows as asked for. A set whose entity does not map `CreatedOn`, an empty set, or
-//! a set of fewer than [`SMALL_SET`] records (one `$skip` probe tells) is one partition without
-//! a filter.
+//! wide, or there are [`MAX_SPLIT`] times as many windows as asked for.
+//!
+//! A set whose entity does not map `CreatedOn`, an empty set, or a set of fewer than
+//! [`SMALL_SET`] records (one `$skip` probe tells) is one partition without a filter.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::value::RawValue;
@@ -190,17 +191,22 @@ fn window_filter(
     }
 }
 
-/// Whether the records matching `filter` are more than [`PARTITION_RECORDS`]: one request for
-/// the record after that many.
-async fn holds_more(client: &CdmsClient, meta: &CdmsMeta, filter: String) -> Result<bool> {
+/// Whether more than `count` records of `meta`'s set match `filter` (`None`: every record): one
+/// request for the record after that many (`$skip` must stay within CRM's limit of 5,000).
+async fn more_than(
+    client: &CdmsClient,
+    meta: &CdmsMeta,
+    filter: Option<String>,
+    count: u32,
+) -> Result<bool> {
     let opts = ListOptions {
-        filter: Some(filter),
+        filter,
         select: vec![meta.id_property.to_owned()],
         top: Some(1),
         ..ListOptions::default()
     };
     let link = format!(
-        "{}/{}?{}&$skip={PARTITION_RECORDS}",
+        "{}/{}?{}&$skip={count}",
         client.service_url(),
         meta.set,
         opts.query()
@@ -231,7 +237,7 @@ async fn split_dense(
         let asked: Vec<usize> = (0..windows.len()).filter(|&i| unknown[i]).collect();
         let dense: Vec<bool> = stream::iter(asked.iter().map(|&i| {
             let filter = window_filter(created, windows[i], i == 0, i == last);
-            holds_more(client, meta, filter)
+            more_than(client, meta, Some(filter), PARTITION_RECORDS)
         }))
         .buffered(PROBES_AT_ONCE)
         .try_collect()
@@ -277,10 +283,7 @@ async fn split_dense(
 /// Whether `meta`'s set holds fewer than [`SMALL_SET`] records: one request for the record at
 /// that offset (`$skip` stays far below CRM's 5000 limit).
 async fn is_small(client: &CdmsClient, meta: &CdmsMeta) -> Result<bool> {
-    let query = format!("$select={}&$skip={SMALL_SET}&$top=1", meta.id_property);
-    let link = format!("{}/{}?{query}", client.service_url(), meta.set);
-    let mut pager = client.resume_pager(meta.set, &link)?;
-    Ok(pager.next_page().await?.is_none_or(|page| page.is_empty()))
+    Ok(!more_than(client, meta, None, SMALL_SET).await?)
 }
 
 /// Partition numbers for `n` consecutive windows such that claiming in number order visits the

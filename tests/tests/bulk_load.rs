@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use cdms_entities::Contact;
-use cdms_runtime::cdms::bulk::{state, EntityProgress, LoadOptions, Loader, Progress, Stop};
+use cdms_runtime::cdms::bulk::{
+    state, EntityProgress, LoadOptions, LoadReport, Loader, Progress, Stop,
+};
 use cdms_runtime::cdms::Synced;
 use cdms_runtime::emulator::{Clock, FaultAction, FaultRule, Latency};
 use cdms_tests::bulk_support::{
@@ -18,6 +20,19 @@ fn quick(options: LoadOptions) -> LoadOptions {
         page_retry_pause: Duration::from_millis(50),
         ..options
     }
+}
+
+/// One worker's load of every set in `partitions` partitions, four at a time.
+async fn load_alone(env: &BulkEnv, partitions: usize) -> LoadReport {
+    let options = quick(LoadOptions {
+        partitions,
+        concurrency: 4,
+        ..LoadOptions::default()
+    });
+    Loader::new(env.bulk("solo"), options)
+        .run(&metas())
+        .await
+        .expect("load")
 }
 
 async fn assert_exact(env: &BulkEnv) {
@@ -66,15 +81,7 @@ async fn load_with_transient_faults_is_exact() {
         })
         .await;
         assert!(env.seeded.total() > 4_000, "a few thousand records");
-        let options = quick(LoadOptions {
-            partitions: 8,
-            concurrency: 4,
-            ..LoadOptions::default()
-        });
-        let report = Loader::new(env.bulk("solo"), options)
-            .run(&metas())
-            .await
-            .expect("load");
+        let report = load_alone(&env, 8).await;
         assert!(report.complete(), "{report:?}");
         assert_eq!(report.records(), env.seeded.total() as u64);
         let faults = env
@@ -135,15 +142,7 @@ async fn dense_windows_are_cut_before_the_load() {
     for local in backends().await {
         let env = BulkEnv::new(local, 2_400, Clock::system(), |b| b).await;
         let label = env.local.label;
-        let options = quick(LoadOptions {
-            partitions: 2,
-            concurrency: 4,
-            ..LoadOptions::default()
-        });
-        let report = Loader::new(env.bulk("solo"), options)
-            .run(&metas())
-            .await
-            .expect("load");
+        let report = load_alone(&env, 2).await;
         assert!(report.complete(), "{label}: {report:?}");
         assert_exact(&env).await;
         let parts = state::partitions(env.db(), Contact::CDMS.set)

@@ -656,3 +656,35 @@ async fn reads_on_the_writer_take_their_turn() {
     memory.migrate(&[Group::META]).await.expect("migrate");
     assert_eq!(Group::objects(&memory).count().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn the_writing_connection_has_a_larger_cache_and_fewer_checkpoints() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = Db::sqlite(dir.path().join("pragmas.db"))
+        .await
+        .expect("sqlite");
+    let pragma = |name: &'static str| format!("PRAGMA {name}");
+    let mut tx = db.begin().await.expect("begin");
+    let super::tx::TxInner::Sqlite(conn) = &mut tx.inner else {
+        panic!("a SQLite transaction");
+    };
+    let cache: i64 = sqlx::query_scalar(&pragma("cache_size"))
+        .fetch_one(&mut **conn)
+        .await
+        .expect("cache_size");
+    let checkpoint: i64 = sqlx::query_scalar(&pragma("wal_autocheckpoint"))
+        .fetch_one(&mut **conn)
+        .await
+        .expect("wal_autocheckpoint");
+    assert_eq!((cache, checkpoint), (-32 * 1024, 8 * 1024));
+    tx.rollback().await.expect("rollback");
+    // A reading connection keeps SQLite's defaults (every connection has a cache of its own).
+    let super::Pool::Sqlite(readers) = db.pool() else {
+        panic!("a SQLite pool");
+    };
+    let cache: i64 = sqlx::query_scalar(&pragma("cache_size"))
+        .fetch_one(readers)
+        .await
+        .expect("cache_size");
+    assert_eq!(cache, -2000);
+}

@@ -111,6 +111,7 @@ mod faults;
 mod filter;
 mod generate;
 mod handlers;
+mod index;
 mod json_in;
 mod json_out;
 mod list;

@@ -4,7 +4,8 @@
 //! ([`GuidOrder`]), so the default order and `$skiptoken` paging are range scans. A record is a
 //! boxed slice of [`Cell`]s, one per property of the set's schema; strings carry their folded
 //! (case/accent-insensitive) form computed once at write time, so filters never allocate per
-//! record. Sorted key lists of `$orderby` queries are cached per set until the next write.
+//! record. Sorted key lists of `$orderby` queries, and the records sorted by a date property
+//! for range reads, are cached per set until the next write.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -137,6 +138,8 @@ pub(crate) struct SetData {
     /// Bumped by every write; invalidates the sort cache.
     pub generation: u64,
     pub sort_cache: Mutex<SortCache>,
+    /// Records sorted by a date property, for range reads ([`super::index`]); likewise.
+    pub date_indexes: Mutex<super::index::DateIndexes>,
     last_version: i64,
 }
 

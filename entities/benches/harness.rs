@@ -600,8 +600,12 @@ async fn loading(t: &mut Table, o: &Options) -> Result<(), Fail> {
     let (emu, running) = serve(organisations).await?;
     emu.set_latency(Latency::Fixed(o.latency));
     let mut rates = Vec::new();
-    let mut last_db = None;
+    let mut last_db: Option<(Db, std::path::PathBuf, tempfile::TempDir)> = None;
     for concurrency in [1usize, 8] {
+        // One load's database at a time: the peak below is that of one load.
+        if let Some((db, _, _)) = last_db.take() {
+            db.close().await;
+        }
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("bench.sqlite");
         let db = Db::sqlite(&path).await?;

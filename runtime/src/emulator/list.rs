@@ -315,32 +315,40 @@ mod tests {
     use crate::emulator::schema::{SetSchema, SetSpec};
     use crate::emulator::store::Changes;
 
-    fn setup(n: i64) -> (SetSchema, Store) {
+    /// A store of one set of `n` records with the properties `first` (record `i` holds
+    /// `cell(i)`) and `N` (`num(i)`).
+    fn store_of(
+        first: (&str, CdmsKind),
+        n: i64,
+        cell: impl Fn(i64) -> Cell,
+        num: impl Fn(i64) -> i64,
+    ) -> (SetSchema, Store) {
         let schema = SetSchema::build(
             SetSpec::new("Account", "AccountId")
-                .property("Name", CdmsKind::String)
+                .property(first.0, first.1)
                 .property("N", CdmsKind::Int32),
         )
         .unwrap();
         let mut store = Store::new(1, GuidOrder::SqlServer);
-        let (name, num) = (schema.prop("Name").unwrap(), schema.prop("N").unwrap());
+        let (a, b) = (schema.prop(first.0).unwrap(), schema.prop("N").unwrap());
         for i in 0..n {
-            let cells = vec![
-                (
-                    name,
-                    if i % 7 == 0 {
-                        Cell::Null
-                    } else {
-                        Cell::text(format!("n{:03}", i % 10))
-                    },
-                ),
-                (num, Cell::Int(i)),
-            ];
+            let cells = vec![(a, cell(i)), (b, Cell::Int(num(i)))];
             store
                 .create(&schema, 0, Changes { id: None, cells }, 0)
                 .unwrap();
         }
         (schema, store)
+    }
+
+    fn setup(n: i64) -> (SetSchema, Store) {
+        let name = |i: i64| {
+            if i % 7 == 0 {
+                Cell::Null
+            } else {
+                Cell::text(format!("n{:03}", i % 10))
+            }
+        };
+        store_of(("Name", CdmsKind::String), n, name, |i| i)
     }
 
     /// Follows pages through skip tokens, as a client follows `__next`.
@@ -477,27 +485,15 @@ mod tests {
     /// A set large enough for range reads: `Made` (a date with many ties, null in every 13th
     /// record) and `N`.
     fn dated(n: i64) -> (SetSchema, Store) {
-        let schema = SetSchema::build(
-            SetSpec::new("Account", "AccountId")
-                .property("Made", CdmsKind::DateTime)
-                .property("N", CdmsKind::Int32),
-        )
-        .unwrap();
-        let mut store = Store::new(1, GuidOrder::SqlServer);
-        let (made, num) = (schema.prop("Made").unwrap(), schema.prop("N").unwrap());
-        for i in 0..n {
-            let date = if i % 13 == 0 {
+        let made = |i: i64| {
+            if i % 13 == 0 {
                 Cell::Null
             } else {
                 // Seconds from 2016-01-01, out of key order, ten records a second.
                 Cell::Date(1_451_606_400_000 + ((i * 7_919) % n) / 10 * 1_000)
-            };
-            let cells = vec![(made, date), (num, Cell::Int(i % 17))];
-            store
-                .create(&schema, 0, Changes { id: None, cells }, 0)
-                .unwrap();
-        }
-        (schema, store)
+            }
+        };
+        store_of(("Made", CdmsKind::DateTime), n, made, |i| i % 17)
     }
 
     /// The filter's rows by brute force: every record, in `order` then key order.

@@ -195,7 +195,10 @@ fn sorted_by(data: &SetData, prop: usize) -> Sorted {
     sorted.sort_unstable();
     let sorted = Arc::new(sorted);
     let mut cache = data.date_indexes.lock().unwrap_or_else(|p| p.into_inner());
-    cache.entries.retain(|(g, _, _)| *g == generation);
+    // One entry per property: a list another request built meanwhile is replaced (they are equal).
+    cache
+        .entries
+        .retain(|(g, p, _)| *g == generation && *p != prop);
     if cache.entries.len() >= ENTRIES {
         cache.entries.remove(0);
     }

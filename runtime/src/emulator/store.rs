@@ -123,7 +123,10 @@ impl SortCache {
     }
 
     pub fn put(&mut self, generation: u64, query: String, keys: Arc<Vec<Key>>) {
-        self.entries.retain(|(g, _, _)| *g == generation);
+        // One entry per query: a list another request sorted meanwhile is replaced (they are
+        // equal).
+        self.entries
+            .retain(|(g, q, _)| *g == generation && *q != query);
         if self.entries.len() >= SORT_CACHE_ENTRIES {
             self.entries.pop_front();
         }
@@ -316,6 +319,26 @@ fn duplicate_key(schema: &SetSchema, id: Uuid) -> ApiError {
 mod tests {
     use super::*;
     use crate::emulator::schema::SetSpec;
+
+    #[test]
+    fn the_sort_cache_keeps_one_list_per_query_of_the_current_generation() {
+        let list = |n: u8| Arc::new(vec![Key([n; 16])]);
+        let mut cache = SortCache::default();
+        cache.put(1, "a".into(), list(1));
+        cache.put(1, "b".into(), list(2));
+        // Sorted twice concurrently: the second list replaces the first, taking no more room.
+        cache.put(1, "a".into(), list(3));
+        assert_eq!(cache.entries.len(), 2);
+        assert_eq!(cache.get(1, "a"), Some(list(3)));
+        for q in 0..SORT_CACHE_ENTRIES as u8 {
+            cache.put(1, format!("q{q}"), list(q));
+        }
+        assert_eq!(cache.entries.len(), SORT_CACHE_ENTRIES);
+        assert_eq!(cache.get(1, "b"), None, "the oldest entries make room");
+        cache.put(2, "a".into(), list(4));
+        assert_eq!(cache.entries.len(), 1, "a write invalidates every list");
+        assert_eq!(cache.get(1, "q0"), None);
+    }
 
     #[test]
     fn sql_server_guid_order_round_trips_and_weights_the_last_group() {

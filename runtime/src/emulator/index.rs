@@ -13,13 +13,10 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use super::filter::bind::{CmpOp, Pred, Slot, Val};
-use super::store::{Cell, Key, SetData};
+use super::store::{Cell, GenerationCache, Key, SetData};
 
 /// Sets smaller than this are scanned: a scan costs less than building the sorted list.
 pub(crate) const MIN_RECORDS: usize = 2_048;
-
-/// Properties with a cached sorted list per set.
-const ENTRIES: usize = 4;
 
 /// The bounds a filter puts on one date property (the cell at `prop`) in its top-level
 /// conjunction.
@@ -37,19 +34,17 @@ pub(crate) struct DateRange {
 pub(crate) fn date_range(pred: &Pred) -> Option<DateRange> {
     let mut conjuncts = Vec::new();
     flatten(pred, &mut conjuncts);
-    let prop = conjuncts
-        .iter()
-        .find_map(|c| bound_of(c).map(|(p, _, _)| p))?;
+    let bounds: Vec<(usize, Bound<i64>, Bound<i64>)> =
+        conjuncts.into_iter().filter_map(bound_of).collect();
+    let prop = bounds.first()?.0;
     let mut range = DateRange {
         prop,
         lo: Bound::Unbounded,
         hi: Bound::Unbounded,
     };
-    for (p, lo, hi) in conjuncts.iter().filter_map(|c| bound_of(c)) {
-        if p == prop {
-            range.lo = tighter(range.lo, lo, true);
-            range.hi = tighter(range.hi, hi, false);
-        }
+    for (_, lo, hi) in bounds.into_iter().filter(|b| b.0 == prop) {
+        range.lo = tighter(range.lo, lo, true);
+        range.hi = tighter(range.hi, hi, false);
     }
     Some(range)
 }
@@ -116,19 +111,8 @@ fn tighter(a: Bound<i64>, b: Bound<i64>, lower: bool) -> Bound<i64> {
 /// A set's records with a date in one property, by (date, key).
 type Sorted = Arc<Vec<(i64, Key)>>;
 
-/// Cached sorted lists, valid for one generation of the set.
-#[derive(Debug, Default)]
-pub(crate) struct DateIndexes {
-    entries: Vec<(u64, usize, Sorted)>,
-}
-
-impl DateIndexes {
-    /// How many lists are cached.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-}
+/// Sorted lists of a set's records, by date property.
+pub(crate) type DateIndexes = GenerationCache<usize, Vec<(i64, Key)>, 4>;
 
 /// The records of a set within a [`DateRange`], in date order (ties by key).
 pub(crate) struct Within {
@@ -170,16 +154,7 @@ pub(crate) fn within(data: &SetData, range: DateRange) -> Within {
 }
 
 fn sorted_by(data: &SetData, prop: usize) -> Sorted {
-    let generation = data.generation;
-    let cached = data
-        .date_indexes
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entries
-        .iter()
-        .find(|(g, p, _)| *g == generation && *p == prop)
-        .map(|(_, _, s)| Arc::clone(s));
-    if let Some(sorted) = cached {
+    if let Some(sorted) = data.date_indexes.get(data.generation, &prop) {
         return sorted;
     }
     // Built without holding the cache (the set cannot change: the caller reads it under the
@@ -194,14 +169,7 @@ fn sorted_by(data: &SetData, prop: usize) -> Sorted {
         .collect();
     sorted.sort_unstable();
     let sorted = Arc::new(sorted);
-    let mut cache = data.date_indexes.lock().unwrap_or_else(|p| p.into_inner());
-    // One entry per property: a list another request built meanwhile is replaced (they are equal).
-    cache
-        .entries
-        .retain(|(g, p, _)| *g == generation && *p != prop);
-    if cache.entries.len() >= ENTRIES {
-        cache.entries.remove(0);
-    }
-    cache.entries.push((generation, prop, Arc::clone(&sorted)));
+    data.date_indexes
+        .put(data.generation, prop, Arc::clone(&sorted));
     sorted
 }

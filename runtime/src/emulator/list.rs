@@ -236,12 +236,7 @@ fn by_key(store: &Store, set: usize, plan: &Plan<'_>, limit: usize) -> Page {
 
 fn sorted_keys(store: &Store, set: usize, plan: &Plan<'_>) -> Arc<Vec<Key>> {
     let data = &store.sets[set];
-    let cached = data
-        .sort_cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(data.generation, plan.cache_id);
-    if let Some(keys) = cached {
+    if let Some(keys) = data.sort_cache.get(data.generation, plan.cache_id) {
         return keys;
     }
     // Sorted without holding the cache: other queries of the set, cached ones included, are
@@ -253,9 +248,9 @@ fn sorted_keys(store: &Store, set: usize, plan: &Plan<'_>) -> Arc<Vec<Key>> {
     let width = plan.order.len();
     let mut keys_in_order = Vec::new();
     let mut vals: Vec<SortRef<'_>> = Vec::new();
-    let in_range: Option<Vec<Key>> = range_read(store, set, plan).map(|w| w.keys().collect());
-    let rows: Box<dyn Iterator<Item = (&Key, &Record)>> = match &in_range {
-        Some(keys) => Box::new(keys.iter().filter_map(|k| data.records.get_key_value(k))),
+    let within = range_read(store, set, plan);
+    let rows: Box<dyn Iterator<Item = (&Key, &Record)>> = match &within {
+        Some(w) => Box::new(w.keys().filter_map(|k| data.records.get_key_value(&k))),
         None => Box::new(data.records.iter()),
     };
     for (key, record) in rows.filter(|(_, r)| passes(store, plan, r)) {
@@ -283,8 +278,6 @@ fn sorted_keys(store: &Store, set: usize, plan: &Plan<'_>) -> Arc<Vec<Key>> {
             .collect::<Vec<_>>(),
     );
     data.sort_cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
         .put(data.generation, plan.cache_id.to_owned(), Arc::clone(&keys));
     keys
 }
@@ -570,7 +563,7 @@ mod tests {
                 assert_eq!(page.more, want.len() > skip + 1, "{text} $skip={skip}");
             }
         }
-        let built = store.sets[0].date_indexes.lock().unwrap().len();
+        let built = store.sets[0].date_indexes.len();
         assert_eq!(built, 1, "one sorted list of Made served every range read");
     }
 }

@@ -7,8 +7,9 @@
 //! record. Sorted key lists of `$orderby` queries, and the records sorted by a date property
 //! for range reads, are cached per set until the next write.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -106,33 +107,57 @@ impl Cell {
 /// A record: one cell per schema property.
 pub(crate) type Record = Box<[Cell]>;
 
-/// Cached sorted key lists of `$orderby` queries, valid for one generation of the set.
-#[derive(Debug, Default)]
-pub(crate) struct SortCache {
-    entries: VecDeque<(u64, String, Arc<Vec<Key>>)>,
+/// Values computed from one generation of a set's records (sorted key lists), at most `N`, one
+/// per key; a newer generation invalidates them all.
+#[derive(Debug)]
+pub(crate) struct GenerationCache<K, V, const N: usize> {
+    entries: Mutex<VecDeque<(u64, K, Arc<V>)>>,
 }
 
-const SORT_CACHE_ENTRIES: usize = 8;
-
-impl SortCache {
-    pub fn get(&self, generation: u64, query: &str) -> Option<Arc<Vec<Key>>> {
-        self.entries
-            .iter()
-            .find(|(g, q, _)| *g == generation && q == query)
-            .map(|(_, _, keys)| Arc::clone(keys))
-    }
-
-    pub fn put(&mut self, generation: u64, query: String, keys: Arc<Vec<Key>>) {
-        // One entry per query: a list another request sorted meanwhile is replaced (they are
-        // equal).
-        self.entries
-            .retain(|(g, q, _)| *g == generation && *q != query);
-        if self.entries.len() >= SORT_CACHE_ENTRIES {
-            self.entries.pop_front();
+impl<K, V, const N: usize> Default for GenerationCache<K, V, N> {
+    fn default() -> Self {
+        GenerationCache {
+            entries: Mutex::new(VecDeque::new()),
         }
-        self.entries.push_back((generation, query, keys));
     }
 }
+
+impl<K: PartialEq, V, const N: usize> GenerationCache<K, V, N> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<(u64, K, Arc<V>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get<Q>(&self, generation: u64, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: PartialEq + ?Sized,
+    {
+        self.lock()
+            .iter()
+            .find(|(g, k, _)| *g == generation && k.borrow() == key)
+            .map(|(_, _, v)| Arc::clone(v))
+    }
+
+    pub fn put(&self, generation: u64, key: K, value: Arc<V>) {
+        let mut entries = self.lock();
+        // One entry per key: a value another request computed meanwhile is replaced (they are
+        // equal).
+        entries.retain(|(g, k, _)| *g == generation && *k != key);
+        if entries.len() >= N {
+            entries.pop_front();
+        }
+        entries.push_back((generation, key, value));
+    }
+
+    /// How many values are cached.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Sorted key lists of `$orderby` queries, by query.
+pub(crate) type SortCache = GenerationCache<String, Vec<Key>, 8>;
 
 /// The records of one set.
 #[derive(Debug, Default)]
@@ -140,9 +165,9 @@ pub(crate) struct SetData {
     pub records: BTreeMap<Key, Record>,
     /// Bumped by every write; invalidates the sort cache.
     pub generation: u64,
-    pub sort_cache: Mutex<SortCache>,
+    pub sort_cache: SortCache,
     /// Records sorted by a date property, for range reads ([`super::index`]); likewise.
-    pub date_indexes: Mutex<super::index::DateIndexes>,
+    pub date_indexes: super::index::DateIndexes,
     last_version: i64,
 }
 
@@ -323,20 +348,20 @@ mod tests {
     #[test]
     fn the_sort_cache_keeps_one_list_per_query_of_the_current_generation() {
         let list = |n: u8| Arc::new(vec![Key([n; 16])]);
-        let mut cache = SortCache::default();
+        let cache = SortCache::default();
         cache.put(1, "a".into(), list(1));
         cache.put(1, "b".into(), list(2));
         // Sorted twice concurrently: the second list replaces the first, taking no more room.
         cache.put(1, "a".into(), list(3));
-        assert_eq!(cache.entries.len(), 2);
+        assert_eq!(cache.len(), 2);
         assert_eq!(cache.get(1, "a"), Some(list(3)));
-        for q in 0..SORT_CACHE_ENTRIES as u8 {
+        for q in 0..8 {
             cache.put(1, format!("q{q}"), list(q));
         }
-        assert_eq!(cache.entries.len(), SORT_CACHE_ENTRIES);
+        assert_eq!(cache.len(), 8);
         assert_eq!(cache.get(1, "b"), None, "the oldest entries make room");
         cache.put(2, "a".into(), list(4));
-        assert_eq!(cache.entries.len(), 1, "a write invalidates every list");
+        assert_eq!(cache.len(), 1, "a write invalidates every list");
         assert_eq!(cache.get(1, "q0"), None);
     }
 

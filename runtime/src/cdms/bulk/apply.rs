@@ -50,6 +50,31 @@ pub(crate) struct DecodedBatch {
     references: References,
 }
 
+impl DecodedBatch {
+    /// Records in the batch (those that decode and those that do not).
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Batches fetched by several partitions, as one (applied in one transaction: see
+    /// [`super::group`]).
+    pub(crate) fn merge(batches: Vec<DecodedBatch>) -> DecodedBatch {
+        let mut all = DecodedBatch {
+            records: Vec::with_capacity(batches.iter().map(|b| b.records.len()).sum()),
+            rejected: Vec::new(),
+            count: 0,
+            references: References::none(),
+        };
+        for batch in batches {
+            all.records.extend(batch.records);
+            all.rejected.extend(batch.rejected);
+            all.count += batch.count;
+            all.references.absorb(batch.references);
+        }
+        all
+    }
+}
+
 impl Bulk {
     /// Decodes `records` of `cdms`'s set and fetches the referenced records missing locally:
     /// CPU work and CDMS requests that need no transaction, so a writer does them before

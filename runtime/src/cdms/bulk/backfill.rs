@@ -260,6 +260,13 @@ pub(super) struct Prepared {
     references: References,
 }
 
+impl Prepared {
+    /// Records in the page.
+    pub(super) fn len(&self) -> usize {
+        self.total
+    }
+}
+
 fn id_in(meta: &'static CdmsMeta, ids: &[Uuid]) -> ReadSpec {
     ReadSpec::filtered(
         meta.entity,

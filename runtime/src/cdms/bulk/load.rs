@@ -17,6 +17,10 @@
 //!   next page's link as the partition's checkpoint, after checking the lease is still ours. An
 //!   interrupted load (Ctrl-C, a crash, `kill -9`) therefore resumes at the first page not
 //!   committed: no record is lost, and no committed page is applied twice.
+//! - On SQLite, whose single writer runs the transactions one after the other, the batches
+//!   of several partitions that wait for it are committed together: one transaction checks each
+//!   one's lease, applies them as one batch and moves each checkpoint past its own batch
+//!   (group commit). On PostgreSQL each batch has a transaction of its own.
 //! - Partitions are claimed through leases in the database (`FOR UPDATE SKIP LOCKED` on
 //!   PostgreSQL), renewed while the partition runs. Several processes can share one PostgreSQL
 //!   database: each claims different partitions, and a crashed worker's partitions are taken over
@@ -34,6 +38,7 @@ use crate::cdms::meta::CdmsMeta;
 use crate::error::{Error, Result};
 
 use super::backfill::{record_mapping, BackfillReport, Backfiller};
+use super::group::Group;
 use super::plan;
 use super::progress::{EntityProgress, Phase};
 use super::skew;
@@ -315,6 +320,7 @@ impl Loader {
             halt: Stop::new(),
             target,
             updated: Mutex::new(0),
+            group: Group::default(),
         });
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..self.options.concurrency.max(1) {

@@ -30,6 +30,7 @@
 
 mod apply;
 pub mod backfill;
+mod group;
 mod lease;
 pub mod load;
 pub mod mapping;

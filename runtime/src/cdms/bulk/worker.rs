@@ -16,6 +16,7 @@ use crate::store::Db;
 
 use super::apply::DecodedBatch;
 use super::backfill::Prepared;
+use super::group::{Group, Waiting};
 use super::lease;
 use super::load::LoadOptions;
 use super::plan::{created_property, raw_record_time};
@@ -172,6 +173,8 @@ pub(super) struct EntityRun {
     pub(super) target: Option<Arc<Target>>,
     /// Rows changed (refreshed) by this process.
     pub(super) updated: Mutex<u64>,
+    /// The batches waiting for a shared transaction (see [`super::group`]).
+    pub(super) group: Group<Waiting, Option<Partition>>,
 }
 
 impl std::ops::Deref for EntityRun {
@@ -464,24 +467,21 @@ impl EntityRun {
                 None => Ready::Load(self.bulk.prepare(self.meta, &batch).await?),
             };
             drop(batch);
-            let mut tx = self.db.begin().await?;
-            let Some(mut locked) = lease::lock_leased(&mut tx, part.id, &self.worker).await? else {
-                tx.rollback().await?;
+            let applied = match &prepared {
+                Ready::Load(d) => d.len(),
+                Ready::Backfill(p) => p.len(),
+            };
+            let done = next.is_none();
+            let committed = match prepared {
+                Ready::Load(d) if self.grouped() => self.commit_grouped(part.id, d, next).await?,
+                prepared => self.commit_alone(part.id, prepared, next).await?,
+            };
+            let Some(locked) = committed else {
                 return Ok(PartEnd::LeaseLost);
             };
-            let stats = match prepared {
-                Ready::Backfill(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
-                Ready::Load(d) => self.apply_decoded(&mut tx, self.meta, d).await?,
-            };
-            let applied = stats.records;
-            let done = next.is_none();
-            lease::advance(&mut tx, &mut locked, next, applied, self.options.lease).await?;
-            tx.commit().await?;
             *part = locked;
             *lock(&self.future_stamps) += future;
             let spent = self.budget.spend(pages);
-            lock(&self.tracker).snapshot.quarantined += stats.quarantined as u64;
-            *lock(&self.updated) += stats.updated as u64;
             self.record(
                 part,
                 applied as u64,
@@ -499,6 +499,43 @@ impl EntityRun {
                 return Ok(PartEnd::Stopped);
             }
         }
+    }
+
+    /// Applies one prepared batch of partition `part` and moves its checkpoint to `next`, in a
+    /// transaction of its own: the partition as committed, or `None` when its lease is gone
+    /// (nothing of the batch is applied).
+    async fn commit_alone(
+        &self,
+        part: i64,
+        prepared: Ready,
+        next: Option<String>,
+    ) -> Result<Option<Partition>> {
+        let mut tx = self.db.begin().await?;
+        let Some(mut locked) = lease::lock_leased(&mut tx, part, &self.worker).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let stats = match prepared {
+            Ready::Backfill(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
+            Ready::Load(d) => self.apply_decoded(&mut tx, self.meta, d).await?,
+        };
+        lease::advance(
+            &mut tx,
+            &mut locked,
+            next,
+            stats.records,
+            self.options.lease,
+        )
+        .await?;
+        tx.commit().await?;
+        self.counted(stats.quarantined, stats.updated);
+        Ok(Some(locked))
+    }
+
+    /// Counts what a committed transaction quarantined and refreshed.
+    pub(super) fn counted(&self, quarantined: usize, updated: usize) {
+        lock(&self.tracker).snapshot.quarantined += quarantined as u64;
+        *lock(&self.updated) += updated as u64;
     }
 
     fn record(&self, part: &Partition, records: u64, pages: u64, covered: Option<f64>) {

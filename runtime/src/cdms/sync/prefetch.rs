@@ -173,6 +173,16 @@ impl References {
         Ok(out)
     }
 
+    /// Adds what `other` fetched (for other records applied in the same transaction).
+    pub(crate) fn absorb(&mut self, other: References) {
+        self.records.extend(other.records);
+        for (key, reason) in other.unresolved {
+            self.unresolved.entry(key).or_insert(reason);
+        }
+        self.rejected.extend(other.rejected);
+        self.requests += other.requests;
+    }
+
     /// How many referenced records were fetched.
     pub fn len(&self) -> usize {
         self.records.len()

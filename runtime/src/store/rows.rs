@@ -424,16 +424,27 @@ async fn upsert_with(
     // A version carries 5 values besides the row's (see `write::upsert_versioned`).
     let columns = meta.fields.len() + if with_rows.is_some() { 5 } else { 0 };
     for chunk in unique.chunks(write::rows_per_statement(columns)) {
-        let batch: Vec<Row> = chunk.iter().map(|&i| rows[i].clone()).collect();
+        // The rows themselves when the chunk is a run of them (no key repeated), copies
+        // otherwise.
+        let copies: Vec<Row>;
+        let batch: &[Row] = match chunk.first() {
+            Some(&first) if chunk.windows(2).all(|w| w[1] == w[0] + 1) => {
+                &rows[first..first + chunk.len()]
+            }
+            _ => {
+                copies = chunk.iter().map(|&i| rows[i].clone()).collect();
+                &copies
+            }
+        };
         let sql: Sql = match with_rows {
-            None => write::upsert(tx.backend(), meta, key, update, &batch)?,
+            None => write::upsert(tx.backend(), meta, key, update, batch)?,
             Some((kind, before)) => {
                 let before: Vec<Option<&Row>> = chunk
                     .iter()
                     .map(|&i| before.get(i).copied().flatten())
                     .collect();
-                let versions = history::version_texts(tx, meta, kind, &batch, &before);
-                write::upsert_versioned(meta, key, update, &batch, &versions)?
+                let versions = history::version_texts(tx, meta, kind, batch, &before);
+                write::upsert_versioned(meta, key, update, batch, &versions)?
             }
         };
         for r in Conn::Tx(tx).fetch(&sql, &cols, "upsert").await? {

@@ -545,26 +545,27 @@ impl Applier<'_> {
             // overlapping records wait for each other instead of deadlocking.
             todo.sort_by_key(|(row, _)| row.get(cdms.id_field).and_then(uuid_of));
             let result = self.resolve(tx, cdms, &mut todo, depth).await;
+            // The new records are stored (or rejected) once the upsert has run.
+            let new: Vec<Uuid> = todo
+                .iter()
+                .filter(|(_, is_new)| *is_new)
+                .filter_map(|(row, _)| id_of(cdms, row).ok().flatten())
+                .collect();
             let result = match result {
-                Ok(()) => self.upsert(tx, cdms, &mut todo).await,
+                Ok(()) => self.upsert(tx, cdms, todo).await,
                 Err(e) => Err(e),
             };
-            for (row, is_new) in &todo {
-                if *is_new {
-                    if let Ok(Some(id)) = id_of(cdms, row) {
-                        self.pending.remove(&(meta.table, id));
-                    }
-                }
+            for id in new {
+                self.pending.remove(&(meta.table, id));
             }
-            let stored = result?;
-            for (row, is_new) in stored {
+            for (id, pk, is_new) in result? {
                 if is_new {
                     self.stats.inserted += 1;
                 } else {
                     self.stats.updated += 1;
                 }
-                if let Some(id) = id_of(cdms, &row)? {
-                    keys.insert(id, pk_of(meta, &row));
+                if let Some(id) = id {
+                    keys.insert(id, pk);
                 }
             }
             Ok(keys)
@@ -577,20 +578,20 @@ impl Applier<'_> {
     /// the versions are recorded by [`Applier::finish`]). A batch the database refuses is
     /// retried row by row (under savepoints on PostgreSQL, where a failed statement aborts the
     /// transaction; in bare mode the whole call is applied again instead, see
-    /// [`apply_records`]), and the refused rows are rejected. Returns the stored rows (primary
-    /// keys filled).
+    /// [`apply_records`]), and the refused rows are rejected. Returns the CDMS id, primary key
+    /// and newness of each stored row.
     async fn upsert(
         &mut self,
         tx: &mut Tx,
         cdms: &'static CdmsMeta,
-        todo: &mut [(Row, bool)],
-    ) -> Result<Vec<(Row, bool)>> {
+        todo: Vec<(Row, bool)>,
+    ) -> Result<Vec<(Option<Uuid>, i64, bool)>> {
         let meta = cdms.entity;
         let fields = refresh_fields(cdms);
         let pg = tx.backend() == Backend::Postgres;
         let versioned = pg && !self.fixups.iter().any(|f| std::ptr::eq(f.meta, meta));
-        let mut batch: Vec<Row> = todo.iter().map(|(r, _)| r.clone()).collect();
-        let stored = if self.strict {
+        let (mut batch, new): (Vec<Row>, Vec<bool>) = todo.into_iter().unzip();
+        let stored: Vec<(Row, bool)> = if self.strict {
             write_batch(
                 tx,
                 cdms,
@@ -599,35 +600,37 @@ impl Applier<'_> {
                 versioned.then_some(&self.befores),
             )
             .await?;
-            batch.into_iter().zip(todo.iter().map(|t| t.1)).collect()
+            batch.into_iter().zip(new).collect()
         } else if self.bare {
             let befores = versioned.then_some(&self.befores);
             if let Err(e) = write_batch(tx, cdms, &fields, &mut batch, befores).await {
                 self.refused = true;
                 return Err(e);
             }
-            batch.into_iter().zip(todo.iter().map(|t| t.1)).collect()
+            batch.into_iter().zip(new).collect()
         } else {
-            self.isolated(tx, cdms, &fields, todo, batch, versioned)
+            self.isolated(tx, cdms, &fields, batch, new, versioned)
                 .await?
         };
-        if !versioned {
-            for (row, _) in &stored {
-                self.versions.push((meta, row.clone()));
+        let mut out = Vec::with_capacity(stored.len());
+        for (row, is_new) in stored {
+            out.push((id_of(cdms, &row)?, pk_of(meta, &row), is_new));
+            if !versioned {
+                self.versions.push((meta, row));
             }
         }
-        Ok(stored)
+        Ok(out)
     }
 
     /// [`Applier::upsert`] of a batch under a savepoint on PostgreSQL, then row by row when the
-    /// batch is refused.
+    /// batch is refused (`new` says which rows are new).
     async fn isolated(
         &mut self,
         tx: &mut Tx,
         cdms: &'static CdmsMeta,
         fields: &[usize],
-        todo: &[(Row, bool)],
         mut batch: Vec<Row>,
+        new: Vec<bool>,
         versioned: bool,
     ) -> Result<Vec<(Row, bool)>> {
         let meta = cdms.entity;
@@ -648,7 +651,7 @@ impl Applier<'_> {
                 if pg {
                     plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_batch").await?;
                 }
-                return Ok(batch.into_iter().zip(todo.iter().map(|t| t.1)).collect());
+                return Ok(batch.into_iter().zip(new).collect());
             }
             Err(e) => {
                 tracing::debug!(entity = meta.name, error = %e, "a batch was refused; applying its rows one by one");
@@ -658,9 +661,8 @@ impl Applier<'_> {
                 }
             }
         }
-        let mut stored = Vec::with_capacity(todo.len());
-        for (row, is_new) in todo.iter() {
-            let mut one = vec![row.clone()];
+        let mut stored = Vec::with_capacity(batch.len());
+        for (mut row, is_new) in batch.into_iter().zip(new) {
             if pg {
                 plain(tx, meta.name, "SAVEPOINT cdms_apply_row").await?;
             }
@@ -668,7 +670,7 @@ impl Applier<'_> {
                 tx,
                 cdms,
                 fields,
-                &mut one,
+                std::slice::from_mut(&mut row),
                 versioned.then_some(&self.befores),
             )
             .await
@@ -677,15 +679,15 @@ impl Applier<'_> {
                     if pg {
                         plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
                     }
-                    stored.extend(one.into_iter().map(|r| (r, *is_new)));
+                    stored.push((row, is_new));
                 }
                 Err(e) => {
                     if pg {
                         plain(tx, meta.name, "ROLLBACK TO SAVEPOINT cdms_apply_row").await?;
                         plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
                     }
-                    let id = id_of(cdms, row)?.unwrap_or_else(Uuid::nil);
-                    let pk = Some(pk_of(meta, row)).filter(|&p| p != 0);
+                    let id = id_of(cdms, &row)?.unwrap_or_else(Uuid::nil);
+                    let pk = Some(pk_of(meta, &row)).filter(|&p| p != 0);
                     let reason = format!("the local database refused the row: {e}");
                     self.reject(Rejected::other(cdms.set, id, pk, reason), e)?;
                 }
@@ -718,10 +720,11 @@ impl Applier<'_> {
         for (target, fields) in by_target {
             let target_cdms = cdms_of(target)?;
             let mut wanted: Vec<Uuid> = Vec::new();
+            let mut seen: HashSet<Uuid> = HashSet::new();
             for (row, _) in todo.iter() {
                 for &f in &fields {
                     if let Some(Value::Uuid(u)) = row.get(f) {
-                        if !wanted.contains(u) {
+                        if seen.insert(*u) {
                             wanted.push(*u);
                         }
                     }

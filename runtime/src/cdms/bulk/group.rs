@@ -224,11 +224,7 @@ mod tests {
         Ok(items.iter().map(|i| i * 10).collect())
     }
 
-    fn submit(
-        group: &Arc<Group<u32, u32>>,
-        seen: &Arc<Seen>,
-        item: u32,
-    ) -> tokio::task::JoinHandle<Result<u32>> {
+    fn submit(group: &Arc<Group<u32, u32>>, seen: &Arc<Seen>, item: u32) -> Task {
         let (group, seen) = (Arc::clone(group), Arc::clone(seen));
         tokio::spawn(async move {
             group
@@ -247,21 +243,30 @@ mod tests {
         assert!(waited.is_ok(), "timed out waiting until {what}");
     }
 
-    async fn answer(task: tokio::task::JoinHandle<Result<u32>>) -> Result<u32> {
+    async fn answer(task: Task) -> Result<u32> {
         tokio::time::timeout(Duration::from_secs(10), task)
             .await
             .expect("answered in time")
             .expect("the task ran to its end")
     }
 
-    #[tokio::test]
-    async fn batches_queued_while_one_commits_are_committed_together() {
+    type Task = tokio::task::JoinHandle<Result<u32>>;
+
+    /// A commit of item 1 held at the gate, items `a` and `b` queued behind it; then the gate
+    /// opens.
+    async fn two_behind_one(a: u32, b: u32) -> (Arc<Group<u32, u32>>, Arc<Seen>, [Task; 3]) {
         let (group, seen) = (Arc::new(Group::default()), Arc::new(Seen::default()));
         let first = submit(&group, &seen, 1);
         until("the first commit runs", || lock(&seen.calls).len() == 1).await;
-        let (second, third) = (submit(&group, &seen, 2), submit(&group, &seen, 3));
+        let (second, third) = (submit(&group, &seen, a), submit(&group, &seen, b));
         until("both wait", || lock(&group.queue).len() == 2).await;
         seen.gate.notify_one();
+        (group, seen, [first, second, third])
+    }
+
+    #[tokio::test]
+    async fn batches_queued_while_one_commits_are_committed_together() {
+        let (_group, seen, [first, second, third]) = two_behind_one(2, 3).await;
         assert_eq!(answer(first).await.expect("first"), 10);
         assert_eq!(answer(second).await.expect("second"), 20);
         assert_eq!(answer(third).await.expect("third"), 30);
@@ -270,12 +275,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_commit_fails_every_batch_it_held_and_no_other() {
-        let (group, seen) = (Arc::new(Group::default()), Arc::new(Seen::default()));
-        let first = submit(&group, &seen, 1);
-        until("the first commit runs", || lock(&seen.calls).len() == 1).await;
-        let (doomed, beside) = (submit(&group, &seen, 99), submit(&group, &seen, 2));
-        until("both wait", || lock(&group.queue).len() == 2).await;
-        seen.gate.notify_one();
+        let (group, seen, [first, doomed, beside]) = two_behind_one(99, 2).await;
         assert_eq!(answer(first).await.expect("first"), 10);
         let own = answer(doomed).await.expect_err("the failing batch");
         assert_eq!(own.to_string(), "Thing: disk full");

@@ -10,6 +10,8 @@ use cdms_runtime::cdms::bulk::{
 };
 use cdms_runtime::cdms::Synced;
 use cdms_runtime::emulator::{Clock, FaultAction, FaultRule, Latency};
+use cdms_runtime::store::Param;
+use cdms_runtime::value::{Kind, Value};
 use cdms_tests::bulk_support::{
     backends, cdms_sync, compare_all, local_rows, metas, pages_read_twice, partitions, postgres,
     postgres_url, refresh_versions, sqlite, BulkEnv, LocalDb, Spawned,
@@ -131,6 +133,166 @@ impl Progress for StopAfter {
         {
             self.stop.stop();
         }
+    }
+}
+
+/// Once `Contact` has two pages committed, takes the lease of one of its running partitions
+/// for `thief` (for two seconds), and reads that partition again when the load notes the
+/// takeover.
+struct Thief {
+    db: cdms_runtime::store::Db,
+    fired: AtomicBool,
+    /// The id of the partition stolen, and the partition as stolen.
+    stolen_id: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
+    stolen: std::sync::Arc<std::sync::Mutex<Option<state::Partition>>>,
+    /// The same partition when the takeover was noted.
+    noticed: std::sync::Arc<std::sync::Mutex<Option<state::Partition>>>,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Thief {
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::runtime::Handle::current().spawn(task);
+        self.tasks.lock().expect("tasks").push(handle);
+    }
+}
+
+async fn contact_partition(db: &cdms_runtime::store::Db, id: i64) -> state::Partition {
+    state::partitions(db, Contact::CDMS.set)
+        .await
+        .expect("partitions")
+        .into_iter()
+        .find(|p| p.id == id)
+        .expect("the partition")
+}
+
+impl Progress for Thief {
+    fn advance(&self, p: &EntityProgress) {
+        if p.entity != "Contact" || p.pages < 2 || self.fired.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (db, stolen) = (self.db.clone(), std::sync::Arc::clone(&self.stolen));
+        let stolen_id = std::sync::Arc::clone(&self.stolen_id);
+        self.spawn(async move {
+            let parts = state::partitions(&db, Contact::CDMS.set)
+                .await
+                .expect("partitions");
+            for part in parts {
+                if part.done || part.position.is_none() {
+                    continue;
+                }
+                let until = chrono::Utc::now() + chrono::Duration::seconds(2);
+                let taken = db
+                    .execute_raw(
+                        &format!(
+                            "UPDATE cdms_sync_checkpoint SET lease_owner = {}, lease_until = {} \
+                             WHERE id = {} AND done = {} AND lease_owner = {}",
+                            placeholder(&db, 1),
+                            placeholder(&db, 2),
+                            placeholder(&db, 3),
+                            placeholder(&db, 4),
+                            placeholder(&db, 5)
+                        ),
+                        &[
+                            Param::new(Value::Text("thief".into()), Kind::Text),
+                            Param::new(Value::DateTime(until), Kind::DateTime),
+                            Param::new(Value::Int(part.id), Kind::Int64),
+                            Param::new(Value::Bool(false), Kind::Bool),
+                            Param::new(Value::Text("solo".into()), Kind::Text),
+                        ],
+                    )
+                    .await
+                    .expect("steal");
+                if taken == 1 {
+                    *stolen_id.lock().expect("stolen id") = Some(part.id);
+                    *stolen.lock().expect("stolen") = Some(contact_partition(&db, part.id).await);
+                    return;
+                }
+            }
+        });
+    }
+
+    fn note(&self, entity: &'static str, message: &str) {
+        if entity != "Contact" || !message.contains("lease was taken over") {
+            return;
+        }
+        let (db, stolen_id) = (self.db.clone(), std::sync::Arc::clone(&self.stolen_id));
+        let noticed = std::sync::Arc::clone(&self.noticed);
+        self.spawn(async move {
+            // The takeover may be noted before the thief has written down what it took.
+            for _ in 0..500 {
+                let id = *stolen_id.lock().expect("stolen id");
+                if let Some(id) = id {
+                    *noticed.lock().expect("noticed") = Some(contact_partition(&db, id).await);
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+    }
+}
+
+fn placeholder(db: &cdms_runtime::store::Db, n: usize) -> String {
+    match db.backend() {
+        cdms_runtime::store::Backend::Sqlite => "?".to_owned(),
+        cdms_runtime::store::Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// A partition whose lease another worker takes over mid-load gets no batch applied after
+/// that (on SQLite its batches are committed in transactions shared with the other
+/// partitions'): the loader notes the takeover, leaves the partition as the other worker holds
+/// it, takes it back once that lease expires, and the load ends exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_taken_over_midway_gets_nothing_more_applied() {
+    for local in backends().await {
+        let env = BulkEnv::new(local, 1_200, Clock::system(), |b| {
+            b.latency(Latency::Fixed(Duration::from_millis(10)))
+        })
+        .await;
+        let label = env.local.label;
+        let thief = std::sync::Arc::new(Thief {
+            db: env.db().clone(),
+            fired: AtomicBool::new(false),
+            stolen_id: Default::default(),
+            stolen: Default::default(),
+            noticed: Default::default(),
+            tasks: Default::default(),
+        });
+        let options = quick(LoadOptions {
+            partitions: 4,
+            concurrency: 4,
+            pages_per_commit: 1,
+            ..LoadOptions::default()
+        });
+        let report = Loader::new(env.bulk("solo").progress(thief.clone()), options)
+            .run(&metas())
+            .await
+            .expect("load");
+        let tasks: Vec<_> = thief.tasks.lock().expect("tasks").drain(..).collect();
+        for task in tasks {
+            task.await.expect("thief task");
+        }
+        assert!(report.complete(), "{label}: {report:?}");
+        let stolen = thief.stolen.lock().expect("stolen").clone();
+        let stolen = stolen.unwrap_or_else(|| panic!("{label}: no running partition to steal"));
+        let noticed = thief.noticed.lock().expect("noticed").clone();
+        let noticed = noticed.unwrap_or_else(|| panic!("{label}: the takeover was not noted"));
+        assert_eq!(
+            (
+                &noticed.position,
+                noticed.records,
+                noticed.lease_owner.as_deref()
+            ),
+            (&stolen.position, stolen.records, Some("thief")),
+            "{label}: nothing applied to the partition after the takeover"
+        );
+        let after = contact_partition(env.db(), stolen.id).await;
+        assert!(
+            after.done && after.claims > stolen.claims,
+            "{label}: taken back and finished: {after:?}"
+        );
+        assert_exact(&env).await;
     }
 }
 

@@ -94,10 +94,25 @@ async fn load_with_transient_faults_is_exact() {
             .count();
         assert!(faults > 10, "{}: faults fired: {faults}", env.local.label);
         assert_exact(&env).await;
-        for p in partitions(env.db()).await {
+        let parts = partitions(env.db()).await;
+        for p in &parts {
             assert!(p.done && p.lease_owner.is_none(), "{p:?}");
             assert_eq!(p.claims, 1, "a partition was claimed twice: {p:?}");
         }
+        // The checkpoints count what was committed: records, and pages (8 to a commit here).
+        let pages: u64 = report.entities.iter().map(|e| e.pages).sum();
+        assert_eq!(
+            parts.iter().map(|p| p.pages).sum::<i64>(),
+            pages as i64,
+            "{}: pages in the checkpoints",
+            env.local.label
+        );
+        assert_eq!(
+            parts.iter().map(|p| p.records).sum::<i64>(),
+            env.seeded.total() as i64,
+            "{}: records in the checkpoints",
+            env.local.label
+        );
         assert_eq!(
             pages_read_twice(&env.emulator().requests()),
             Vec::<String>::new()

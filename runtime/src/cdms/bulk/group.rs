@@ -32,11 +32,11 @@ use crate::store::Backend;
 use super::apply::DecodedBatch;
 use super::lease;
 use super::state::Partition;
-use super::worker::{lock, EntityRun};
+use super::worker::{lock, EntityRun, Step};
 
-/// A load batch waiting for the shared transaction: its partition's id, the batch, and the
-/// checkpoint after it (`None`: the partition ends with it).
-pub(super) type Waiting = (i64, DecodedBatch, Option<String>);
+/// A load batch waiting for the shared transaction: its partition's id, the batch, and where
+/// it leaves the partition.
+pub(super) type Waiting = (i64, DecodedBatch, Step);
 
 /// Items queued for the next shared commit, each with where its outcome goes, and the role of
 /// committing them.
@@ -142,17 +142,17 @@ impl EntityRun {
         self.target.is_none() && self.db.backend() == Backend::Sqlite
     }
 
-    /// Applies `batch` of partition `part` and moves its checkpoint to `next`, in a transaction
+    /// Applies `batch` of partition `part` and moves its checkpoint by `step`, in a transaction
     /// shared with the other batches waiting: the partition as committed, or `None` when its
     /// lease is gone (nothing of the batch is applied).
     pub(super) async fn commit_grouped(
         &self,
         part: i64,
         batch: DecodedBatch,
-        next: Option<String>,
+        step: Step,
     ) -> Result<Option<Partition>> {
         self.group
-            .submit(self.meta.entity.name, (part, batch, next), |work| {
+            .submit(self.meta.entity.name, (part, batch, step), |work| {
                 self.commit_together(work)
             })
             .await
@@ -165,9 +165,9 @@ impl EntityRun {
         let mut tx = self.db.begin().await?;
         let mut held = Vec::with_capacity(work.len());
         let mut batches = Vec::with_capacity(work.len());
-        for (i, (part, batch, next)) in work.into_iter().enumerate() {
+        for (i, (part, batch, step)) in work.into_iter().enumerate() {
             if let Some(locked) = lease::lock_leased(&mut tx, part, &self.worker).await? {
-                held.push((i, locked, next, batch.len()));
+                held.push((i, locked, step, batch.len()));
                 batches.push(batch);
             }
         }
@@ -178,8 +178,9 @@ impl EntityRun {
         let stats = self
             .apply_decoded(&mut tx, self.meta, DecodedBatch::merge(batches))
             .await?;
-        for (i, mut locked, next, records) in held {
-            lease::advance(&mut tx, &mut locked, next, records, self.options.lease).await?;
+        for (i, mut locked, step, records) in held {
+            let lease = self.options.lease;
+            lease::advance(&mut tx, &mut locked, step.next, records, step.pages, lease).await?;
             outcomes[i] = Some(locked);
         }
         tx.commit().await?;

@@ -114,20 +114,21 @@ pub(crate) async fn lock_leased(tx: &mut Tx, id: i64, worker: &str) -> Result<Op
     Ok((part.lease_owner.as_deref() == Some(worker) && !part.done).then_some(part))
 }
 
-/// Records a committed page inside `tx` (after [`lock_leased`]): the next position (or done),
-/// the counts, and a renewed lease.
+/// Records a committed batch of `pages` pages and `records` records inside `tx` (after
+/// [`lock_leased`]): the next position (or done), the counts, and a renewed lease.
 pub(crate) async fn advance(
     tx: &mut Tx,
     part: &mut Partition,
     next: Option<String>,
     records: usize,
+    pages: u64,
     lease: Duration,
 ) -> Result<()> {
     let now = crate::store::now();
     part.done = next.is_none();
     part.position = next;
     part.records += records as i64;
-    part.pages += 1;
+    part.pages += pages as i64;
     part.lease_until = if part.done {
         None
     } else {

@@ -33,6 +33,13 @@ struct Batch {
     next: Option<String>,
 }
 
+/// Where a committed batch leaves its partition: the checkpoint after it (`None`: the
+/// partition ends with it), and how many pages it held.
+pub(super) struct Step {
+    pub(super) next: Option<String>,
+    pub(super) pages: u64,
+}
+
 /// A fetched batch made ready for its transaction.
 enum Ready {
     Load(DecodedBatch),
@@ -472,9 +479,10 @@ impl EntityRun {
                 Ready::Backfill(p) => p.len(),
             };
             let done = next.is_none();
+            let step = Step { next, pages };
             let committed = match prepared {
-                Ready::Load(d) if self.grouped() => self.commit_grouped(part.id, d, next).await?,
-                prepared => self.commit_alone(part.id, prepared, next).await?,
+                Ready::Load(d) if self.grouped() => self.commit_grouped(part.id, d, step).await?,
+                prepared => self.commit_alone(part.id, prepared, step).await?,
             };
             let Some(locked) = committed else {
                 return Ok(PartEnd::LeaseLost);
@@ -501,14 +509,14 @@ impl EntityRun {
         }
     }
 
-    /// Applies one prepared batch of partition `part` and moves its checkpoint to `next`, in a
+    /// Applies one prepared batch of partition `part` and moves its checkpoint by `step`, in a
     /// transaction of its own: the partition as committed, or `None` when its lease is gone
     /// (nothing of the batch is applied).
     async fn commit_alone(
         &self,
         part: i64,
         prepared: Ready,
-        next: Option<String>,
+        step: Step,
     ) -> Result<Option<Partition>> {
         let mut tx = self.db.begin().await?;
         let Some(mut locked) = lease::lock_leased(&mut tx, part, &self.worker).await? else {
@@ -522,8 +530,9 @@ impl EntityRun {
         lease::advance(
             &mut tx,
             &mut locked,
-            next,
+            step.next,
             stats.records,
+            step.pages,
             self.options.lease,
         )
         .await?;

@@ -19,7 +19,8 @@
 //! partition whose batch it held (nothing of it is committed; each checkpoint stays where it
 //! was, and a rerun resumes there).
 //!
-//! PostgreSQL commits each batch in its own transaction: its writers run side by side.
+//! On PostgreSQL, whose writers run side by side, and in a backfill, each batch has a transaction
+//! of its own: [`EntityRun::commit_together`] with that one batch.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -29,14 +30,13 @@ use tokio::sync::oneshot;
 use crate::error::{Error, Result};
 use crate::store::Backend;
 
-use super::apply::DecodedBatch;
 use super::lease;
 use super::state::Partition;
-use super::worker::{lock, EntityRun, Step};
+use super::worker::{lock, EntityRun, Ready, Step};
 
-/// A load batch waiting for the shared transaction: its partition's id, the batch, and where
-/// it leaves the partition.
-pub(super) type Waiting = (i64, DecodedBatch, Step);
+/// A batch waiting for its transaction: its partition's id, the batch, and where it leaves the
+/// partition.
+pub(super) type Waiting = (i64, Ready, Step);
 
 /// Items queued for the next shared commit, each with where its outcome goes, and the role of
 /// committing them.
@@ -142,25 +142,24 @@ impl EntityRun {
         self.target.is_none() && self.db.backend() == Backend::Sqlite
     }
 
-    /// Applies `batch` of partition `part` and moves its checkpoint by `step`, in a transaction
-    /// shared with the other batches waiting: the partition as committed, or `None` when its
-    /// lease is gone (nothing of the batch is applied).
-    pub(super) async fn commit_grouped(
-        &self,
-        part: i64,
-        batch: DecodedBatch,
-        step: Step,
-    ) -> Result<Option<Partition>> {
+    /// Applies a batch and moves its partition's checkpoint, in a transaction shared with the
+    /// other batches waiting: the partition as committed, or `None` when its lease is gone
+    /// (nothing of the batch is applied).
+    pub(super) async fn commit_grouped(&self, work: Waiting) -> Result<Option<Partition>> {
         self.group
-            .submit(self.meta.entity.name, (part, batch, step), |work| {
+            .submit(self.meta.entity.name, work, |work| {
                 self.commit_together(work)
             })
             .await
     }
 
-    /// One transaction: the leases checked, the batches whose partitions still hold theirs
-    /// applied as one, each checkpoint advanced. Per batch, in order: its partition, or `None`.
-    async fn commit_together(&self, work: Vec<Waiting>) -> Result<Vec<Option<Partition>>> {
+    /// One transaction for one batch or several: the leases checked, the batches whose
+    /// partitions still hold theirs applied as one, each checkpoint moved past its own batch.
+    /// Per batch, in order: its partition, or `None` when its lease is gone.
+    pub(super) async fn commit_together(
+        &self,
+        work: Vec<Waiting>,
+    ) -> Result<Vec<Option<Partition>>> {
         let mut outcomes: Vec<Option<Partition>> = vec![None; work.len()];
         let mut tx = self.db.begin().await?;
         let mut held = Vec::with_capacity(work.len());
@@ -175,11 +174,12 @@ impl EntityRun {
             tx.rollback().await?;
             return Ok(outcomes);
         }
-        let stats = self
-            .apply_decoded(&mut tx, self.meta, DecodedBatch::merge(batches))
-            .await?;
+        let stats = match Ready::merged(self.meta.entity.name, batches)? {
+            Ready::Backfill(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
+            Ready::Load(d) => self.apply_decoded(&mut tx, self.meta, d).await?,
+        };
+        let lease = self.options.lease;
         for (i, mut locked, step, records) in held {
-            let lease = self.options.lease;
             lease::advance(&mut tx, &mut locked, step.next, records, step.pages, lease).await?;
             outcomes[i] = Some(locked);
         }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::cdms::client::{CdmsClient, ListOptions, Pager};
 use crate::cdms::codec;
 use crate::cdms::meta::CdmsMeta;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::Db;
 
 use super::apply::DecodedBatch;
@@ -41,9 +41,42 @@ pub(super) struct Step {
 }
 
 /// A fetched batch made ready for its transaction.
-enum Ready {
+pub(super) enum Ready {
     Load(DecodedBatch),
     Backfill(Prepared),
+}
+
+impl Ready {
+    /// Records in the batch.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Ready::Load(d) => d.len(),
+            Ready::Backfill(p) => p.len(),
+        }
+    }
+
+    /// The batches of one transaction, as one: a batch alone as it is, load batches merged. A
+    /// backfill batch never shares a transaction (only loads are committed in groups).
+    pub(super) fn merged(entity: &'static str, mut batches: Vec<Ready>) -> Result<Ready> {
+        if batches.len() == 1 {
+            if let Some(alone) = batches.pop() {
+                return Ok(alone);
+            }
+        }
+        let mut loads = Vec::with_capacity(batches.len());
+        for batch in batches {
+            match batch {
+                Ready::Load(d) => loads.push(d),
+                Ready::Backfill(_) => {
+                    return Err(Error::Refused {
+                        entity,
+                        message: "a backfill batch cannot share a transaction with others".into(),
+                    })
+                }
+            }
+        }
+        Ok(Ready::Load(DecodedBatch::merge(loads)))
+    }
 }
 
 /// How one partition run ended.
@@ -474,15 +507,13 @@ impl EntityRun {
                 None => Ready::Load(self.bulk.prepare(self.meta, &batch).await?),
             };
             drop(batch);
-            let applied = match &prepared {
-                Ready::Load(d) => d.len(),
-                Ready::Backfill(p) => p.len(),
-            };
+            let applied = prepared.len();
             let done = next.is_none();
-            let step = Step { next, pages };
-            let committed = match prepared {
-                Ready::Load(d) if self.grouped() => self.commit_grouped(part.id, d, step).await?,
-                prepared => self.commit_alone(part.id, prepared, step).await?,
+            let work = (part.id, prepared, Step { next, pages });
+            let committed = if self.grouped() {
+                self.commit_grouped(work).await?
+            } else {
+                self.commit_together(vec![work]).await?.pop().flatten()
             };
             let Some(locked) = committed else {
                 return Ok(PartEnd::LeaseLost);
@@ -507,38 +538,6 @@ impl EntityRun {
                 return Ok(PartEnd::Stopped);
             }
         }
-    }
-
-    /// Applies one prepared batch of partition `part` and moves its checkpoint by `step`, in a
-    /// transaction of its own: the partition as committed, or `None` when its lease is gone
-    /// (nothing of the batch is applied).
-    async fn commit_alone(
-        &self,
-        part: i64,
-        prepared: Ready,
-        step: Step,
-    ) -> Result<Option<Partition>> {
-        let mut tx = self.db.begin().await?;
-        let Some(mut locked) = lease::lock_leased(&mut tx, part, &self.worker).await? else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let stats = match prepared {
-            Ready::Backfill(p) => self.bulk.apply_backfill(&mut tx, self.meta, p).await?,
-            Ready::Load(d) => self.apply_decoded(&mut tx, self.meta, d).await?,
-        };
-        lease::advance(
-            &mut tx,
-            &mut locked,
-            step.next,
-            stats.records,
-            step.pages,
-            self.options.lease,
-        )
-        .await?;
-        tx.commit().await?;
-        self.counted(stats.quarantined, stats.updated);
-        Ok(Some(locked))
     }
 
     /// Counts what a committed transaction quarantined and refreshed.

@@ -1,6 +1,7 @@
 //! The benchmark harness: the figures the project tracks, measured side by side in one run.
 //!
-//! `cargo bench -p cdms-entities --bench harness -- [--quick] [--json PATH] [--latency-ms N]`
+//! `cargo bench -p cdms-entities --bench harness -- [--quick] [--json PATH] [--latency-ms N]
+//! [--only operations|decode|load]...`
 //!
 //! Starts the built-in emulator on 127.0.0.1 with a per-request latency (default 10 ms) and
 //! prints a table (and writes it as JSON, default the workspace's `target/bench-harness.json`):
@@ -16,7 +17,8 @@
 //! - a local-only (`skip_cdms`) get by name ÷ the same query hand-written in sqlx.
 //!
 //! Timings are printed, never judged. PostgreSQL is used for the operation figures too when
-//! `DATABASE_URL` is set. `--quick` keeps the run to a minute or two on 2 cores.
+//! `DATABASE_URL` is set. `--quick` keeps the run to a minute or two on 2 cores. `--only` (which
+//! may be repeated) runs those sections alone, e.g. to profile one of them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +45,17 @@ struct Options {
     quick: bool,
     json: String,
     latency: Duration,
+    /// The sections to run (`--only`); all when empty.
+    only: Vec<String>,
+}
+
+/// The sections of the harness, in run order.
+const SECTIONS: [&str; 3] = ["operations", "decode", "load"];
+
+impl Options {
+    fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
 }
 
 fn options() -> Result<Options, Fail> {
@@ -52,6 +65,7 @@ fn options() -> Result<Options, Fail> {
         // target directory, where `cargo` puts everything else it builds.
         json: concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-harness.json").to_owned(),
         latency: Duration::from_millis(10),
+        only: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -61,6 +75,17 @@ fn options() -> Result<Options, Fail> {
             "--latency-ms" => {
                 let ms: u64 = args.next().ok_or("--latency-ms needs a number")?.parse()?;
                 out.latency = Duration::from_millis(ms.clamp(1, 1_000));
+            }
+            "--only" => {
+                let section = args.next().ok_or("--only needs a section")?;
+                if !SECTIONS.contains(&section.as_str()) {
+                    return Err(format!(
+                        "unknown section {section:?} (one of {})",
+                        SECTIONS.join(", ")
+                    )
+                    .into());
+                }
+                out.only.push(section);
             }
             // `cargo bench` passes `--bench`.
             "--bench" => {}
@@ -805,14 +830,20 @@ fn main() -> Result<(), Fail> {
     let started = Instant::now();
     let mut t = Table::default();
     rt.block_on(async {
-        let dir = tempfile::tempdir()?;
-        let sqlite = Db::sqlite(dir.path().join("ops.sqlite")).await?;
-        operations(&mut t, "sqlite", sqlite, &o).await?;
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            operations(&mut t, "postgres", Db::connect(&url).await?, &o).await?;
+        if o.runs("operations") {
+            let dir = tempfile::tempdir()?;
+            let sqlite = Db::sqlite(dir.path().join("ops.sqlite")).await?;
+            operations(&mut t, "sqlite", sqlite, &o).await?;
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                operations(&mut t, "postgres", Db::connect(&url).await?, &o).await?;
+            }
         }
-        decoding(&mut t, &o).await?;
-        loading(&mut t, &o).await?;
+        if o.runs("decode") {
+            decoding(&mut t, &o).await?;
+        }
+        if o.runs("load") {
+            loading(&mut t, &o).await?;
+        }
         Ok::<(), Fail>(())
     })?;
     let width = t.rows.iter().map(|r| r.0.len()).max().unwrap_or(10);
@@ -829,9 +860,6 @@ fn main() -> Result<(), Fail> {
     let mut json = t.json.clone();
     json.insert("quick".into(), json!(o.quick));
     json.insert("latency_ms".into(), json!(o.latency.as_millis() as u64));
-    if let Some(parent) = std::path::Path::new(&o.json).parent() {
-        std::fs::create_dir_all(parent)?;
-    }
     if let Some(dir) = std::path::Path::new(&o.json).parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -1,10 +1,11 @@
 //! The record decoder of `#[derive(CdmsSynced)]`: a `RecordShape` whose `slot` matches CDMS
-//! property names at compile time and whose `value` streams each property's JSON through the
+//! property names at compile time (a switch on length and bytes, [`super::names`]) and whose `value` streams each property's JSON through the
 //! seed of its CRM type into the record, without a JSON tree.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
+use super::names::Node;
 use crate::model::Synced;
 use crate::paths;
 
@@ -24,11 +25,14 @@ pub fn record_shape(synced: &Synced) -> TokenStream {
     let slot = paths::local("slot");
     let map = paths::local("map");
     let record = paths::local("record");
-    let names = synced.properties.iter().enumerate().map(|(i, p)| {
-        let i = Literal::usize_unsuffixed(i);
-        let property = &p.name;
-        quote!(#property => #i,)
-    });
+    let names: Vec<(&str, usize)> = synced
+        .properties
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    let bytes = paths::local("bytes");
+    let matcher = Node::of(&names).tokens(&quote!(#name), &quote!(#bytes), &unmapped);
     let values = synced.properties.iter().enumerate().map(|(i, p)| {
         let i = Literal::usize_unsuffixed(i);
         let field = Literal::usize_unsuffixed(p.field);
@@ -54,11 +58,8 @@ pub fn record_shape(synced: &Synced) -> TokenStream {
 
             #[inline]
             fn slot(#name: &str) -> usize {
-                #[allow(unreachable_patterns)]
-                match #name {
-                    #(#names)*
-                    _ => #unmapped,
-                }
+                let #bytes = #name.as_bytes();
+                #matcher
             }
 
             #[inline]

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod encode;
 pub mod entity;
 pub mod fallback;
+pub mod names;
 pub mod option_set;
 pub mod sql;
 

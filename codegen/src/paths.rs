@@ -79,14 +79,18 @@ runtime_paths! {
     null_policy => NullPolicy;
     /// `Codec`.
     codec => Codec;
-    /// `codec_decode::<T, _>(from_cdms, json)`.
-    codec_decode => codec_decode;
+    /// `codec_convert::<T, _, _, _>(from_cdms, json)`.
+    codec_convert => codec_convert;
+    /// `codec_decode_text(text, convert)`.
+    codec_decode_text => codec_decode_text;
     /// `codec_encode::<T>(to_cdms, value)`.
     codec_encode => codec_encode;
     /// `assert_synced::<T>()`.
     assert_synced => assert_synced;
     /// `serde_json::Value`.
     json_value => serde_json::Value;
+    /// `serde::Deserializer`.
+    deserializer => serde::Deserializer;
 }
 
 /// An item of the generated record decoders' runtime: `::cdms_runtime::__private::de::<name>`.
@@ -125,6 +129,17 @@ pub fn local(name: &str) -> Ident {
 /// The generated `Codec::decode` function of a field: `__cdms_decode_<field>`.
 pub fn codec_decode_fn(field: &Ident) -> Ident {
     format_ident!("__cdms_decode_{}", unraw(field))
+}
+
+/// The generated converter call of a field (generic over the JSON deserializer):
+/// `__cdms_convert_<field>`.
+pub fn codec_convert_fn(field: &Ident) -> Ident {
+    format_ident!("__cdms_convert_{}", unraw(field))
+}
+
+/// The generated `Codec::decode_text` function of a field: `__cdms_decode_text_<field>`.
+pub fn codec_decode_text_fn(field: &Ident) -> Ident {
+    format_ident!("__cdms_decode_text_{}", unraw(field))
 }
 
 /// The generated `Codec::encode` function of a field: `__cdms_encode_<field>`.

@@ -141,12 +141,15 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// pub const KIND: cdms_runtime::cdms::CdmsKind;
-/// pub fn from_cdms(json: &serde_json::Value) -> Result<T, E>; // E: Display
+/// pub fn from_cdms(json: &J) -> Result<T, E>; // J: DeserializeOwned, E: Display
 /// pub fn to_cdms(value: &T) -> serde_json::Value;
 /// ```
 ///
-/// The functions see the property's raw JSON (as CDMS sends and accepts it). Conditions on such
-/// a field are never translated into `$filter`; they are applied locally.
+/// The functions see the property's raw JSON (as CDMS sends and accepts it). `J` is
+/// `serde_json::Value` for the JSON tree, or any type that deserializes from the property's
+/// JSON: the record decoder then reads the property straight into it, without a tree (as
+/// `cdms_runtime::cdms::lookup::raw_id` does). Conditions on such a field are never translated
+/// into `$filter`; they are applied locally.
 ///
 /// # Example
 ///

@@ -2,6 +2,7 @@
 
 pub use chrono;
 pub use rust_decimal;
+pub use serde;
 pub use serde_json;
 pub use uuid;
 
@@ -128,15 +129,40 @@ pub const fn assert_entity<T: Entity>() {}
 #[cfg(feature = "cdms")]
 pub const fn assert_synced<T: Synced>() {}
 
-/// Wraps a `with = path` converter's `from_cdms` for [`Codec::decode`].
+/// Reads a property's JSON from `json` into the input `J` of a `with = path` converter's
+/// `from_cdms` and converts it: `J` is `serde_json::Value` for the JSON tree or any type that
+/// deserializes from the property's JSON. The derive wraps this once per converted field, so
+/// that [`Codec::decode`] and [`Codec::decode_text`] share it.
 #[cfg(feature = "cdms")]
-pub fn codec_decode<T: FieldType, E: std::fmt::Display>(
-    from_cdms: fn(&serde_json::Value) -> Result<T, E>,
-    json: &serde_json::Value,
-) -> Result<Value, String> {
-    from_cdms(json)
+pub fn codec_convert<'de, T, J, E, D>(
+    from_cdms: fn(&J) -> Result<T, E>,
+    json: D,
+) -> Result<Value, String>
+where
+    T: FieldType,
+    J: serde::Deserialize<'de>,
+    E: std::fmt::Display,
+    D: serde::Deserializer<'de>,
+{
+    let json = J::deserialize(json).map_err(|e| e.to_string())?;
+    from_cdms(&json)
         .map(|v| v.to_value())
         .map_err(|e| e.to_string())
+}
+
+/// Runs `convert` (the derive's wrapper of [`codec_convert`]) over the JSON text of one
+/// property, for [`Codec::decode_text`].
+#[cfg(feature = "cdms")]
+pub fn codec_decode_text<'a>(
+    text: &'a str,
+    convert: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+    ) -> Result<Value, String>,
+) -> Result<Value, String> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let value = convert(&mut json)?;
+    json.end().map_err(|e| e.to_string())?;
+    Ok(value)
 }
 
 /// Wraps a `with = path` converter's `to_cdms` for [`Codec::encode`].

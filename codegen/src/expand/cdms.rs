@@ -33,24 +33,38 @@ fn assert_synced(property: &Property) -> Option<TokenStream> {
     })
 }
 
-/// The `Codec` functions wrapping a converter module's `from_cdms`/`to_cdms`.
+/// The `Codec` functions wrapping a converter module's `from_cdms`/`to_cdms`. `from_cdms` is
+/// named once (in the generic `__cdms_convert_<field>`), so a mistyped one is reported once.
 fn codec_fns(property: &Property) -> Option<TokenStream> {
     let with = property.with.as_ref()?;
     let ty = property.ty;
     let json = paths::json_value();
     let value = paths::value();
-    let codec_decode = paths::codec_decode();
+    let codec_convert = paths::codec_convert();
+    let codec_decode_text = paths::codec_decode_text();
     let codec_encode = paths::codec_encode();
+    let convert_fn = paths::codec_convert_fn(property.ident);
     let decode_fn = paths::codec_decode_fn(property.ident);
+    let decode_text_fn = paths::codec_decode_text_fn(property.ident);
     let encode_fn = paths::codec_encode_fn(property.ident);
+    let deserializer = paths::deserializer();
     let json_param = paths::local("json");
+    let text_param = paths::local("text");
     let value_param = paths::local("value");
     // Spanned at the converter path, so a missing or mistyped function is reported there.
     let from_cdms = quote_spanned!(with.span()=> #with::from_cdms);
     let to_cdms = quote_spanned!(with.span()=> #with::to_cdms);
     Some(quote! {
+        fn #convert_fn<'__cdms_de, __CdmsJson: #deserializer<'__cdms_de>>(
+            #json_param: __CdmsJson,
+        ) -> ::core::result::Result<#value, ::std::string::String> {
+            #codec_convert::<#ty, _, _, _>(#from_cdms, #json_param)
+        }
         fn #decode_fn(#json_param: &#json) -> ::core::result::Result<#value, ::std::string::String> {
-            #codec_decode::<#ty, _>(#from_cdms, #json_param)
+            #convert_fn(#json_param)
+        }
+        fn #decode_text_fn(#text_param: &str) -> ::core::result::Result<#value, ::std::string::String> {
+            #codec_decode_text(#text_param, |#json_param| #convert_fn(#json_param))
         }
         fn #encode_fn(#value_param: #value) -> ::core::result::Result<#json, ::std::string::String> {
             #codec_encode::<#ty>(#to_cdms, #value_param)
@@ -100,11 +114,12 @@ fn cdms_field(property: &Property) -> TokenStream {
     let (kind, codec) = match &property.with {
         Some(with) => {
             let decode_fn = paths::codec_decode_fn(property.ident);
+            let decode_text_fn = paths::codec_decode_text_fn(property.ident);
             let encode_fn = paths::codec_encode_fn(property.ident);
             let version = property.version;
             (
                 quote_spanned!(with.span()=> #with::KIND),
-                quote!(::core::option::Option::Some(#codec { decode: #decode_fn, encode: #encode_fn, version: #version })),
+                quote!(::core::option::Option::Some(#codec { decode: #decode_fn, decode_text: #decode_text_fn, encode: #encode_fn, version: #version })),
             )
         }
         None => {

@@ -17,6 +17,9 @@
 
 /// A lookup whose local value is the target's CDMS id, `None` for an empty lookup.
 pub mod raw_id {
+    use std::fmt;
+
+    use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
     use serde_json::{json, Value};
     use uuid::Uuid;
 
@@ -30,32 +33,61 @@ pub mod raw_id {
     #[error("expected an EntityReference object with a GUID or null Id, got {0}")]
     pub struct NotAReference(pub String);
 
+    /// The `Id` of an `EntityReference` object, read straight from its JSON (the other members,
+    /// `LogicalName`, `Name`, `__metadata`, are skipped unread). Only an object reads as one; an
+    /// `Id` that is neither a string nor null is an error.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Reference {
+        /// The `Id` member as sent (`None` when null or absent).
+        pub id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for Reference {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_map(ReferenceVisitor)
+        }
+    }
+
+    struct ReferenceVisitor;
+
+    impl<'de> Visitor<'de> for ReferenceVisitor {
+        type Value = Reference;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an EntityReference object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reference, A::Error> {
+            let mut reference = Reference::default();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "Id" {
+                    reference.id = map.next_value()?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(reference)
+        }
+    }
+
     /// Reads `{"Id": guid | null, "LogicalName": .., "Name": ..}` (or a bare null).
-    pub fn from_cdms(json: &Value) -> Result<Option<Uuid>, NotAReference> {
-        let shown = || {
-            let mut text = json.to_string();
-            if text.len() > 100 {
+    pub fn from_cdms(json: &Option<Reference>) -> Result<Option<Uuid>, NotAReference> {
+        let Some(id) = json.as_ref().and_then(|r| r.id.as_deref()) else {
+            return Ok(None);
+        };
+        let trimmed = id.trim().trim_start_matches('{').trim_end_matches('}');
+        Uuid::parse_str(trimmed).map(Some).map_err(|_| {
+            let mut shown = id.to_owned();
+            if shown.len() > 100 {
                 let mut end = 100;
-                while !text.is_char_boundary(end) {
+                while !shown.is_char_boundary(end) {
                     end -= 1;
                 }
-                text.truncate(end);
-                text.push('…');
+                shown.truncate(end);
+                shown.push('…');
             }
-            NotAReference(text)
-        };
-        match json {
-            Value::Null => Ok(None),
-            Value::Object(o) => match o.get("Id") {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => {
-                    let s = s.trim().trim_start_matches('{').trim_end_matches('}');
-                    Uuid::parse_str(s).map(Some).map_err(|_| shown())
-                }
-                Some(_) => Err(shown()),
-            },
-            _ => Err(shown()),
-        }
+            NotAReference(shown)
+        })
     }
 
     /// Writes `{"Id": guid}`, or an empty reference (every member null) for `None`.
@@ -70,18 +102,37 @@ pub mod raw_id {
     mod tests {
         use super::*;
 
+        /// `from_cdms` of the JSON `text`, as the derive's wrapper reads it.
+        fn read(text: &str) -> Result<Option<Uuid>, String> {
+            let json: Option<Reference> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            from_cdms(&json).map_err(|e| e.to_string())
+        }
+
         #[test]
         fn reads_and_writes_references() {
             let id = Uuid::from_u128(0x1234);
-            let full = json!({"Id": id.to_string(), "LogicalName": "systemuser", "Name": "Jo"});
-            assert_eq!(from_cdms(&full), Ok(Some(id)));
-            assert_eq!(from_cdms(&json!({"Id": format!("{{{id}}}")})), Ok(Some(id)));
+            let full = json!({"__metadata": {"type": "Microsoft.Crm.Sdk.Data.Services.EntityReference"},
+                "Id": id.to_string(), "LogicalName": "systemuser", "Name": "Jo"});
+            assert_eq!(read(&full.to_string()), Ok(Some(id)));
+            assert_eq!(
+                read(&json!({"Id": format!("{{{id}}}")}).to_string()),
+                Ok(Some(id))
+            );
             let empty = json!({"Id": null, "LogicalName": null, "Name": null});
-            assert_eq!(from_cdms(&empty), Ok(None));
-            assert_eq!(from_cdms(&Value::Null), Ok(None));
-            assert!(from_cdms(&json!({"Id": "not-a-guid"})).is_err());
-            assert!(from_cdms(&json!({"Id": 7})).is_err());
-            let err = from_cdms(&json!("x".repeat(300))).unwrap_err();
+            assert_eq!(read(&empty.to_string()), Ok(None));
+            assert_eq!(read("null"), Ok(None));
+            assert_eq!(read("{}"), Ok(None));
+            assert!(read(r#"{"Id": "not-a-guid"}"#).is_err());
+            assert!(read(r#"{"Id": 7}"#).is_err());
+            assert!(
+                read(&format!("[\"{id}\"]")).is_err(),
+                "an array is no reference"
+            );
+            assert!(read(r#""x""#).is_err());
+            let long = Reference {
+                id: Some("x".repeat(300)),
+            };
+            let err = from_cdms(&Some(long)).unwrap_err();
             assert!(err.0.chars().count() <= 101, "{err}");
             assert_eq!(to_cdms(&Some(id)), json!({"Id": id.to_string()}));
             assert_eq!(to_cdms(&None), empty);

@@ -96,12 +96,16 @@ impl CdmsKind {
 /// A custom mapping between a CDMS property's raw JSON and a field (`#[cdms(with = path)]`).
 ///
 /// The converter module `path` provides `KIND: CdmsKind`,
-/// `fn from_cdms(&serde_json::Value) -> Result<T, E: Display>` and
-/// `fn to_cdms(&T) -> serde_json::Value`; the derive wraps them in these two functions.
+/// `fn from_cdms(&J) -> Result<T, E: Display>` (`J` is `serde_json::Value` or any type that
+/// deserializes from the property's JSON) and `fn to_cdms(&T) -> serde_json::Value`; the derive
+/// wraps them in these functions.
 #[derive(Debug, Clone, Copy)]
 pub struct Codec {
     /// The property's JSON value (as CDMS sends it) → the field's value.
     pub decode: fn(&serde_json::Value) -> Result<Value, String>,
+    /// The same from the property's JSON text (what the generated record decoder passes, so a
+    /// converter reading a typed `J` never sees a JSON tree).
+    pub decode_text: fn(&str) -> Result<Value, String>,
     /// The field's value → the property's JSON value (as CDMS accepts it).
     pub encode: fn(Value) -> Result<serde_json::Value, String>,
     /// The converter's version (`#[cdms(with = path, version = 2)]`, 1 when not given): part

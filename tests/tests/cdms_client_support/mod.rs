@@ -57,6 +57,10 @@ fn tags_decode(json: &serde_json::Value) -> Result<Value, String> {
         other => Err(format!("expected a string, got {other}")),
     }
 }
+fn tags_decode_text(text: &str) -> Result<Value, String> {
+    tags_decode(&serde_json::from_str(text).map_err(|e| e.to_string())?)
+}
+
 fn tags_encode(value: Value) -> Result<serde_json::Value, String> {
     match value {
         Value::Null => Ok(serde_json::Value::Null),
@@ -146,6 +150,7 @@ pub static ORG_CDMS: CdmsMeta = CdmsMeta {
             kind: CdmsKind::String,
             codec: Some(Codec {
                 decode: tags_decode,
+                decode_text: tags_decode_text,
                 encode: tags_encode,
                 version: 1,
             }),

@@ -54,8 +54,9 @@ impl<'de> DeserializeSeed<'de> for Property {
     #[inline]
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Decoded, D::Error> {
         if let Some(codec) = self.field.codec {
-            let json = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
-            return (codec.decode)(&json)
+            // The converter reads the property's own text (borrowed from the record's).
+            let raw = <&serde_json::value::RawValue as serde::Deserialize>::deserialize(d)?;
+            return (codec.decode_text)(raw.get())
                 .map(Decoded::plain)
                 .map_err(de::Error::custom);
         }

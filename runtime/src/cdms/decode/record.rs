@@ -42,33 +42,79 @@ pub struct Partial {
     values: Vec<(usize, Value)>,
     /// `(slot, LogicalName, Name)` of the lookups with an `Id`.
     refs: Vec<(usize, Option<String>, Option<String>)>,
-    /// One bit per slot: whether the property came.
-    seen: Vec<u64>,
+    /// One bit per slot: whether the property came (the first 256 slots inline, so an entity
+    /// of up to 256 properties allocates nothing for them).
+    seen: [u64; INLINE_WORDS],
+    /// The bits of the slots beyond the first 256.
+    more: Vec<u64>,
 }
+
+/// The words of [`Partial::seen`].
+const INLINE_WORDS: usize = 4;
 
 impl Partial {
     fn new(slots: usize) -> Self {
         Partial {
             values: Vec::with_capacity(slots),
             refs: Vec::new(),
-            seen: vec![0; slots.div_ceil(64)],
+            seen: [0; INLINE_WORDS],
+            more: vec![0; slots.div_ceil(64).saturating_sub(INLINE_WORDS)],
         }
+    }
+
+    /// The word holding `slot`'s bit.
+    #[inline]
+    fn word(&self, slot: usize) -> Option<u64> {
+        let i = slot / 64;
+        match self.seen.get(i) {
+            Some(w) => Some(*w),
+            None => self.more.get(i - INLINE_WORDS).copied(),
+        }
+    }
+
+    #[inline]
+    fn word_mut(&mut self, slot: usize) -> Option<&mut u64> {
+        let i = slot / 64;
+        match self.seen.get_mut(i) {
+            Some(w) => Some(w),
+            None => self.more.get_mut(i - INLINE_WORDS),
+        }
+    }
+
+    /// How many of the slots before `slot` came: its place among the record's values in
+    /// slot order.
+    fn rank(&self, slot: usize) -> usize {
+        let i = slot / 64;
+        let below = |w: u64| w.count_ones() as usize;
+        let whole: usize = self
+            .seen
+            .iter()
+            .chain(&self.more)
+            .take(i)
+            .copied()
+            .map(below)
+            .sum();
+        let part = self
+            .word(slot)
+            .map_or(0, |w| below(w & ((1u64 << (slot % 64)) - 1)));
+        whole + part
     }
 
     /// Stores the value decoded for `slot` (a repeated property: the last one counts, as in a
     /// JSON object).
     #[inline]
     pub fn put(&mut self, slot: usize, decoded: Decoded) {
-        let Some(word) = self.seen.get_mut(slot / 64) else {
+        let bit = 1u64 << (slot % 64);
+        let Some(word) = self.word_mut(slot) else {
             return;
         };
-        let bit = 1u64 << (slot % 64);
+        let repeated = *word & bit != 0;
+        *word |= bit;
         let Decoded { value, reference } = decoded;
-        if *word & bit != 0 {
+        if repeated {
             self.values.retain(|(s, _)| *s != slot);
             self.refs.retain(|(s, _, _)| *s != slot);
         }
-        *word |= bit;
         self.values.push((slot, value));
         if let Some((logical, name)) = reference {
             self.refs.push((slot, logical, name));
@@ -76,9 +122,37 @@ impl Partial {
     }
 
     fn has(&self, slot: usize) -> bool {
-        self.seen
-            .get(slot / 64)
+        self.word(slot)
             .is_some_and(|w| w & (1u64 << (slot % 64)) != 0)
+    }
+
+    /// The values in slot order. Each slot is there at most once, so each value's place is its
+    /// [`rank`](Self::rank): one pass of swaps instead of a sort.
+    fn into_ordered(
+        mut self,
+    ) -> (
+        Vec<(usize, Value)>,
+        Vec<(usize, Option<String>, Option<String>)>,
+    ) {
+        let mut values = std::mem::take(&mut self.values);
+        if !values.is_sorted_by_key(|(slot, _)| *slot) {
+            // Each swap puts one value in its place for good, so the inner loop ends after at
+            // most `len` rounds (bounded all the same).
+            for i in 0..values.len() {
+                for _ in 0..values.len() {
+                    let place = self.rank(values[i].0);
+                    if place == i || place >= values.len() {
+                        break;
+                    }
+                    values.swap(i, place);
+                }
+            }
+        }
+        let mut refs = self.refs;
+        if !refs.is_sorted_by_key(|(slot, _, _)| *slot) {
+            refs.sort_unstable_by_key(|(slot, _, _)| *slot);
+        }
+        (values, refs)
     }
 }
 
@@ -176,18 +250,8 @@ fn finish(
             }
         }
     }
-    let Partial {
-        mut values,
-        refs: mut named,
-        ..
-    } = partial;
     // In field order, as the reference decoder lists them (CDMS sends them in its own).
-    if !values.is_sorted_by_key(|(slot, _)| *slot) {
-        values.sort_unstable_by_key(|(slot, _)| *slot);
-    }
-    if !named.is_sorted_by_key(|(slot, _, _)| *slot) {
-        named.sort_unstable_by_key(|(slot, _, _)| *slot);
-    }
+    let (mut values, named) = partial.into_ordered();
     let mut named = named.into_iter().peekable();
     let mut refs = Vec::new();
     let mut id = None;
@@ -196,7 +260,7 @@ fn finish(
         let Some(f) = meta.fields.get(*slot) else {
             return declined("no such property", meta.service);
         };
-        if f.property == meta.id_property {
+        if f.field == meta.id_field {
             match (&*value, f.codec, f.kind) {
                 (Value::Uuid(u), None, CdmsKind::Guid) => id = Some(*u),
                 _ => return declined("no id", f.property),

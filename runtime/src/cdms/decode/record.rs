@@ -40,14 +40,17 @@ pub trait RecordShape {
 pub struct Partial {
     /// `(slot, value)` in the order the properties came.
     values: Vec<(usize, Value)>,
-    /// `(slot, LogicalName, Name)` of the lookups with an `Id`.
-    refs: Vec<(usize, Option<String>, Option<String>)>,
+    /// The lookups with an `Id`.
+    refs: Vec<Named>,
     /// One bit per slot: whether the property came (the first 256 slots inline, so an entity
     /// of up to 256 properties allocates nothing for them).
     seen: [u64; INLINE_WORDS],
     /// The bits of the slots beyond the first 256.
     more: Vec<u64>,
 }
+
+/// `(slot, LogicalName, Name)` of a lookup with an `Id`.
+type Named = (usize, Option<String>, Option<String>);
 
 /// The words of [`Partial::seen`].
 const INLINE_WORDS: usize = 4;
@@ -128,12 +131,7 @@ impl Partial {
 
     /// The values in slot order. Each slot is there at most once, so each value's place is its
     /// [`rank`](Self::rank): one pass of swaps instead of a sort.
-    fn into_ordered(
-        mut self,
-    ) -> (
-        Vec<(usize, Value)>,
-        Vec<(usize, Option<String>, Option<String>)>,
-    ) {
+    fn into_ordered(mut self) -> (Vec<(usize, Value)>, Vec<Named>) {
         let mut values = std::mem::take(&mut self.values);
         if !values.is_sorted_by_key(|(slot, _)| *slot) {
             // Each swap puts one value in its place for good, so the inner loop ends after at

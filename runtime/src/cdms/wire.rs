@@ -133,6 +133,22 @@ mod tests {
         assert_eq!(parse_date("/Date()/"), None);
         assert_eq!(parse_date("/Date(12a)/"), None);
         assert_eq!(parse_date("/Date(12+01)/"), None);
+        for odd in [
+            "/Date(-)/",
+            "/Date(--5)/",
+            "/Date(+5)/",
+            "/Date(5 )/",
+            "/Date(5+01a0)/",
+            "/Date(5+0100+0100)/",
+            "/Date(99999999999999999999)/",
+            "/Date(-9223372036854775808)/",
+        ] {
+            assert_eq!(parse_date(odd), None, "{odd}");
+        }
+        assert_eq!(
+            parse_date(" /Date(0)/ "),
+            Utc.timestamp_millis_opt(0).single()
+        );
         assert_eq!(parse_date("2016-01-01"), None);
     }
 

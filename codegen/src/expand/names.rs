@@ -30,15 +30,7 @@ pub enum Node<'a> {
 impl<'a> Node<'a> {
     /// The tree of `names` (distinct; each with its slot).
     pub fn of(names: &[(&'a str, usize)]) -> Self {
-        let mut lens: Vec<(usize, Vec<(&'a str, usize)>)> = Vec::new();
-        for &(name, slot) in names {
-            match lens.iter_mut().find(|(len, _)| *len == name.len()) {
-                Some((_, group)) => group.push((name, slot)),
-                None => lens.push((name.len(), vec![(name, slot)])),
-            }
-        }
-        lens.sort_by_key(|(len, _)| *len);
-        let arms = lens
+        let arms = grouped(names.to_vec(), |name| name.len())
             .into_iter()
             .map(|(len, group)| (len, Node::bytes(group, len)))
             .collect();
@@ -59,18 +51,9 @@ impl<'a> Node<'a> {
         let Some((at, _)) = best else {
             return Node::Leaf(names);
         };
-        let mut arms: Vec<(u8, Vec<(&'a str, usize)>)> = Vec::new();
-        for (name, slot) in names {
-            let byte = name.as_bytes()[at];
-            match arms.iter_mut().find(|(b, _)| *b == byte) {
-                Some((_, group)) => group.push((name, slot)),
-                None => arms.push((byte, vec![(name, slot)])),
-            }
-        }
-        arms.sort_by_key(|(b, _)| *b);
         Node::Byte {
             at,
-            arms: arms
+            arms: grouped(names, |name| name.as_bytes()[at])
                 .into_iter()
                 .map(|(b, group)| (b, Node::bytes(group, len)))
                 .collect(),
@@ -147,6 +130,23 @@ impl<'a> Node<'a> {
     }
 }
 
+/// `names` grouped by `key`, in key order (each group in the names' order).
+fn grouped<'a, K: Ord + Copy>(
+    names: Vec<(&'a str, usize)>,
+    key: impl Fn(&str) -> K,
+) -> Vec<(K, Vec<(&'a str, usize)>)> {
+    let mut groups: Vec<(K, Vec<(&'a str, usize)>)> = Vec::new();
+    for (name, slot) in names {
+        let k = key(name);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, group)) => group.push((name, slot)),
+            None => groups.push((k, vec![(name, slot)])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| *k);
+    groups
+}
+
 /// How many different bytes the names have at `at`.
 fn distinct(names: &[(&str, usize)], at: usize) -> usize {
     let mut seen = [false; 256];
@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn names_that_share_every_split_byte_end_in_a_leaf() {
-        // Three names of one length that no single byte tells apart pairwise still resolve.
+        // Names of one length whose every byte is shared by several of them still resolve.
         check(&["ab", "ba", "aa", "bb", "ac", "ca"]);
         check(&[]);
     }

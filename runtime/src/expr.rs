@@ -161,6 +161,17 @@ impl Expr {
             e => Expr::Not(Box::new(e)),
         }
     }
+
+    /// Whether a relation condition ([`Expr::Related`]) is part of the condition: whether
+    /// rows other than the entity's own decide it.
+    pub fn has_related(&self) -> bool {
+        match self {
+            Expr::Related(_) => true,
+            Expr::And(items) | Expr::Or(items) => items.iter().any(Expr::has_related),
+            Expr::Not(inner) => inner.has_related(),
+            Expr::All | Expr::Nothing | Expr::Cond(_) => false,
+        }
+    }
 }
 
 /// One key of an `order_by`.

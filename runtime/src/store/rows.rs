@@ -345,7 +345,9 @@ pub async fn upsert(
     update: &[usize],
     rows: &mut [Row],
 ) -> Result<Vec<i64>> {
-    upsert_with(tx, meta, key, update, rows, None).await
+    Ok(upsert_with(tx, meta, key, update, rows, None, None)
+        .await?
+        .0)
 }
 
 /// [`upsert`] that also records a `kind` version of every written row (its state after the
@@ -364,9 +366,34 @@ pub async fn upsert_versioned(
     kind: history::VersionKind,
     before: &[Option<&Row>],
 ) -> Result<Vec<i64>> {
-    upsert_with(tx, meta, key, update, rows, Some((kind, before))).await
+    Ok(
+        upsert_with(tx, meta, key, update, rows, Some((kind, before)), None)
+            .await?
+            .0,
+    )
 }
 
+/// [`upsert`] (with versions when `versions` is given, as [`upsert_versioned`]) that also
+/// says, per row, whether the row as written satisfies `matches` (evaluated by the database in
+/// the same statement, see [`write::upsert_matching`]).
+pub(crate) async fn upsert_matching(
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    key: usize,
+    update: &[usize],
+    rows: &mut [Row],
+    versions: Option<(history::VersionKind, &[Option<&Row>])>,
+    matches: &Expr,
+) -> Result<Vec<bool>> {
+    Ok(
+        upsert_with(tx, meta, key, update, rows, versions, Some(matches))
+            .await?
+            .1,
+    )
+}
+
+/// The upsert behind [`upsert`], [`upsert_versioned`] and [`upsert_matching`]: the primary keys
+/// in input order, and with `matches`, whether each row satisfies it (empty without).
 async fn upsert_with(
     tx: &mut Tx,
     meta: &'static EntityMeta,
@@ -374,7 +401,8 @@ async fn upsert_with(
     update: &[usize],
     rows: &mut [Row],
     versions: Option<(history::VersionKind, &[Option<&Row>])>,
-) -> Result<Vec<i64>> {
+    matches: Option<&Expr>,
+) -> Result<(Vec<i64>, Vec<bool>)> {
     let key_field = field(meta, key)?;
     if !key_field.unique {
         return Err(Error::InvalidQuery {
@@ -414,16 +442,41 @@ async fn upsert_with(
             field: meta.pk_field().name,
         },
         Col::of(meta, key_field),
+        Col {
+            kind: Kind::Bool,
+            entity: meta.name,
+            field: "cdms_matches",
+        },
     ];
-    let mut pks: HashMap<String, i64> = HashMap::with_capacity(unique.len());
+    let cols = if matches.is_some() {
+        &cols[..]
+    } else {
+        &cols[..2]
+    };
+    let mut pks: HashMap<String, (i64, bool)> = HashMap::with_capacity(unique.len());
     // SQLite has no data-modifying `WITH`: its versions are recorded after the rows.
     let (with_rows, after) = match (versions, tx.backend()) {
         (Some(kind), Backend::Postgres) => (Some(kind), None),
         (kind, _) => (None, kind),
     };
-    // A version carries 5 values besides the row's (see `write::upsert_versioned`).
+    // A version carries 5 values besides the row's (see `write::upsert_versioned`), and the
+    // condition binds its own once per statement.
     let columns = meta.fields.len() + if with_rows.is_some() { 5 } else { 0 };
-    for chunk in unique.chunks(write::rows_per_statement(columns)) {
+    let per_statement = match matches {
+        Some(expr) => {
+            let taken = write::condition_params(tx.backend(), meta, expr)?;
+            let room = super::sql::MAX_PARAMS.saturating_sub(taken);
+            (room / columns.max(1)).min(write::rows_per_statement(columns))
+        }
+        None => write::rows_per_statement(columns),
+    };
+    if per_statement == 0 {
+        return Err(Error::InvalidQuery {
+            entity: meta.name,
+            message: "the condition to evaluate on written rows binds too many values".to_owned(),
+        });
+    }
+    for chunk in unique.chunks(per_statement) {
         // The rows themselves when the chunk is a run of them (no key repeated), copies
         // otherwise.
         let copies: Vec<Row>;
@@ -436,26 +489,31 @@ async fn upsert_with(
                 &copies
             }
         };
-        let sql: Sql = match with_rows {
-            None => write::upsert(tx.backend(), meta, key, update, batch)?,
-            Some((kind, before)) => {
+        let sql: Sql = match (with_rows, matches) {
+            (None, None) => write::upsert(tx.backend(), meta, key, update, batch)?,
+            (None, Some(expr)) => {
+                write::upsert_matching(tx.backend(), meta, key, update, batch, expr)?
+            }
+            (Some((kind, before)), matches) => {
                 let before: Vec<Option<&Row>> = chunk
                     .iter()
                     .map(|&i| before.get(i).copied().flatten())
                     .collect();
                 let versions = history::version_texts(tx, meta, kind, batch, &before);
-                write::upsert_versioned(meta, key, update, batch, &versions)?
+                write::upsert_versioned(meta, key, update, batch, &versions, matches)?
             }
         };
-        for r in Conn::Tx(tx).fetch(&sql, &cols, "upsert").await? {
+        for r in Conn::Tx(tx).fetch(&sql, cols, "upsert").await? {
             let pk = int(meta, meta.pk_field().name, &r[0])?;
-            pks.insert(key_of(&r[1]), pk);
+            let matched = matches!(r.get(2), Some(Value::Bool(true)));
+            pks.insert(key_of(&r[1]), (pk, matched));
         }
     }
     let mut out = Vec::with_capacity(rows.len());
+    let mut matched = Vec::with_capacity(if matches.is_some() { rows.len() } else { 0 });
     for row in rows.iter_mut() {
         let k = key_of(&row[key]);
-        let pk = *pks.get(&k).ok_or_else(|| {
+        let &(pk, m) = pks.get(&k).ok_or_else(|| {
             Error::decode(
                 meta.name,
                 key_field.name,
@@ -465,6 +523,9 @@ async fn upsert_with(
         })?;
         row[meta.pk] = Value::Int(pk);
         out.push(pk);
+        if matches.is_some() {
+            matched.push(m);
+        }
     }
     if let Some((kind, before)) = after {
         let changes = unique
@@ -472,7 +533,7 @@ async fn upsert_with(
             .map(|&i| (&rows[i], before.get(i).copied().flatten()));
         history::record_many(tx, meta, kind, changes).await?;
     }
-    Ok(out)
+    Ok((out, matched))
 }
 
 /// The primary key of the row whose field `index` equals `value`.

@@ -121,6 +121,18 @@ struct Applier<'r> {
     /// A batch was refused in `bare` mode: the transaction is aborted and must be restarted.
     refused: bool,
     stats: ApplyStats,
+    /// The entity and condition whose written rows are collected in `watched`.
+    watch: Option<Watch<'r>>,
+    /// The rows of the watched entity written so far, as written, with whether each satisfies
+    /// the condition; `None` once one of them changed after it was written.
+    watched: Option<Vec<(Row, bool)>>,
+}
+
+/// An entity whose written rows an apply collects, and the condition evaluated on each.
+#[derive(Clone, Copy)]
+struct Watch<'e> {
+    meta: &'static EntityMeta,
+    expr: &'e Expr,
 }
 
 /// Applies CDMS `records` of `meta`'s entity to the local store inside `tx`, in a constant number
@@ -180,6 +192,28 @@ pub async fn apply_prefetched(
     apply_with(remote, tx, meta, records, false, Fetch::Ahead(references)).await
 }
 
+/// [`apply_prefetched`] that also returns every row of `meta` it wrote, as written (primary
+/// key filled in), with whether it satisfies `watch` after the write: what a read's answer
+/// needs to be brought up to date without reading it again. `None` in place of the rows when
+/// the apply changed rows of `meta` after writing them (a cycle's lookup set afterwards), so
+/// that the written state is not known here.
+pub(crate) async fn apply_watching(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    records: Vec<RemoteRecord>,
+    references: &References,
+    watch: &Expr,
+) -> Result<(ApplyStats, Option<Vec<(Row, bool)>>)> {
+    let cdms = cdms_of(meta)?;
+    let mode = Mode {
+        strict: false,
+        fetch: Fetch::Ahead(references),
+        watch: Some(Watch { meta, expr: watch }),
+    };
+    run(remote, tx, cdms, records, mode).await
+}
+
 /// [`apply_records`] and [`apply_prefetched`]: `fetch` says where missing referenced records
 /// come from; when `strict`, a record that cannot be applied is the call's error instead of
 /// being skipped and reported (a `get`).
@@ -192,22 +226,49 @@ pub(crate) async fn apply_with(
     fetch: Fetch<'_>,
 ) -> Result<ApplyStats> {
     let cdms = cdms_of(meta)?;
+    let mode = Mode {
+        strict,
+        fetch,
+        watch: None,
+    };
+    Ok(run(remote, tx, cdms, records, mode).await?.0)
+}
+
+/// How an apply runs: whether strictly (see [`apply_with`]), where missing referenced records
+/// come from, and which entity's written rows it collects (see [`apply_watching`]).
+#[derive(Clone, Copy)]
+struct Mode<'r> {
+    strict: bool,
+    fetch: Fetch<'r>,
+    watch: Option<Watch<'r>>,
+}
+
+/// [`apply_with`] and [`apply_watching`].
+async fn run(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    cdms: &'static CdmsMeta,
+    records: Vec<RemoteRecord>,
+    mode: Mode<'_>,
+) -> Result<(ApplyStats, Option<Vec<(Row, bool)>>)> {
+    let meta = cdms.entity;
+    let strict = mode.strict;
     // On PostgreSQL a refused statement aborts the transaction, so a batch that may be refused
     // runs under a savepoint. A transaction that has only read so far loses nothing by being
     // restarted, so there the batches run bare (two statements fewer per batch), and in the
     // rare case one is refused the call is applied again from the start under savepoints.
     let bare = !strict && tx.backend() == Backend::Postgres && !tx.has_written();
     let again = bare.then(|| records.clone());
-    match apply_once(remote, tx, cdms, records, strict, bare, fetch).await? {
-        Once::Done(stats) => Ok(stats),
+    match apply_once(remote, tx, cdms, records, mode, bare).await? {
+        Once::Done(done) => Ok(done),
         Once::Refused(error) => {
             let Some(records) = again else {
                 return Err(error);
             };
             tracing::debug!(entity = meta.name, error = %error, "a batch was refused; applying the records again, each batch under a savepoint");
             tx.restart().await?;
-            match apply_once(remote, tx, cdms, records, strict, false, fetch).await? {
-                Once::Done(stats) => Ok(stats),
+            match apply_once(remote, tx, cdms, records, mode, false).await? {
+                Once::Done(done) => Ok(done),
                 Once::Refused(error) => Err(error),
             }
         }
@@ -216,7 +277,8 @@ pub(crate) async fn apply_with(
 
 /// The outcome of one attempt at applying a call's records.
 enum Once {
-    Done(ApplyStats),
+    /// The stats, and the watched rows (see [`apply_watching`]).
+    Done((ApplyStats, Option<Vec<(Row, bool)>>)),
     /// A batch was refused without a savepoint: the transaction is aborted.
     Refused(Error),
 }
@@ -226,10 +288,14 @@ async fn apply_once(
     tx: &mut Tx,
     cdms: &'static CdmsMeta,
     records: Vec<RemoteRecord>,
-    strict: bool,
+    mode: Mode<'_>,
     bare: bool,
-    fetch: Fetch<'_>,
 ) -> Result<Once> {
+    let Mode {
+        strict,
+        fetch,
+        watch,
+    } = mode;
     let mut stats = ApplyStats::default();
     if let Fetch::Ahead(references) = fetch {
         // Fetched for this call: counted, and the ones that cannot be decoded reported, here.
@@ -247,6 +313,8 @@ async fn apply_once(
         bare,
         refused: false,
         stats,
+        watch,
+        watched: Some(Vec::new()),
     };
     let keys = match applier.apply(tx, cdms, records, 0).await {
         Ok(keys) => keys,
@@ -256,7 +324,8 @@ async fn apply_once(
     applier.finish(tx).await?;
     let mut stats = applier.stats;
     stats.keys.extend(keys);
-    Ok(Once::Done(stats))
+    let watched = applier.watched.filter(|_| watch.is_some());
+    Ok(Once::Done((stats, watched)))
 }
 
 /// [`apply_records`] for raw CDMS JSON records (a page of a list, or a GET body), decoded with
@@ -295,6 +364,8 @@ pub(crate) async fn resolve_row(
         bare: false,
         refused: false,
         stats: ApplyStats::default(),
+        watch: None,
+        watched: None,
     };
     let mut todo = vec![(std::mem::take(row), false)];
     let resolved = applier.resolve(tx, cdms, &mut todo, 0).await;
@@ -412,34 +483,52 @@ fn before_of<'b>(befores: &'b Befores, meta: &'static EntityMeta, row: &Row) -> 
 }
 
 /// The upsert of `batch` (primary keys filled in), with a `remote refresh` version of each row
-/// in the same statement when `versioned` (PostgreSQL).
+/// in the same statement when `versioned` (PostgreSQL). With `matches`, whether each written
+/// row satisfies it, in `batch`'s order (empty without).
 async fn write_batch(
     tx: &mut Tx,
     cdms: &'static CdmsMeta,
     fields: &[usize],
     batch: &mut [Row],
     versioned: Option<&Befores>,
-) -> Result<()> {
+    matches: Option<&Expr>,
+) -> Result<Vec<bool>> {
     let meta = cdms.entity;
-    if let Some(befores) = versioned {
-        let before: Vec<Option<&Row>> = batch
+    let before: Option<Vec<Option<&Row>>> = versioned.map(|befores| {
+        batch
             .iter()
             .map(|row| before_of(befores, meta, row))
-            .collect();
-        rows::upsert_versioned(
-            tx,
-            meta,
-            cdms.id_field,
-            fields,
-            batch,
-            VersionKind::RemoteRefresh,
-            &before,
-        )
-        .await?;
-    } else {
-        rows::upsert(&mut *tx, meta, cdms.id_field, fields, batch).await?;
+            .collect()
+    });
+    let key = cdms.id_field;
+    match (before, matches) {
+        (before, Some(expr)) => {
+            let versions = before
+                .as_deref()
+                .map(|before| (VersionKind::RemoteRefresh, before));
+            rows::upsert_matching(tx, meta, key, fields, batch, versions, expr).await
+        }
+        (Some(before), None) => {
+            let kind = VersionKind::RemoteRefresh;
+            rows::upsert_versioned(tx, meta, key, fields, batch, kind, &before).await?;
+            Ok(Vec::new())
+        }
+        (None, None) => {
+            rows::upsert(&mut *tx, meta, key, fields, batch).await?;
+            Ok(Vec::new())
+        }
     }
-    Ok(())
+}
+
+/// Rows as written with their newness and whether they satisfy the watched condition
+/// (`matched` is empty when nothing is watched).
+fn zip_matched(batch: Vec<Row>, new: Vec<bool>, matched: Vec<bool>) -> Vec<(Row, bool, bool)> {
+    let mut matched = matched.into_iter();
+    batch
+        .into_iter()
+        .zip(new)
+        .map(|(row, is_new)| (row, is_new, matched.next().unwrap_or(false)))
+        .collect()
 }
 
 /// Runs one plain statement inside `tx` (savepoints).
@@ -447,7 +536,7 @@ async fn plain(tx: &mut Tx, entity: &'static str, text: &str) -> Result<()> {
     Conn::Tx(tx).execute_plain(text, entity, "savepoint").await
 }
 
-impl Applier<'_> {
+impl<'r> Applier<'r> {
     /// A record that cannot be applied: the call's error when strict, otherwise skipped and
     /// reported.
     fn reject(&mut self, rejected: Rejected, error: Error) -> Result<()> {
@@ -590,36 +679,42 @@ impl Applier<'_> {
         let fields = refresh_fields(cdms);
         let pg = tx.backend() == Backend::Postgres;
         let versioned = pg && !self.fixups.iter().any(|f| std::ptr::eq(f.meta, meta));
+        let matches = self.watching(meta);
         let (mut batch, new): (Vec<Row>, Vec<bool>) = todo.into_iter().unzip();
-        let stored: Vec<(Row, bool)> = if self.strict {
-            write_batch(
-                tx,
-                cdms,
-                &fields,
-                &mut batch,
-                versioned.then_some(&self.befores),
-            )
-            .await?;
-            batch.into_iter().zip(new).collect()
-        } else if self.bare {
+        let stored: Vec<(Row, bool, bool)> = if self.strict || self.bare {
             let befores = versioned.then_some(&self.befores);
-            if let Err(e) = write_batch(tx, cdms, &fields, &mut batch, befores).await {
-                self.refused = true;
-                return Err(e);
-            }
-            batch.into_iter().zip(new).collect()
+            let matched = match write_batch(tx, cdms, &fields, &mut batch, befores, matches).await {
+                Ok(matched) => matched,
+                Err(e) => {
+                    self.refused = self.bare && !self.strict;
+                    return Err(e);
+                }
+            };
+            zip_matched(batch, new, matched)
         } else {
             self.isolated(tx, cdms, &fields, batch, new, versioned)
                 .await?
         };
         let mut out = Vec::with_capacity(stored.len());
-        for (row, is_new) in stored {
+        for (row, is_new, matched) in stored {
             out.push((id_of(cdms, &row)?, pk_of(meta, &row), is_new));
+            if matches.is_some() {
+                if let Some(watched) = &mut self.watched {
+                    watched.push((row.clone(), matched));
+                }
+            }
             if !versioned {
                 self.versions.push((meta, row));
             }
         }
         Ok(out)
+    }
+
+    /// The condition to evaluate on written rows of `meta`, when they are watched.
+    fn watching(&self, meta: &'static EntityMeta) -> Option<&'r Expr> {
+        self.watch
+            .filter(|w| std::ptr::eq(w.meta, meta))
+            .map(|w| w.expr)
     }
 
     /// [`Applier::upsert`] of a batch under a savepoint on PostgreSQL, then row by row when the
@@ -632,9 +727,10 @@ impl Applier<'_> {
         mut batch: Vec<Row>,
         new: Vec<bool>,
         versioned: bool,
-    ) -> Result<Vec<(Row, bool)>> {
+    ) -> Result<Vec<(Row, bool, bool)>> {
         let meta = cdms.entity;
         let pg = tx.backend() == Backend::Postgres;
+        let matches = self.watching(meta);
         if pg {
             plain(tx, meta.name, "SAVEPOINT cdms_apply_batch").await?;
         }
@@ -644,14 +740,15 @@ impl Applier<'_> {
             fields,
             &mut batch,
             versioned.then_some(&self.befores),
+            matches,
         )
         .await
         {
-            Ok(()) => {
+            Ok(matched) => {
                 if pg {
                     plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_batch").await?;
                 }
-                return Ok(batch.into_iter().zip(new).collect());
+                return Ok(zip_matched(batch, new, matched));
             }
             Err(e) => {
                 tracing::debug!(entity = meta.name, error = %e, "a batch was refused; applying its rows one by one");
@@ -672,14 +769,15 @@ impl Applier<'_> {
                 fields,
                 std::slice::from_mut(&mut row),
                 versioned.then_some(&self.befores),
+                matches,
             )
             .await
             {
-                Ok(()) => {
+                Ok(matched) => {
                     if pg {
                         plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
                     }
-                    stored.push((row, is_new));
+                    stored.push((row, is_new, matched.first().copied().unwrap_or(false)));
                 }
                 Err(e) => {
                     if pg {
@@ -927,6 +1025,10 @@ impl Applier<'_> {
                 &[holder_pk],
             )
             .await?;
+            if self.watching(fix.meta).is_some() {
+                // Changed after it was written: its state after the write no longer tells.
+                self.watched = None;
+            }
             for (meta, row) in self.versions.iter_mut() {
                 if std::ptr::eq(*meta, fix.meta) && pk_of(meta, row) == holder_pk {
                     row[fix.field] = Value::Int(target_pk);

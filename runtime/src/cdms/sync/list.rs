@@ -20,8 +20,11 @@
 //!    match, or deleted there) are looked up by id when the CDMS answer was complete: found ones
 //!    are refreshed, missing ones get the deleted-in-CDMS outcome.
 //! 4. Everything is applied in one transaction ([`super::apply_records`]); none is opened when
-//!    every record is already in sync. Order keys through
-//!    references then refresh the referenced rows they read ([`super::ordering`]).
+//!    every record is already in sync. The upsert also says which rows it wrote satisfy the
+//!    filter, so a whole local answer read in step 2 is brought up to date from them instead of
+//!    being read again, where that is exact: rows join it only when it is ordered by key alone,
+//!    and a row that changed its order keys sends the read back to the database. Order keys
+//!    through references then refresh the referenced rows they read ([`super::ordering`]).
 //! 5. `count`, `aggregate` and a negative `exists` need every matching record: when the cap cut
 //!    the list, they fail with [`SyncError::Incomplete`] instead of answering from partial data.
 
@@ -29,7 +32,9 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::apply::{apply_prefetched, newest_by_id, would_change, would_change_given};
+use super::apply::{
+    apply_prefetched, apply_watching, newest_by_id, would_change, would_change_given,
+};
 use super::error::SyncError;
 use super::expand::{self, Expansion, Inlined};
 use super::fields::{cdms_of, id_of, pk_of, reference_target};
@@ -419,6 +424,68 @@ fn answers_locally(spec: &ReadSpec, windowed: bool) -> bool {
         && (windowed || (spec.limit.is_none() && spec.offset == 0))
 }
 
+/// Whether the local answer to `spec`, read before the transaction, can be brought up to date
+/// from the rows the transaction writes ([`patched`]): a whole answer (no window to cut again)
+/// whose condition is on the entity's own row alone (a relation condition also depends on
+/// other rows), with no related records applied beside it and no rows removed.
+fn patchable(spec: &ReadSpec, expanded: bool, gone: &[(i64, Uuid)]) -> bool {
+    spec.limit.is_none()
+        && spec.offset == 0
+        && !expanded
+        && gone.is_empty()
+        && !spec.expr.has_related()
+}
+
+/// The local answer `answer` (in `order`) with the rows written since it was read: a written
+/// row replaces its old copy where it still satisfies the condition, and drops out where it no
+/// longer does; a written row the answer did not hold joins it where it satisfies the
+/// condition. `None` (read the answer again) when a row would join, or move, and the order is
+/// not by primary key alone: only the database orders values exactly as the `ORDER BY` does.
+fn patched(
+    meta: &'static EntityMeta,
+    answer: Vec<Row>,
+    written: Vec<(Row, bool)>,
+    order: &[OrderKey],
+) -> Option<Vec<Row>> {
+    let by_pk_only = order.iter().all(|k| k.is_root() && k.field == meta.pk);
+    let mut fresh: HashMap<i64, (Row, bool)> = HashMap::with_capacity(written.len());
+    for (row, matches) in written {
+        fresh.insert(pk_of(meta, &row), (row, matches));
+    }
+    let mut out = Vec::with_capacity(answer.len() + fresh.len());
+    for row in answer {
+        match fresh.remove(&pk_of(meta, &row)) {
+            None => out.push(row),
+            Some((_, false)) => {}
+            Some((new, true)) => {
+                let moved = order.iter().any(|k| row.get(k.field) != new.get(k.field));
+                if moved && !by_pk_only {
+                    return None;
+                }
+                out.push(new);
+            }
+        }
+    }
+    let joining: Vec<Row> = fresh
+        .into_values()
+        .filter_map(|(row, matches)| matches.then_some(row))
+        .collect();
+    if !joining.is_empty() {
+        if !by_pk_only {
+            return None;
+        }
+        out.extend(joining);
+    }
+    if by_pk_only {
+        let desc = order.first().is_some_and(|k| k.desc);
+        out.sort_by_key(|row| pk_of(meta, row));
+        if desc {
+            out.reverse();
+        }
+    }
+    Some(out)
+}
+
 /// Applies the related records an expansion inlined (bad ones skipped and quarantined under
 /// their own set, as for every list).
 async fn apply_related(
@@ -597,6 +664,9 @@ pub(crate) async fn refresh(
         None => false,
     };
     let changed = work || related_work;
+    // The rows of the entity the transaction wrote, when the answer can be brought up to date
+    // from them (see `patched`).
+    let mut written: Option<Vec<(Row, bool)>> = None;
     if changed {
         // Referenced records missing locally are fetched before the transaction begins.
         let mut groups: Vec<(&'static CdmsMeta, &[RemoteRecord])> = Vec::new();
@@ -621,7 +691,15 @@ pub(crate) async fn refresh(
             .await?;
         }
         if work {
-            let stats = apply_prefetched(remote, &mut tx, meta, all, &references).await?;
+            let stats = match (&answer, patchable(spec, expansion.is_some(), &gone)) {
+                (Some(_), true) => {
+                    let (stats, rows) =
+                        apply_watching(remote, &mut tx, meta, all, &references, &spec.expr).await?;
+                    written = rows;
+                    stats
+                }
+                _ => apply_prefetched(remote, &mut tx, meta, all, &references).await?,
+            };
             remote
                 .after_apply(&mut tx, cdms.set, &stats, &rejected)
                 .await?;
@@ -645,9 +723,16 @@ pub(crate) async fn refresh(
     }
     // Order keys through references: the referenced rows they read (see `ordering`).
     ordering::refresh_targets(remote, db, meta, spec).await?;
-    // A list answers whether complete or cut by the cap (see below): nothing changed, so the
-    // rows read alongside the request are the answer.
-    let answer = answer.filter(|_| !changed);
+    // A list answers whether complete or cut by the cap (see below): when nothing changed, the
+    // rows read alongside the request are the answer; otherwise they are, with the rows the
+    // transaction wrote in place, when that can be told without reading them again.
+    let answer = match (answer, written) {
+        (answer, _) if !changed => answer,
+        (Some(answer), Some(written)) if work && !related_work => {
+            patched(meta, answer, written, &spec.order)
+        }
+        _ => None,
+    };
     if faithful {
         return Ok(answer);
     }

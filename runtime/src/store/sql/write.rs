@@ -3,6 +3,7 @@
 use super::{field, Sql, MAX_PARAMS};
 use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
+use crate::expr::Expr;
 use crate::store::history::{VersionTexts, HISTORY};
 use crate::store::Backend;
 use crate::value::{Kind, Value};
@@ -236,8 +237,37 @@ pub fn upsert(
     rows: &[Row],
 ) -> Result<Sql> {
     let mut sql = Sql::new(backend, meta.name);
-    push_upsert(&mut sql, meta, key, update, rows)?;
+    push_upsert(&mut sql, meta, key, update, rows, None)?;
     Ok(sql)
+}
+
+/// [`upsert`] that also returns, as a third column (`cdms_matches`), whether each written row
+/// satisfies `matches` as it is after the write: the condition a read's `WHERE` applies, so
+/// that the read's answer can be brought up to date from the written rows without reading them
+/// again. A condition that evaluates to SQL `NULL` does not match, as in a `WHERE`.
+pub(crate) fn upsert_matching(
+    backend: Backend,
+    meta: &'static EntityMeta,
+    key: usize,
+    update: &[usize],
+    rows: &[Row],
+    matches: &Expr,
+) -> Result<Sql> {
+    let mut sql = Sql::new(backend, meta.name);
+    push_upsert(&mut sql, meta, key, update, rows, Some(matches))?;
+    Ok(sql)
+}
+
+/// The number of parameters `expr` binds as a condition on `meta` (what a statement carrying
+/// it in [`upsert_matching`] has less room for).
+pub(crate) fn condition_params(
+    backend: Backend,
+    meta: &'static EntityMeta,
+    expr: &Expr,
+) -> Result<usize> {
+    let mut sql = Sql::new(backend, meta.name);
+    super::filter::push_expr(&mut sql, meta, None, expr)?;
+    Ok(sql.params().len())
 }
 
 fn push_upsert(
@@ -246,6 +276,7 @@ fn push_upsert(
     key: usize,
     update: &[usize],
     rows: &[Row],
+    matches: Option<&Expr>,
 ) -> Result<()> {
     let key_field = field(meta, key)?;
     let fields = insert_fields(meta, false);
@@ -278,25 +309,33 @@ fn push_upsert(
         .ident(meta.pk_field().column)
         .push(", ")
         .ident(key_field.column);
+    if let Some(expr) = matches {
+        // Unqualified columns in `RETURNING` are the written row's.
+        sql.push(", COALESCE(");
+        super::filter::push_expr(sql, meta, None, expr)?;
+        sql.push(", 1=0) AS \"cdms_matches\"");
+    }
     Ok(())
 }
 
 /// PostgreSQL: [`upsert`] with a version of each written row in the same statement,
 /// `WITH written AS (upsert) , versions AS (INSERT INTO history … SELECT … FROM written JOIN
 /// (VALUES …) ON key) SELECT pk, key FROM written`. `versions.rows` are in `rows`' order and
-/// their keys are distinct. Returns `(primary key, key)` per row, as [`upsert`] does.
+/// their keys are distinct. Returns `(primary key, key)` per row, as [`upsert`] does, and
+/// whether the written row satisfies `matches` when given, as [`upsert_matching`] does.
 pub(crate) fn upsert_versioned(
     meta: &'static EntityMeta,
     key: usize,
     update: &[usize],
     rows: &[Row],
     versions: &VersionTexts,
+    matches: Option<&Expr>,
 ) -> Result<Sql> {
     let key_field = field(meta, key)?;
     let pk = meta.pk_field().column;
     let mut sql = Sql::new(Backend::Postgres, meta.name);
     sql.push("WITH \"cdms_written\" AS (");
-    push_upsert(&mut sql, meta, key, update, rows)?;
+    push_upsert(&mut sql, meta, key, update, rows, matches)?;
     sql.push("), \"cdms_versions\" AS (INSERT INTO ")
         .ident(HISTORY.table)
         .push(" (");
@@ -342,7 +381,10 @@ pub(crate) fn upsert_versioned(
     sql.push(") SELECT \"w\".")
         .ident(pk)
         .push(", \"w\".")
-        .ident(key_field.column)
-        .push(" FROM \"cdms_written\" AS \"w\"");
+        .ident(key_field.column);
+    if matches.is_some() {
+        sql.push(", \"w\".\"cdms_matches\"");
+    }
+    sql.push(" FROM \"cdms_written\" AS \"w\"");
     Ok(sql)
 }

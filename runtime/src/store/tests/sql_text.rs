@@ -148,6 +148,29 @@ fn upsert_text() {
 }
 
 #[test]
+fn an_upsert_says_which_written_rows_match_a_condition() {
+    let f = Item::fields();
+    let rows = vec![super::item("a", 1).to_row(), super::item("b", 2).to_row()];
+    let cond = f.qty.gt(1) & f.name.startswith("a");
+    let sql = write::upsert_matching(Backend::Sqlite, Item::META, 2, &[1, 3], &rows, cond.expr())
+        .unwrap();
+    // The condition reads the written row's columns, its values bound after the rows'.
+    assert!(
+        sql.text().ends_with(
+            "RETURNING \"id\", \"code\", COALESCE(((\"qty\" > ?) AND (substr(\"name\", 1, \
+             length(?)) = ?)), 1=0) AS \"cdms_matches\""
+        ),
+        "{}",
+        sql.text()
+    );
+    assert_eq!(sql.params().len(), 18 + 3);
+    assert_eq!(
+        write::condition_params(Backend::Sqlite, Item::META, cond.expr()).unwrap(),
+        3
+    );
+}
+
+#[test]
 fn relations_are_exists_subqueries() {
     let f = Item::fields();
     // Forward: the referenced row exists and matches; without an alias the outer column is

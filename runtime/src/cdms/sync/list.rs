@@ -439,14 +439,30 @@ fn patchable(spec: &ReadSpec, expanded: bool, gone: &[(i64, Uuid)]) -> bool {
 /// The local answer `answer` (in `order`) with the rows written since it was read: a written
 /// row replaces its old copy where it still satisfies the condition, and drops out where it no
 /// longer does; a written row the answer did not hold joins it where it satisfies the
-/// condition. `None` (read the answer again) when a row would join, or move, and the order is
-/// not by primary key alone: only the database orders values exactly as the `ORDER BY` does.
+/// condition. `None` (read the answer again):
+/// - when a record CDMS returned (`returned`) is neither in the answer nor written: its row
+///   was left as it was, and whether it satisfies the condition is not known here (CDMS's
+///   condition can be wider than the local one; another writer may have stored the record
+///   since the answer was read);
+/// - when a row would join, or move, and the order is not by primary key alone: only the
+///   database orders values exactly as the `ORDER BY` does.
 fn patched(
-    meta: &'static EntityMeta,
+    cdms: &'static CdmsMeta,
     answer: Vec<Row>,
     written: Vec<(Row, bool)>,
     order: &[OrderKey],
-) -> Option<Vec<Row>> {
+    returned: &[Uuid],
+) -> Result<Option<Vec<Row>>> {
+    let meta = cdms.entity;
+    let mut known: HashSet<Uuid> = HashSet::with_capacity(answer.len() + written.len());
+    for row in answer.iter().chain(written.iter().map(|(row, _)| row)) {
+        if let Some(id) = id_of(cdms, row)? {
+            known.insert(id);
+        }
+    }
+    if returned.iter().any(|id| !known.contains(id)) {
+        return Ok(None);
+    }
     let by_pk_only = order.iter().all(|k| k.is_root() && k.field == meta.pk);
     let mut fresh: HashMap<i64, (Row, bool)> = HashMap::with_capacity(written.len());
     for (row, matches) in written {
@@ -460,7 +476,7 @@ fn patched(
             Some((new, true)) => {
                 let moved = order.iter().any(|k| row.get(k.field) != new.get(k.field));
                 if moved && !by_pk_only {
-                    return None;
+                    return Ok(None);
                 }
                 out.push(new);
             }
@@ -472,7 +488,7 @@ fn patched(
         .collect();
     if !joining.is_empty() {
         if !by_pk_only {
-            return None;
+            return Ok(None);
         }
         out.extend(joining);
     }
@@ -483,7 +499,7 @@ fn patched(
             out.reverse();
         }
     }
-    Some(out)
+    Ok(Some(out))
 }
 
 /// Applies the related records an expansion inlined (bad ones skipped and quarantined under
@@ -639,6 +655,12 @@ pub(crate) async fn refresh(
     }
     let mut all = records;
     all.extend(again);
+    // Every record CDMS returned, applied or rejected (see `patched`).
+    let returned_ids: Vec<Uuid> = all
+        .iter()
+        .map(|r| r.id)
+        .chain(rejected.iter().filter_map(|r| r.cdms_id))
+        .collect();
     // A page already in sync (and nothing to clear in the quarantine) needs no transaction.
     // When CDMS selected exactly what the whole local answer holds (an exact filter, no
     // window: a window's edge may fall between ties CDMS and the local order break
@@ -729,7 +751,7 @@ pub(crate) async fn refresh(
     let answer = match (answer, written) {
         (answer, _) if !changed => answer,
         (Some(answer), Some(written)) if work && !related_work => {
-            patched(meta, answer, written, &spec.order)
+            patched(cdms, answer, written, &spec.order, &returned_ids)?
         }
         _ => None,
     };

@@ -647,3 +647,42 @@ async fn an_answer_brought_up_to_date_equals_the_rows_read_again() {
         assert_eq!(kept.telephone.as_deref(), Some("999"), "[{label}]");
     }
 }
+
+/// Through an exact filter, a record the local answer lacks is taken for new and inserted
+/// without a look at its row. When its row is stored after all (it matched the filter only
+/// since CDMS changed it), the insert leaves it alone and the record is applied as usual:
+/// refreshed, with the version of a refresh, beside the page's new records.
+#[tokio::test]
+async fn a_record_taken_for_new_but_stored_is_refreshed() {
+    for env in envs().await {
+        let label = env.label();
+        let f = Organisation::fields();
+        let exact = || Organisation::objects(&env.db).filter(f.number_of_employees.eq(4242));
+        let moved = env.seed_account("Moved", json!({"NumberOfEmployees": 7}));
+        let before = env.synced_account(moved).await;
+        assert!(exact().all().await.unwrap().is_empty(), "[{label}]");
+        env.edit("AccountSet", moved, json!({"NumberOfEmployees": 4242}));
+        for i in 0..3 {
+            env.seed_account(&format!("New {i}"), json!({"NumberOfEmployees": 4242}));
+        }
+        let page = exact().all().await.unwrap();
+        let mut names: Vec<&str> = page.iter().map(|o| o.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Moved", "New 0", "New 1", "New 2"], "[{label}]");
+        assert_eq!(page, exact().skip_cdms().all().await.unwrap(), "[{label}]");
+        assert_eq!(page[0].id, before.id, "[{label}] the same row");
+        let meta = <Organisation as cdms_runtime::Entity>::META;
+        let db = &env.db;
+        let versions = |pk| async move {
+            cdms_runtime::store::history::versions(db, meta, pk)
+                .await
+                .unwrap()
+        };
+        let refreshed = versions(before.id).await;
+        assert_eq!(refreshed.len(), 2, "[{label}] first copy and refresh");
+        assert!(refreshed[1].prior.is_some(), "[{label}] {refreshed:?}");
+        for org in &page[1..] {
+            assert_eq!(versions(org.id).await.len(), 1, "[{label}] {}", org.name);
+        }
+    }
+}

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use super::decode::Col;
 use super::remote::ReadSpec;
 use super::sql::select::{self, Agg};
+use super::sql::write::UpsertPlan;
 use super::sql::{field, write, Sql};
 use super::{history, normalize_row, Backend, Conn, Tx};
 use crate::entity::{EntityMeta, Row};
@@ -345,9 +346,9 @@ pub async fn upsert(
     update: &[usize],
     rows: &mut [Row],
 ) -> Result<Vec<i64>> {
-    Ok(upsert_with(tx, meta, key, update, rows, None, None)
+    upsert_with(tx, meta, key, update, rows, None, UpsertPlan::default())
         .await?
-        .0)
+        .all_written(meta)
 }
 
 /// [`upsert`] that also records a `kind` version of every written row (its state after the
@@ -366,34 +367,54 @@ pub async fn upsert_versioned(
     kind: history::VersionKind,
     before: &[Option<&Row>],
 ) -> Result<Vec<i64>> {
-    Ok(
-        upsert_with(tx, meta, key, update, rows, Some((kind, before)), None)
-            .await?
-            .0,
-    )
+    let versions = Some((kind, before));
+    upsert_with(tx, meta, key, update, rows, versions, UpsertPlan::default())
+        .await?
+        .all_written(meta)
 }
 
-/// [`upsert`] (with versions when `versions` is given, as [`upsert_versioned`]) that also
-/// says, per row, whether the row as written satisfies `matches` (evaluated by the database in
-/// the same statement, see [`write::upsert_matching`]).
-pub(crate) async fn upsert_matching(
+/// What [`upsert_planned`] wrote, per input row.
+pub(crate) struct Upserted {
+    /// The primary key of each row; `None` for a row left alone (its key existed, and the plan
+    /// said [`UpsertPlan::insert_only`]).
+    pub pks: Vec<Option<i64>>,
+    /// Whether each row as written satisfies [`UpsertPlan::matches`] (`false` without one, and
+    /// for rows left alone).
+    pub matched: Vec<bool>,
+}
+
+impl Upserted {
+    /// The primary keys, every row having been written.
+    fn all_written(self, meta: &EntityMeta) -> Result<Vec<i64>> {
+        self.pks
+            .into_iter()
+            .map(|pk| {
+                pk.ok_or_else(|| Error::InvalidQuery {
+                    entity: meta.name,
+                    message: "the upsert left a row unwritten".to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// [`upsert`] (with versions when `versions` is given, as [`upsert_versioned`]) as `plan`
+/// says: whether each row as written satisfies a condition (evaluated by the database in the
+/// same statement), and whether rows whose key exists are left alone. Only written rows get
+/// their primary key filled in and a version.
+pub(crate) async fn upsert_planned(
     tx: &mut Tx,
     meta: &'static EntityMeta,
     key: usize,
     update: &[usize],
     rows: &mut [Row],
     versions: Option<(history::VersionKind, &[Option<&Row>])>,
-    matches: &Expr,
-) -> Result<Vec<bool>> {
-    Ok(
-        upsert_with(tx, meta, key, update, rows, versions, Some(matches))
-            .await?
-            .1,
-    )
+    plan: UpsertPlan<'_>,
+) -> Result<Upserted> {
+    upsert_with(tx, meta, key, update, rows, versions, plan).await
 }
 
-/// The upsert behind [`upsert`], [`upsert_versioned`] and [`upsert_matching`]: the primary keys
-/// in input order, and with `matches`, whether each row satisfies it (empty without).
+/// The upsert behind [`upsert`], [`upsert_versioned`] and [`upsert_planned`].
 async fn upsert_with(
     tx: &mut Tx,
     meta: &'static EntityMeta,
@@ -401,8 +422,9 @@ async fn upsert_with(
     update: &[usize],
     rows: &mut [Row],
     versions: Option<(history::VersionKind, &[Option<&Row>])>,
-    matches: Option<&Expr>,
-) -> Result<(Vec<i64>, Vec<bool>)> {
+    plan: UpsertPlan<'_>,
+) -> Result<Upserted> {
+    let matches = plan.matches;
     let key_field = field(meta, key)?;
     if !key_field.unique {
         return Err(Error::InvalidQuery {
@@ -489,18 +511,15 @@ async fn upsert_with(
                 &copies
             }
         };
-        let sql: Sql = match (with_rows, matches) {
-            (None, None) => write::upsert(tx.backend(), meta, key, update, batch)?,
-            (None, Some(expr)) => {
-                write::upsert_matching(tx.backend(), meta, key, update, batch, expr)?
-            }
-            (Some((kind, before)), matches) => {
+        let sql: Sql = match with_rows {
+            None => write::upsert_planned(tx.backend(), meta, key, update, batch, plan)?,
+            Some((kind, before)) => {
                 let before: Vec<Option<&Row>> = chunk
                     .iter()
                     .map(|&i| before.get(i).copied().flatten())
                     .collect();
                 let versions = history::version_texts(tx, meta, kind, batch, &before);
-                write::upsert_versioned(meta, key, update, batch, &versions, matches)?
+                write::upsert_versioned(meta, key, update, batch, &versions, plan)?
             }
         };
         for r in Conn::Tx(tx).fetch(&sql, cols, "upsert").await? {
@@ -509,31 +528,38 @@ async fn upsert_with(
             pks.insert(key_of(&r[1]), (pk, matched));
         }
     }
-    let mut out = Vec::with_capacity(rows.len());
-    let mut matched = Vec::with_capacity(if matches.is_some() { rows.len() } else { 0 });
+    let mut out = Upserted {
+        pks: Vec::with_capacity(rows.len()),
+        matched: Vec::with_capacity(rows.len()),
+    };
     for row in rows.iter_mut() {
         let k = key_of(&row[key]);
-        let &(pk, m) = pks.get(&k).ok_or_else(|| {
-            Error::decode(
+        let Some(&(pk, m)) = pks.get(&k) else {
+            if plan.insert_only {
+                // The key existed: the row was left alone.
+                out.pks.push(None);
+                out.matched.push(false);
+                continue;
+            }
+            return Err(Error::decode(
                 meta.name,
                 key_field.name,
                 &row[key],
                 "the upsert returned no row for this key",
-            )
-        })?;
+            ));
+        };
         row[meta.pk] = Value::Int(pk);
-        out.push(pk);
-        if matches.is_some() {
-            matched.push(m);
-        }
+        out.pks.push(Some(pk));
+        out.matched.push(m);
     }
     if let Some((kind, before)) = after {
         let changes = unique
             .iter()
+            .filter(|&&i| out.pks.get(i).is_some_and(Option::is_some))
             .map(|&i| (&rows[i], before.get(i).copied().flatten()));
         history::record_many(tx, meta, kind, changes).await?;
     }
-    Ok((out, matched))
+    Ok(out)
 }
 
 /// The primary key of the row whose field `index` equals `value`.

@@ -22,6 +22,7 @@ use crate::entity::{EntityMeta, Row};
 use crate::error::{Error, Result};
 use crate::expr::{Cond, Expr, Lookup, OrderKey};
 use crate::store::history::{self, VersionKind};
+use crate::store::sql::write::UpsertPlan;
 use crate::store::{rows, Backend, Conn, ReadSpec, Tx};
 use crate::value::Value;
 
@@ -126,6 +127,10 @@ struct Applier<'r> {
     /// The rows of the watched entity written so far, as written, with whether each satisfies
     /// the condition; `None` once one of them changed after it was written.
     watched: Option<Vec<(Row, bool)>>,
+    /// Records of the call believed missing locally: when every record of the call is, they
+    /// are inserted without reading their rows first (see [`apply_page`]). Taken by the first
+    /// batch.
+    absent: Option<&'r HashSet<Uuid>>,
 }
 
 /// An entity whose written rows an apply collects, and the condition evaluated on each.
@@ -192,24 +197,33 @@ pub async fn apply_prefetched(
     apply_with(remote, tx, meta, records, false, Fetch::Ahead(references)).await
 }
 
-/// [`apply_prefetched`] that also returns every row of `meta` it wrote, as written (primary
-/// key filled in), with whether it satisfies `watch` after the write: what a read's answer
-/// needs to be brought up to date without reading it again. `None` in place of the rows when
-/// the apply changed rows of `meta` after writing them (a cycle's lookup set afterwards), so
-/// that the written state is not known here.
-pub(crate) async fn apply_watching(
+/// [`apply_prefetched`] for a page of a list read:
+///
+/// - with `watch`, it also returns every row of `meta` it wrote, as written (primary key
+///   filled in), with whether it satisfies `watch` after the write: what the read's answer
+///   needs to be brought up to date without reading it again. `None` in place of the rows when
+///   the apply changed rows of `meta` after writing them (a cycle's lookup set afterwards), so
+///   that the written state is not known here;
+/// - `absent` are the records believed missing locally (looked up before the transaction, or
+///   missing from a local answer that holds every row they could be). When every record is,
+///   their rows are not read inside the transaction: they are inserted where their CDMS id is
+///   still new, and the few another writer stored meanwhile are then applied as usual (rows
+///   read and locked, compared, refreshed).
+pub(crate) async fn apply_page(
     remote: &CdmsRemote,
     tx: &mut Tx,
     meta: &'static EntityMeta,
     records: Vec<RemoteRecord>,
     references: &References,
-    watch: &Expr,
+    watch: Option<&Expr>,
+    absent: &HashSet<Uuid>,
 ) -> Result<(ApplyStats, Option<Vec<(Row, bool)>>)> {
     let cdms = cdms_of(meta)?;
     let mode = Mode {
         strict: false,
         fetch: Fetch::Ahead(references),
-        watch: Some(Watch { meta, expr: watch }),
+        watch: watch.map(|expr| Watch { meta, expr }),
+        absent: Some(absent),
     };
     run(remote, tx, cdms, records, mode).await
 }
@@ -230,20 +244,24 @@ pub(crate) async fn apply_with(
         strict,
         fetch,
         watch: None,
+        absent: None,
     };
     Ok(run(remote, tx, cdms, records, mode).await?.0)
 }
 
 /// How an apply runs: whether strictly (see [`apply_with`]), where missing referenced records
-/// come from, and which entity's written rows it collects (see [`apply_watching`]).
+/// come from, which entity's written rows it collects and which records are believed missing
+/// locally (see [`apply_page`]).
 #[derive(Clone, Copy)]
 struct Mode<'r> {
     strict: bool,
     fetch: Fetch<'r>,
     watch: Option<Watch<'r>>,
+    /// Records believed missing locally (see [`apply_page`]).
+    absent: Option<&'r HashSet<Uuid>>,
 }
 
-/// [`apply_with`] and [`apply_watching`].
+/// [`apply_with`] and [`apply_page`].
 async fn run(
     remote: &CdmsRemote,
     tx: &mut Tx,
@@ -277,7 +295,7 @@ async fn run(
 
 /// The outcome of one attempt at applying a call's records.
 enum Once {
-    /// The stats, and the watched rows (see [`apply_watching`]).
+    /// The stats, and the watched rows (see [`apply_page`]).
     Done((ApplyStats, Option<Vec<(Row, bool)>>)),
     /// A batch was refused without a savepoint: the transaction is aborted.
     Refused(Error),
@@ -295,6 +313,7 @@ async fn apply_once(
         strict,
         fetch,
         watch,
+        absent,
     } = mode;
     let mut stats = ApplyStats::default();
     if let Fetch::Ahead(references) = fetch {
@@ -315,6 +334,7 @@ async fn apply_once(
         stats,
         watch,
         watched: Some(Vec::new()),
+        absent,
     };
     let keys = match applier.apply(tx, cdms, records, 0).await {
         Ok(keys) => keys,
@@ -366,6 +386,7 @@ pub(crate) async fn resolve_row(
         stats: ApplyStats::default(),
         watch: None,
         watched: None,
+        absent: None,
     };
     let mut todo = vec![(std::mem::take(row), false)];
     let resolved = applier.resolve(tx, cdms, &mut todo, 0).await;
@@ -384,7 +405,15 @@ pub(crate) async fn would_change(
     cdms: &'static CdmsMeta,
     records: &[RemoteRecord],
 ) -> Result<bool> {
-    would_change_given(db, cdms, records, &[]).await
+    Ok(would_change_given(db, cdms, records, &[]).await?.changed)
+}
+
+/// What [`would_change_given`] found.
+pub(crate) struct PageCheck {
+    /// Whether applying the records would change anything locally.
+    pub changed: bool,
+    /// The records with no local row (when any has none, the others are not compared).
+    pub absent: HashSet<Uuid>,
 }
 
 /// [`would_change`] given local rows read already (any rows of the entity, e.g. the local
@@ -394,9 +423,13 @@ pub(crate) async fn would_change_given(
     cdms: &'static CdmsMeta,
     records: &[RemoteRecord],
     known: &[Row],
-) -> Result<bool> {
+) -> Result<PageCheck> {
+    let mut check = PageCheck {
+        changed: false,
+        absent: HashSet::new(),
+    };
     if records.is_empty() {
-        return Ok(false);
+        return Ok(check);
     }
     let meta = cdms.entity;
     let mut by_id: HashMap<Uuid, &Row> = HashMap::with_capacity(known.len());
@@ -420,20 +453,32 @@ pub(crate) async fn would_change_given(
             by_id.insert(id, row);
         }
     }
+    check.absent = records
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !by_id.contains_key(id))
+        .collect();
+    if !check.absent.is_empty() {
+        check.changed = true;
+        return Ok(check);
+    }
     let mut same = Vec::new();
     for record in records {
         let Some(&row) = by_id.get(&record.id) else {
-            return Ok(true);
+            check.changed = true;
+            return Ok(check);
         };
         if modified_of(meta, row) != Some(crate::store::truncate_micros(record.modified)) {
-            return Ok(true);
+            check.changed = true;
+            return Ok(check);
         }
         let mut fresh = row.clone();
         put_record(cdms, record, &mut fresh);
         same.push((row.clone(), fresh));
     }
     let changed = same_second_changes(Conn::Db(db), cdms, same).await?;
-    Ok(!changed.rows.is_empty())
+    check.changed = !changed.rows.is_empty();
+    Ok(check)
 }
 
 pub(super) fn newest_by_id(records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
@@ -483,16 +528,17 @@ fn before_of<'b>(befores: &'b Befores, meta: &'static EntityMeta, row: &Row) -> 
 }
 
 /// The upsert of `batch` (primary keys filled in), with a `remote refresh` version of each row
-/// in the same statement when `versioned` (PostgreSQL). With `matches`, whether each written
-/// row satisfies it, in `batch`'s order (empty without).
+/// in the same statement when `versioned` (PostgreSQL), as `plan` says. Per row of `batch`:
+/// `None` where the row was left alone (`plan.insert_only`, its key stored meanwhile),
+/// otherwise whether it satisfies `plan.matches` (`false` without).
 async fn write_batch(
     tx: &mut Tx,
     cdms: &'static CdmsMeta,
     fields: &[usize],
     batch: &mut [Row],
     versioned: Option<&Befores>,
-    matches: Option<&Expr>,
-) -> Result<Vec<bool>> {
+    plan: UpsertPlan<'_>,
+) -> Result<Vec<Option<bool>>> {
     let meta = cdms.entity;
     let before: Option<Vec<Option<&Row>>> = versioned.map(|befores| {
         batch
@@ -500,34 +546,29 @@ async fn write_batch(
             .map(|row| before_of(befores, meta, row))
             .collect()
     });
-    let key = cdms.id_field;
-    match (before, matches) {
-        (before, Some(expr)) => {
-            let versions = before
-                .as_deref()
-                .map(|before| (VersionKind::RemoteRefresh, before));
-            rows::upsert_matching(tx, meta, key, fields, batch, versions, expr).await
-        }
-        (Some(before), None) => {
-            let kind = VersionKind::RemoteRefresh;
-            rows::upsert_versioned(tx, meta, key, fields, batch, kind, &before).await?;
-            Ok(Vec::new())
-        }
-        (None, None) => {
-            rows::upsert(&mut *tx, meta, key, fields, batch).await?;
-            Ok(Vec::new())
-        }
-    }
+    let versions = before
+        .as_deref()
+        .map(|before| (VersionKind::RemoteRefresh, before));
+    let done = rows::upsert_planned(tx, meta, cdms.id_field, fields, batch, versions, plan).await?;
+    Ok(done
+        .pks
+        .iter()
+        .zip(done.matched)
+        .map(|(pk, matched)| pk.map(|_| matched))
+        .collect())
 }
 
-/// Rows as written with their newness and whether they satisfy the watched condition
-/// (`matched` is empty when nothing is watched).
-fn zip_matched(batch: Vec<Row>, new: Vec<bool>, matched: Vec<bool>) -> Vec<(Row, bool, bool)> {
-    let mut matched = matched.into_iter();
+/// Rows with their newness and what [`write_batch`] said of each.
+fn zip_written(
+    batch: Vec<Row>,
+    new: Vec<bool>,
+    written: Vec<Option<bool>>,
+) -> Vec<(Row, bool, Option<bool>)> {
+    let mut written = written.into_iter();
     batch
         .into_iter()
         .zip(new)
-        .map(|(row, is_new)| (row, is_new, matched.next().unwrap_or(false)))
+        .map(|(row, is_new)| (row, is_new, written.next().flatten()))
         .collect()
 }
 
@@ -561,11 +602,21 @@ impl<'r> Applier<'r> {
             if records.is_empty() {
                 return Ok(keys);
             }
+            // Records all believed missing locally are inserted without a look at their rows;
+            // the ones stored meanwhile come back to be applied as usual.
+            let insert_only = depth == 0
+                && self
+                    .absent
+                    .take()
+                    .is_some_and(|absent| records.iter().all(|r| absent.contains(&r.id)));
             // The local rows of these records, in one statement, locked in id order (PostgreSQL:
             // a concurrent refresh of the same rows waits, then sees this one's result).
-            let existing =
+            let existing = if insert_only {
+                Vec::new()
+            } else {
                 rows::select_for_update(tx, meta, &id_in(cdms, records.iter().map(|r| r.id)))
-                    .await?;
+                    .await?
+            };
             let mut by_id: HashMap<Uuid, Row> = HashMap::with_capacity(existing.len());
             for row in existing {
                 if let Some(id) = id_of(cdms, &row)? {
@@ -641,13 +692,14 @@ impl<'r> Applier<'r> {
                 .filter_map(|(row, _)| id_of(cdms, row).ok().flatten())
                 .collect();
             let result = match result {
-                Ok(()) => self.upsert(tx, cdms, todo).await,
+                Ok(()) => self.upsert(tx, cdms, todo, insert_only).await,
                 Err(e) => Err(e),
             };
             for id in new {
                 self.pending.remove(&(meta.table, id));
             }
-            for (id, pk, is_new) in result? {
+            let (stored, skipped) = result?;
+            for (id, pk, is_new) in stored {
                 if is_new {
                     self.stats.inserted += 1;
                 } else {
@@ -656,6 +708,18 @@ impl<'r> Applier<'r> {
                 if let Some(id) = id {
                     keys.insert(id, pk);
                 }
+            }
+            if !skipped.is_empty() {
+                tracing::debug!(
+                    entity = meta.name,
+                    records = skipped.len(),
+                    "records believed new were stored meanwhile; applying them as usual"
+                );
+                let again: Vec<RemoteRecord> = records
+                    .into_iter()
+                    .filter(|r| skipped.contains(&r.id))
+                    .collect();
+                keys.extend(self.apply(tx, cdms, again, depth).await?);
             }
             Ok(keys)
         }
@@ -668,37 +732,48 @@ impl<'r> Applier<'r> {
     /// retried row by row (under savepoints on PostgreSQL, where a failed statement aborts the
     /// transaction; in bare mode the whole call is applied again instead, see
     /// [`apply_records`]), and the refused rows are rejected. Returns the CDMS id, primary key
-    /// and newness of each stored row.
+    /// and newness of each stored row; with `insert_only` (every row new), rows whose CDMS id
+    /// another writer stored meanwhile are left alone and their CDMS ids returned beside.
     async fn upsert(
         &mut self,
         tx: &mut Tx,
         cdms: &'static CdmsMeta,
         todo: Vec<(Row, bool)>,
-    ) -> Result<Vec<(Option<Uuid>, i64, bool)>> {
+        insert_only: bool,
+    ) -> Result<(Vec<(Option<Uuid>, i64, bool)>, Vec<Uuid>)> {
         let meta = cdms.entity;
         let fields = refresh_fields(cdms);
         let pg = tx.backend() == Backend::Postgres;
         let versioned = pg && !self.fixups.iter().any(|f| std::ptr::eq(f.meta, meta));
-        let matches = self.watching(meta);
+        let plan = UpsertPlan {
+            matches: self.watching(meta),
+            insert_only,
+        };
         let (mut batch, new): (Vec<Row>, Vec<bool>) = todo.into_iter().unzip();
-        let stored: Vec<(Row, bool, bool)> = if self.strict || self.bare {
+        let stored: Vec<(Row, bool, Option<bool>)> = if self.strict || self.bare {
             let befores = versioned.then_some(&self.befores);
-            let matched = match write_batch(tx, cdms, &fields, &mut batch, befores, matches).await {
-                Ok(matched) => matched,
+            let written = match write_batch(tx, cdms, &fields, &mut batch, befores, plan).await {
+                Ok(written) => written,
                 Err(e) => {
                     self.refused = self.bare && !self.strict;
                     return Err(e);
                 }
             };
-            zip_matched(batch, new, matched)
+            zip_written(batch, new, written)
         } else {
-            self.isolated(tx, cdms, &fields, batch, new, versioned)
+            let todo = batch.into_iter().zip(new).collect();
+            self.isolated(tx, cdms, &fields, todo, versioned, plan)
                 .await?
         };
         let mut out = Vec::with_capacity(stored.len());
-        for (row, is_new, matched) in stored {
+        let mut skipped = Vec::new();
+        for (row, is_new, written) in stored {
+            let Some(matched) = written else {
+                skipped.extend(id_of(cdms, &row)?);
+                continue;
+            };
             out.push((id_of(cdms, &row)?, pk_of(meta, &row), is_new));
-            if matches.is_some() {
+            if plan.matches.is_some() {
                 if let Some(watched) = &mut self.watched {
                     watched.push((row.clone(), matched));
                 }
@@ -707,7 +782,7 @@ impl<'r> Applier<'r> {
                 self.versions.push((meta, row));
             }
         }
-        Ok(out)
+        Ok((out, skipped))
     }
 
     /// The condition to evaluate on written rows of `meta`, when they are watched.
@@ -717,20 +792,20 @@ impl<'r> Applier<'r> {
             .map(|w| w.expr)
     }
 
-    /// [`Applier::upsert`] of a batch under a savepoint on PostgreSQL, then row by row when the
-    /// batch is refused (`new` says which rows are new).
+    /// [`Applier::upsert`] of a batch (rows, and whether each is new) under a savepoint on
+    /// PostgreSQL, then row by row when the batch is refused.
     async fn isolated(
         &mut self,
         tx: &mut Tx,
         cdms: &'static CdmsMeta,
         fields: &[usize],
-        mut batch: Vec<Row>,
-        new: Vec<bool>,
+        todo: Vec<(Row, bool)>,
         versioned: bool,
-    ) -> Result<Vec<(Row, bool, bool)>> {
+        plan: UpsertPlan<'_>,
+    ) -> Result<Vec<(Row, bool, Option<bool>)>> {
         let meta = cdms.entity;
+        let (mut batch, new): (Vec<Row>, Vec<bool>) = todo.into_iter().unzip();
         let pg = tx.backend() == Backend::Postgres;
-        let matches = self.watching(meta);
         if pg {
             plain(tx, meta.name, "SAVEPOINT cdms_apply_batch").await?;
         }
@@ -740,15 +815,15 @@ impl<'r> Applier<'r> {
             fields,
             &mut batch,
             versioned.then_some(&self.befores),
-            matches,
+            plan,
         )
         .await
         {
-            Ok(matched) => {
+            Ok(written) => {
                 if pg {
                     plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_batch").await?;
                 }
-                return Ok(zip_matched(batch, new, matched));
+                return Ok(zip_written(batch, new, written));
             }
             Err(e) => {
                 tracing::debug!(entity = meta.name, error = %e, "a batch was refused; applying its rows one by one");
@@ -769,15 +844,15 @@ impl<'r> Applier<'r> {
                 fields,
                 std::slice::from_mut(&mut row),
                 versioned.then_some(&self.befores),
-                matches,
+                plan,
             )
             .await
             {
-                Ok(matched) => {
+                Ok(written) => {
                     if pg {
                         plain(tx, meta.name, "RELEASE SAVEPOINT cdms_apply_row").await?;
                     }
-                    stored.push((row, is_new, matched.first().copied().unwrap_or(false)));
+                    stored.push((row, is_new, written.first().copied().flatten()));
                 }
                 Err(e) => {
                     if pg {

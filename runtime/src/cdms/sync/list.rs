@@ -32,9 +32,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::apply::{
-    apply_prefetched, apply_watching, newest_by_id, would_change, would_change_given,
-};
+use super::apply::{apply_page, apply_prefetched, newest_by_id, would_change, would_change_given};
 use super::error::SyncError;
 use super::expand::{self, Expansion, Inlined};
 use super::fields::{cdms_of, id_of, pk_of, reference_target};
@@ -401,10 +399,14 @@ async fn local_read(
     Ok((candidates, Some(found)))
 }
 
-/// Whether `answer` (the local rows read, if any) lacks one of `records`.
-fn lacks_any(cdms: &CdmsMeta, answer: Option<&[Row]>, records: &[RemoteRecord]) -> Result<bool> {
+/// The CDMS ids of the `records` that `answer` (the local rows read, if any) lacks.
+fn lacking(
+    cdms: &CdmsMeta,
+    answer: Option<&[Row]>,
+    records: &[RemoteRecord],
+) -> Result<HashSet<Uuid>> {
     let Some(answer) = answer else {
-        return Ok(false);
+        return Ok(HashSet::new());
     };
     let mut held = HashSet::with_capacity(answer.len());
     for row in answer {
@@ -412,7 +414,11 @@ fn lacks_any(cdms: &CdmsMeta, answer: Option<&[Row]>, records: &[RemoteRecord]) 
             held.insert(id);
         }
     }
-    Ok(records.iter().any(|r| !held.contains(&r.id)))
+    Ok(records
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !held.contains(id))
+        .collect())
 }
 
 /// Whether the local answer to `spec` can be read with the candidates (see [`local_read`]): a
@@ -666,12 +672,25 @@ pub(crate) async fn refresh(
     // window: a window's edge may fall between ties CDMS and the local order break
     // differently), a record the answer lacks is new locally or its row no longer matches:
     // work either way, with no statement to find out.
+    //
+    // The records found missing locally on the way (the answer lacks them, and it holds every
+    // row they could be; or they were looked up) are inserted without reading their rows
+    // again inside the transaction.
+    let mut absent = HashSet::new();
     let work = !gone.is_empty()
         || !rejected.is_empty()
         || (!all.is_empty() && remote.quarantine_state().may_have(db, cdms.set))
         || (!all.is_empty() && remote.stale_state().may_have(db, cdms.set))
-        || (remote_exact && !windowed && lacks_any(cdms, answer.as_deref(), &all)?)
-        || would_change_given(db, cdms, &all, answer.as_deref().unwrap_or_default()).await?;
+        || (remote_exact && !windowed && {
+            absent = lacking(cdms, answer.as_deref(), &all)?;
+            !absent.is_empty()
+        })
+        || {
+            let known = answer.as_deref().unwrap_or_default();
+            let check = would_change_given(db, cdms, &all, known).await?;
+            absent = check.absent;
+            check.changed
+        };
     // The related records an expansion inlined, likewise.
     let related_records = newest_by_id(std::mem::take(&mut related.records));
     let related_work = match &expansion {
@@ -713,15 +732,11 @@ pub(crate) async fn refresh(
             .await?;
         }
         if work {
-            let stats = match (&answer, patchable(spec, expansion.is_some(), &gone)) {
-                (Some(_), true) => {
-                    let (stats, rows) =
-                        apply_watching(remote, &mut tx, meta, all, &references, &spec.expr).await?;
-                    written = rows;
-                    stats
-                }
-                _ => apply_prefetched(remote, &mut tx, meta, all, &references).await?,
-            };
+            let watch = (answer.is_some() && patchable(spec, expansion.is_some(), &gone))
+                .then_some(&spec.expr);
+            let (stats, rows) =
+                apply_page(remote, &mut tx, meta, all, &references, watch, &absent).await?;
+            written = rows;
             remote
                 .after_apply(&mut tx, cdms.set, &stats, &rejected)
                 .await?;

@@ -237,29 +237,40 @@ pub fn upsert(
     rows: &[Row],
 ) -> Result<Sql> {
     let mut sql = Sql::new(backend, meta.name);
-    push_upsert(&mut sql, meta, key, update, rows, None)?;
+    push_upsert(&mut sql, meta, key, update, rows, UpsertPlan::default())?;
     Ok(sql)
 }
 
-/// [`upsert`] that also returns, as a third column (`cdms_matches`), whether each written row
-/// satisfies `matches` as it is after the write: the condition a read's `WHERE` applies, so
-/// that the read's answer can be brought up to date from the written rows without reading them
-/// again. A condition that evaluates to SQL `NULL` does not match, as in a `WHERE`.
-pub(crate) fn upsert_matching(
+/// What an upsert does beyond [`upsert`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UpsertPlan<'e> {
+    /// Also return, as a third column (`cdms_matches`), whether each written row satisfies this
+    /// condition as it is after the write: the condition a read's `WHERE` applies, so that the
+    /// read's answer can be brought up to date from the written rows without reading them
+    /// again. A condition that evaluates to SQL `NULL` does not match, as in a `WHERE`.
+    pub matches: Option<&'e Expr>,
+    /// Insert new keys only: a row whose key exists is left as it is and not returned
+    /// (`ON CONFLICT … DO NOTHING`), for rows believed new that another writer may have
+    /// stored meanwhile.
+    pub insert_only: bool,
+}
+
+/// [`upsert`] as `plan` says.
+pub(crate) fn upsert_planned(
     backend: Backend,
     meta: &'static EntityMeta,
     key: usize,
     update: &[usize],
     rows: &[Row],
-    matches: &Expr,
+    plan: UpsertPlan<'_>,
 ) -> Result<Sql> {
     let mut sql = Sql::new(backend, meta.name);
-    push_upsert(&mut sql, meta, key, update, rows, Some(matches))?;
+    push_upsert(&mut sql, meta, key, update, rows, plan)?;
     Ok(sql)
 }
 
 /// The number of parameters `expr` binds as a condition on `meta` (what a statement carrying
-/// it in [`upsert_matching`] has less room for).
+/// it in [`UpsertPlan::matches`] has less room for).
 pub(crate) fn condition_params(
     backend: Backend,
     meta: &'static EntityMeta,
@@ -276,7 +287,7 @@ fn push_upsert(
     key: usize,
     update: &[usize],
     rows: &[Row],
-    matches: Option<&Expr>,
+    plan: UpsertPlan<'_>,
 ) -> Result<()> {
     let key_field = field(meta, key)?;
     let fields = insert_fields(meta, false);
@@ -287,16 +298,18 @@ fn push_upsert(
         }
         push_values(sql, meta, &fields, row)?;
     }
-    sql.push(" ON CONFLICT (")
-        .ident(key_field.column)
-        .push(") DO UPDATE SET ");
+    sql.push(" ON CONFLICT (").ident(key_field.column).push(")");
     let update: Vec<usize> = update.iter().copied().filter(|&i| i != meta.pk).collect();
-    if update.is_empty() {
+    if plan.insert_only {
+        sql.push(" DO NOTHING");
+    } else if update.is_empty() {
+        sql.push(" DO UPDATE SET ");
         // A no-op update, so that RETURNING still yields the existing row.
         sql.ident(key_field.column)
             .push(" = excluded.")
             .ident(key_field.column);
     } else {
+        sql.push(" DO UPDATE SET ");
         for (n, &i) in update.iter().enumerate() {
             if n > 0 {
                 sql.push(", ");
@@ -309,7 +322,7 @@ fn push_upsert(
         .ident(meta.pk_field().column)
         .push(", ")
         .ident(key_field.column);
-    if let Some(expr) = matches {
+    if let Some(expr) = plan.matches {
         // Unqualified columns in `RETURNING` are the written row's.
         sql.push(", COALESCE(");
         super::filter::push_expr(sql, meta, None, expr)?;
@@ -322,20 +335,20 @@ fn push_upsert(
 /// `WITH written AS (upsert) , versions AS (INSERT INTO history … SELECT … FROM written JOIN
 /// (VALUES …) ON key) SELECT pk, key FROM written`. `versions.rows` are in `rows`' order and
 /// their keys are distinct. Returns `(primary key, key)` per row, as [`upsert`] does, and
-/// whether the written row satisfies `matches` when given, as [`upsert_matching`] does.
+/// what `plan` asks for, as [`upsert_planned`] does.
 pub(crate) fn upsert_versioned(
     meta: &'static EntityMeta,
     key: usize,
     update: &[usize],
     rows: &[Row],
     versions: &VersionTexts,
-    matches: Option<&Expr>,
+    plan: UpsertPlan<'_>,
 ) -> Result<Sql> {
     let key_field = field(meta, key)?;
     let pk = meta.pk_field().column;
     let mut sql = Sql::new(Backend::Postgres, meta.name);
     sql.push("WITH \"cdms_written\" AS (");
-    push_upsert(&mut sql, meta, key, update, rows, matches)?;
+    push_upsert(&mut sql, meta, key, update, rows, plan)?;
     sql.push("), \"cdms_versions\" AS (INSERT INTO ")
         .ident(HISTORY.table)
         .push(" (");
@@ -382,7 +395,7 @@ pub(crate) fn upsert_versioned(
         .ident(pk)
         .push(", \"w\".")
         .ident(key_field.column);
-    if matches.is_some() {
+    if plan.matches.is_some() {
         sql.push(", \"w\".\"cdms_matches\"");
     }
     sql.push(" FROM \"cdms_written\" AS \"w\"");

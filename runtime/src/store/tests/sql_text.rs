@@ -152,8 +152,11 @@ fn an_upsert_says_which_written_rows_match_a_condition() {
     let f = Item::fields();
     let rows = vec![super::item("a", 1).to_row(), super::item("b", 2).to_row()];
     let cond = f.qty.gt(1) & f.name.startswith("a");
-    let sql = write::upsert_matching(Backend::Sqlite, Item::META, 2, &[1, 3], &rows, cond.expr())
-        .unwrap();
+    let plan = write::UpsertPlan {
+        matches: Some(cond.expr()),
+        insert_only: false,
+    };
+    let sql = write::upsert_planned(Backend::Sqlite, Item::META, 2, &[1, 3], &rows, plan).unwrap();
     // The condition reads the written row's columns, its values bound after the rows'.
     assert!(
         sql.text().ends_with(
@@ -167,6 +170,19 @@ fn an_upsert_says_which_written_rows_match_a_condition() {
     assert_eq!(
         write::condition_params(Backend::Sqlite, Item::META, cond.expr()).unwrap(),
         3
+    );
+    // Rows believed new: an existing key is left alone and not returned.
+    let plan = write::UpsertPlan {
+        matches: None,
+        insert_only: true,
+    };
+    let sql =
+        write::upsert_planned(Backend::Postgres, Item::META, 2, &[1, 3], &rows, plan).unwrap();
+    assert!(
+        sql.text()
+            .ends_with("ON CONFLICT (\"code\") DO NOTHING RETURNING \"id\", \"code\""),
+        "{}",
+        sql.text()
     );
 }
 

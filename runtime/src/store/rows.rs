@@ -346,7 +346,7 @@ pub async fn upsert(
     update: &[usize],
     rows: &mut [Row],
 ) -> Result<Vec<i64>> {
-    upsert_with(tx, meta, key, update, rows, None, UpsertPlan::default())
+    upsert_planned(tx, meta, key, update, rows, None, UpsertPlan::default())
         .await?
         .all_written(meta)
 }
@@ -368,7 +368,7 @@ pub async fn upsert_versioned(
     before: &[Option<&Row>],
 ) -> Result<Vec<i64>> {
     let versions = Some((kind, before));
-    upsert_with(tx, meta, key, update, rows, versions, UpsertPlan::default())
+    upsert_planned(tx, meta, key, update, rows, versions, UpsertPlan::default())
         .await?
         .all_written(meta)
 }
@@ -403,19 +403,6 @@ impl Upserted {
 /// same statement), and whether rows whose key exists are left alone. Only written rows get
 /// their primary key filled in and a version.
 pub(crate) async fn upsert_planned(
-    tx: &mut Tx,
-    meta: &'static EntityMeta,
-    key: usize,
-    update: &[usize],
-    rows: &mut [Row],
-    versions: Option<(history::VersionKind, &[Option<&Row>])>,
-    plan: UpsertPlan<'_>,
-) -> Result<Upserted> {
-    upsert_with(tx, meta, key, update, rows, versions, plan).await
-}
-
-/// The upsert behind [`upsert`], [`upsert_versioned`] and [`upsert_planned`].
-async fn upsert_with(
     tx: &mut Tx,
     meta: &'static EntityMeta,
     key: usize,

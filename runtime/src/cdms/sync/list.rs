@@ -50,6 +50,8 @@ use crate::cdms::meta::CdmsMeta;
 use crate::entity::{EntityMeta, Row};
 use crate::error::Result;
 use crate::expr::{Cond, Expr, Lookup, OrderKey};
+use crate::store::sql::write::condition_params;
+use crate::store::sql::MAX_PARAMS;
 use crate::store::{rows, Db, ReadOp, ReadSpec};
 use crate::value::Value;
 
@@ -433,13 +435,21 @@ fn answers_locally(spec: &ReadSpec, windowed: bool) -> bool {
 /// Whether the local answer to `spec`, read before the transaction, can be brought up to date
 /// from the rows the transaction writes ([`patched`]): a whole answer (no window to cut again)
 /// whose condition is on the entity's own row alone (a relation condition also depends on
-/// other rows), with no related records applied beside it and no rows removed.
-fn patchable(spec: &ReadSpec, expanded: bool, gone: &[(i64, Uuid)]) -> bool {
+/// other rows) and binds few values (it rides along in every statement of the upsert), with no
+/// related records applied beside it and no rows removed.
+fn patchable(
+    db: &Db,
+    meta: &'static EntityMeta,
+    spec: &ReadSpec,
+    expanded: bool,
+    gone: &[(i64, Uuid)],
+) -> bool {
     spec.limit.is_none()
         && spec.offset == 0
         && !expanded
         && gone.is_empty()
         && !spec.expr.has_related()
+        && condition_params(db.backend(), meta, &spec.expr).is_ok_and(|n| n <= MAX_PARAMS / 10)
 }
 
 /// The local answer `answer` (in `order`) with the rows written since it was read: a written
@@ -732,7 +742,7 @@ pub(crate) async fn refresh(
             .await?;
         }
         if work {
-            let watch = (answer.is_some() && patchable(spec, expansion.is_some(), &gone))
+            let watch = (answer.is_some() && patchable(db, meta, spec, expansion.is_some(), &gone))
                 .then_some(&spec.expr);
             let (stats, rows) =
                 apply_page(remote, &mut tx, meta, all, &references, watch, &absent).await?;

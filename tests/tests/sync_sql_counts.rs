@@ -259,3 +259,59 @@ async fn a_get_in_sync_reads_its_row_once() {
         assert_eq!(changed.get(StatementKind::Commit), 1, "[{label}] {changed}");
     }
 }
+
+/// A get that refreshes its row answers with the row as the refresh wrote it: the row read
+/// to find the CDMS id, the row locked, the upsert (and on SQLite the version), and no read
+/// after. A get by CDMS id of a record with no local row inserts it without looking for it
+/// again inside the transaction.
+#[tokio::test]
+async fn a_get_that_refreshes_answers_with_the_written_row() {
+    for env in envs().await {
+        let label = env.label();
+        let inserts = if label == "postgres" { 1 } else { 2 };
+        let id = env.seed_account("Single", json!({"NumberOfEmployees": 3}));
+        let org = env.synced_account(id).await;
+        let f = Organisation::fields();
+        env.edit("AccountSet", id, json!({"Telephone1": "0123"}));
+
+        let before = env.db.sql_counts();
+        let by_pk = Organisation::objects(&env.db)
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
+        let changed = env.db.sql_counts().since(&before);
+        assert_eq!(by_pk.telephone.as_deref(), Some("0123"), "[{label}]");
+        let again = Organisation::objects(&env.db.skip_cdms())
+            .filter(f.id.eq(org.id))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(by_pk, again, "[{label}]");
+        assert_eq!(
+            by_kind(&changed),
+            [2, inserts, 0, 0, 1, 1],
+            "[{label}] {changed}"
+        );
+
+        let new = env.seed_account("Newcomer", json!({"Revenue": {"Value": "12.5"}}));
+        let before = env.db.sql_counts();
+        let by_id = Organisation::objects(&env.db)
+            .filter(f.cdms_id.eq(new))
+            .get()
+            .await
+            .unwrap();
+        let created = env.db.sql_counts().since(&before);
+        let again = Organisation::objects(&env.db.skip_cdms())
+            .filter(f.cdms_id.eq(new))
+            .get()
+            .await
+            .unwrap();
+        assert_eq!(by_id, again, "[{label}]");
+        assert_eq!(
+            by_kind(&created),
+            [1, inserts, 0, 0, 1, 1],
+            "[{label}] {created}"
+        );
+    }
+}

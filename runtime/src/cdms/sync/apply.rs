@@ -228,6 +228,43 @@ pub(crate) async fn apply_page(
     run(remote, tx, cdms, records, mode).await
 }
 
+/// [`apply_with`] of one record, strictly, with its missing referenced records fetched ahead
+/// (a read of one record): also returns the record's row as written, when that is known here
+/// (see [`apply_page`]; `None`: read it again). When `absent` (the record has no local row), the
+/// row is inserted without being looked for inside the transaction first, as in
+/// [`apply_page`].
+pub(crate) async fn apply_one(
+    remote: &CdmsRemote,
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    record: RemoteRecord,
+    references: &References,
+    absent: bool,
+) -> Result<(ApplyStats, Option<Row>)> {
+    let cdms = cdms_of(meta)?;
+    let id = record.id;
+    let absent: HashSet<Uuid> = if absent {
+        HashSet::from([id])
+    } else {
+        HashSet::new()
+    };
+    let every = Expr::All;
+    let mode = Mode {
+        strict: true,
+        fetch: Fetch::Ahead(references),
+        watch: Some(Watch { meta, expr: &every }),
+        absent: Some(&absent),
+    };
+    let (stats, written) = run(remote, tx, cdms, vec![record], mode).await?;
+    let mut row = None;
+    for (candidate, _) in written.into_iter().flatten() {
+        if id_of(cdms, &candidate)? == Some(id) {
+            row = Some(candidate);
+        }
+    }
+    Ok((stats, row))
+}
+
 /// [`apply_records`] and [`apply_prefetched`]: `fetch` says where missing referenced records
 /// come from; when `strict`, a record that cannot be applied is the call's error instead of
 /// being skipped and reported (a `get`).

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::apply::{apply_with, same_second_changes, Fetch};
+use super::apply::{apply_one, same_second_changes};
 use super::error::SyncError;
 use super::fields::{cdms_of, id_of, modified_of, pk_of, put_record};
 use super::inflight::{Fetched, RefreshKey};
@@ -47,8 +47,8 @@ pub(super) fn single(cdms: &CdmsMeta, expr: &Expr) -> Option<Single> {
     }
 }
 
-/// The read-through step before a local read of a synced entity: `Some(rows)` when a read
-/// already in sync was answered from the local rows read on the way (see
+/// The read-through step before a local read of a synced entity: `Some(rows)` when the read
+/// was answered from the local rows read or written on the way (see
 /// [`crate::store::Remote::before_read`]): a list, or a read of one record by key or CDMS id
 /// with no other condition.
 pub(crate) async fn before_read(
@@ -79,7 +79,7 @@ pub(crate) async fn before_read(
 /// By local key: the local row gives the CDMS id, then one GET (shared with identical GETs in
 /// flight). A missing row, or one without a CDMS id (local-only), is left to the local read.
 /// `Some(row)`: the local row, read on the way and left as it was (a local-only row, or one in
-/// sync); readers that joined an identical refresh get the leader's.
+/// sync) or as the refresh wrote it; readers that joined an identical refresh get the leader's.
 async fn by_pk(
     remote: &CdmsRemote,
     db: &Db,
@@ -161,7 +161,8 @@ pub(super) fn decode_fetched(
 }
 
 /// Compares the local row with the CDMS record and refreshes, creates, reports or removes;
-/// `Some(row)`: the local row, in sync and left as it was.
+/// `Some(row)`: the local row as it is now: in sync and left as it was, or as the refresh wrote
+/// it.
 async fn settle(
     remote: &CdmsRemote,
     db: &Db,
@@ -228,17 +229,10 @@ async fn settle(
     let references = References::fetch(remote, db, meta, std::slice::from_ref(&record)).await?;
     let _serial = remote.locks().lock(cdms.set, id).await;
     let mut tx = db.begin().await?;
-    let applied = apply_with(
-        remote,
-        &mut tx,
-        meta,
-        vec![record],
-        true,
-        Fetch::Ahead(&references),
-    )
-    .await;
-    let stats = match applied {
-        Ok(stats) => stats,
+    let absent = local.is_none();
+    let applied = apply_one(remote, &mut tx, meta, record, &references, absent).await;
+    let (stats, written) = match applied {
+        Ok(done) => done,
         Err(e) => {
             drop(tx);
             let pk = local.as_ref().map(|r| pk_of(meta, r));
@@ -254,7 +248,7 @@ async fn settle(
     remote.after_apply(&mut tx, cdms.set, &stats, &[]).await?;
     tx.commit().await?;
     remote.confirm(cdms, id);
-    Ok(None)
+    Ok(written)
 }
 
 fn cdms_error(e: &Error) -> Option<&CdmsError> {

@@ -5,7 +5,7 @@
 use cdms_entities::Organisation;
 use cdms_runtime::query::EntityExt;
 use cdms_runtime::store::VersionKind;
-use cdms_runtime::{Db, SqlCounts, StatementKind};
+use cdms_runtime::{Db, SqlCounts, StatementKind, Q};
 use cdms_tests::sync_support::envs;
 use serde_json::json;
 
@@ -274,20 +274,8 @@ async fn a_get_that_refreshes_answers_with_the_written_row() {
         let f = Organisation::fields();
         env.edit("AccountSet", id, json!({"Telephone1": "0123"}));
 
-        let before = env.db.sql_counts();
-        let by_pk = Organisation::objects(&env.db)
-            .filter(f.id.eq(org.id))
-            .get()
-            .await
-            .unwrap();
-        let changed = env.db.sql_counts().since(&before);
+        let (by_pk, changed) = got_and_again(&env.db, f.id.eq(org.id), label).await;
         assert_eq!(by_pk.telephone.as_deref(), Some("0123"), "[{label}]");
-        let again = Organisation::objects(&env.db.skip_cdms())
-            .filter(f.id.eq(org.id))
-            .get()
-            .await
-            .unwrap();
-        assert_eq!(by_pk, again, "[{label}]");
         assert_eq!(
             by_kind(&changed),
             [2, inserts, 0, 0, 1, 1],
@@ -295,23 +283,30 @@ async fn a_get_that_refreshes_answers_with_the_written_row() {
         );
 
         let new = env.seed_account("Newcomer", json!({"Revenue": {"Value": "12.5"}}));
-        let before = env.db.sql_counts();
-        let by_id = Organisation::objects(&env.db)
-            .filter(f.cdms_id.eq(new))
-            .get()
-            .await
-            .unwrap();
-        let created = env.db.sql_counts().since(&before);
-        let again = Organisation::objects(&env.db.skip_cdms())
-            .filter(f.cdms_id.eq(new))
-            .get()
-            .await
-            .unwrap();
-        assert_eq!(by_id, again, "[{label}]");
+        let (_, created) = got_and_again(&env.db, f.cdms_id.eq(new), label).await;
         assert_eq!(
             by_kind(&created),
             [1, inserts, 0, 0, 1, 1],
             "[{label}] {created}"
         );
     }
+}
+
+/// The object `q` picks, read through the sync layer, with the statements that took; checked
+/// against the same object read again locally.
+async fn got_and_again(db: &Db, q: Q<Organisation>, label: &str) -> (Organisation, SqlCounts) {
+    let before = db.sql_counts();
+    let got = Organisation::objects(db)
+        .filter(q.clone())
+        .get()
+        .await
+        .unwrap();
+    let counted = db.sql_counts().since(&before);
+    let again = Organisation::objects(&db.skip_cdms())
+        .filter(q)
+        .get()
+        .await
+        .unwrap();
+    assert_eq!(got, again, "[{label}]");
+    (got, counted)
 }

@@ -373,26 +373,23 @@ pub async fn upsert_versioned(
         .all_written(meta)
 }
 
-/// What [`upsert_planned`] wrote, per input row.
-pub(crate) struct Upserted {
-    /// The primary key of each row; `None` for a row left alone (its key existed, and the plan
-    /// said [`UpsertPlan::insert_only`]).
-    pub pks: Vec<Option<i64>>,
-    /// Whether each row as written satisfies [`UpsertPlan::matches`] (`false` without one, and
-    /// for rows left alone).
-    pub matched: Vec<bool>,
-}
+/// What [`upsert_planned`] did with each input row: `None` where it left the row alone (its
+/// key existed, and the plan said [`UpsertPlan::insert_only`]), otherwise the row's primary key
+/// and whether the row as written satisfies [`UpsertPlan::matches`] (`false` without one).
+pub(crate) struct Upserted(pub Vec<Option<(i64, bool)>>);
 
 impl Upserted {
     /// The primary keys, every row having been written.
     fn all_written(self, meta: &EntityMeta) -> Result<Vec<i64>> {
-        self.pks
+        self.0
             .into_iter()
-            .map(|pk| {
-                pk.ok_or_else(|| Error::InvalidQuery {
-                    entity: meta.name,
-                    message: "the upsert left a row unwritten".to_owned(),
-                })
+            .map(|written| {
+                written
+                    .map(|(pk, _)| pk)
+                    .ok_or_else(|| Error::InvalidQuery {
+                        entity: meta.name,
+                        message: "the upsert left a row unwritten".to_owned(),
+                    })
             })
             .collect()
     }
@@ -515,17 +512,13 @@ pub(crate) async fn upsert_planned(
             pks.insert(key_of(&r[1]), (pk, matched));
         }
     }
-    let mut out = Upserted {
-        pks: Vec::with_capacity(rows.len()),
-        matched: Vec::with_capacity(rows.len()),
-    };
+    let mut out = Upserted(Vec::with_capacity(rows.len()));
     for row in rows.iter_mut() {
         let k = key_of(&row[key]);
         let Some(&(pk, m)) = pks.get(&k) else {
             if plan.insert_only {
                 // The key existed: the row was left alone.
-                out.pks.push(None);
-                out.matched.push(false);
+                out.0.push(None);
                 continue;
             }
             return Err(Error::decode(
@@ -536,13 +529,12 @@ pub(crate) async fn upsert_planned(
             ));
         };
         row[meta.pk] = Value::Int(pk);
-        out.pks.push(Some(pk));
-        out.matched.push(m);
+        out.0.push(Some((pk, m)));
     }
     if let Some((kind, before)) = after {
         let changes = unique
             .iter()
-            .filter(|&&i| out.pks.get(i).is_some_and(Option::is_some))
+            .filter(|&&i| out.0.get(i).is_some_and(Option::is_some))
             .map(|&i| (&rows[i], before.get(i).copied().flatten()));
         history::record_many(tx, meta, kind, changes).await?;
     }

@@ -588,10 +588,9 @@ async fn write_batch(
         .map(|before| (VersionKind::RemoteRefresh, before));
     let done = rows::upsert_planned(tx, meta, cdms.id_field, fields, batch, versions, plan).await?;
     Ok(done
-        .pks
-        .iter()
-        .zip(done.matched)
-        .map(|(pk, matched)| pk.map(|_| matched))
+        .0
+        .into_iter()
+        .map(|written| written.map(|(_, matched)| matched))
         .collect())
 }
 

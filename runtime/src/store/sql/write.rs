@@ -236,9 +236,7 @@ pub fn upsert(
     update: &[usize],
     rows: &[Row],
 ) -> Result<Sql> {
-    let mut sql = Sql::new(backend, meta.name);
-    push_upsert(&mut sql, meta, key, update, rows, UpsertPlan::default())?;
-    Ok(sql)
+    upsert_planned(backend, meta, key, update, rows, UpsertPlan::default())
 }
 
 /// What an upsert does beyond [`upsert`].
@@ -303,9 +301,9 @@ fn push_upsert(
     if plan.insert_only {
         sql.push(" DO NOTHING");
     } else if update.is_empty() {
-        sql.push(" DO UPDATE SET ");
         // A no-op update, so that RETURNING still yields the existing row.
-        sql.ident(key_field.column)
+        sql.push(" DO UPDATE SET ")
+            .ident(key_field.column)
             .push(" = excluded.")
             .ident(key_field.column);
     } else {

@@ -23,7 +23,7 @@ use crate::cdms::codec::{self, RemoteRecord};
 use crate::cdms::meta::CdmsMeta;
 use crate::cdms::{excerpt, CdmsError};
 
-pub use property::{Decoded, Property};
+pub use property::Property;
 pub use record::{decode_record, Declined, Partial, RecordShape, UNMAPPED};
 
 /// The text of one record as CDMS sent it (a JSON object).

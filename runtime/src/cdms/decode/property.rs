@@ -10,28 +10,11 @@ use rust_decimal::Decimal;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use uuid::Uuid;
 
-use crate::cdms::meta::{CdmsField, CdmsKind};
+use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta};
 use crate::cdms::wire;
 use crate::value::{Kind, Value};
 
-/// What a property decoded to: the value, and for a non-null lookup the target's logical name
-/// and display name.
-#[derive(Debug)]
-pub struct Decoded {
-    /// The local field's value.
-    pub value: Value,
-    /// `(LogicalName, Name)` of a lookup whose `Id` was set.
-    pub reference: Option<(Option<String>, Option<String>)>,
-}
-
-impl Decoded {
-    fn plain(value: Value) -> Self {
-        Decoded {
-            value,
-            reference: None,
-        }
-    }
-}
+use super::record::Partial;
 
 /// The seed of one mapped property: its CRM type and the local field's kind.
 #[derive(Clone, Copy)]
@@ -41,34 +24,67 @@ pub struct Property {
 }
 
 impl Property {
-    /// The seed of `field`, whose local field is of `local` kind.
-    #[inline]
-    pub const fn new(field: &'static CdmsField, local: Kind) -> Self {
-        Property { field, local }
+    /// The seed of the property in `slot` of `meta` (evaluated at compile time in generated
+    /// code, where a slot out of range fails the build).
+    pub const fn of(meta: &'static CdmsMeta, slot: usize) -> Self {
+        let field = &meta.fields[slot];
+        Property {
+            field,
+            local: meta.entity.fields[field.field].kind,
+        }
+    }
+
+    /// The seed that decodes this property, in `slot`, into `record`.
+    pub(super) fn put_into(self, slot: usize, record: &mut Partial) -> PutInto<'_> {
+        PutInto {
+            property: self,
+            slot,
+            record,
+        }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Property {
-    type Value = Decoded;
+/// A [`Property`] decoded straight into the record's list. The value is put there, not
+/// returned, so no value (a lookup's is four words and two strings) travels through a `Result`.
+pub(super) struct PutInto<'p> {
+    property: Property,
+    slot: usize,
+    record: &'p mut Partial,
+}
+
+impl<'de> DeserializeSeed<'de> for PutInto<'_> {
+    type Value = ();
 
     #[inline]
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Decoded, D::Error> {
-        if let Some(codec) = self.field.codec {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let PutInto {
+            property,
+            slot,
+            record,
+        } = self;
+        let value = if let Some(codec) = property.field.codec {
             // The converter reads the property's own text (borrowed from the record's).
             let raw = <&serde_json::value::RawValue as serde::Deserialize>::deserialize(d)?;
-            return (codec.decode_text)(raw.get())
-                .map(Decoded::plain)
-                .map_err(de::Error::custom);
-        }
-        let scalar = Scalar {
-            kind: self.field.kind,
-            local: self.local,
+            (codec.decode_text)(raw.get()).map_err(de::Error::custom)?
+        } else {
+            let scalar = Scalar {
+                kind: property.field.kind,
+                local: property.local,
+            };
+            match property.field.kind {
+                CdmsKind::Money | CdmsKind::OptionSetValue => d.deserialize_any(Valued(scalar))?,
+                CdmsKind::EntityReference => match d.deserialize_any(Reference)? {
+                    Some((id, logical_name, name)) => {
+                        record.put_reference(slot, id, logical_name, name);
+                        return Ok(());
+                    }
+                    None => Value::Null,
+                },
+                _ => d.deserialize_any(scalar)?,
+            }
         };
-        match self.field.kind {
-            CdmsKind::Money | CdmsKind::OptionSetValue => d.deserialize_any(Valued(scalar)),
-            CdmsKind::EntityReference => d.deserialize_any(Reference),
-            _ => d.deserialize_any(scalar).map(Decoded::plain),
-        }
+        record.put(slot, value);
+        Ok(())
     }
 }
 
@@ -214,17 +230,17 @@ fn guid<E: de::Error>(s: &str) -> Result<Uuid, E> {
 struct Valued(Scalar);
 
 impl<'de> Visitor<'de> for Valued {
-    type Value = Decoded;
+    type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object with a Value member")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Decoded, E> {
-        Ok(Decoded::plain(Value::Null))
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Decoded, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut value = Value::Null;
         while let Some(key) = map.next_key_seed(Member(&["Value"]))? {
             match key {
@@ -234,7 +250,7 @@ impl<'de> Visitor<'de> for Valued {
                 }
             }
         }
-        Ok(Decoded::plain(value))
+        Ok(value)
     }
 }
 
@@ -251,18 +267,21 @@ impl<'de> DeserializeSeed<'de> for ScalarSeed {
 /// `EntityReference`: `{"Id", "LogicalName", "Name"}` or null; an `Id` of null is a null lookup.
 struct Reference;
 
+/// `(Id, LogicalName, Name)` of a lookup whose `Id` is set.
+type Target = (Uuid, Option<String>, Option<String>);
+
 impl<'de> Visitor<'de> for Reference {
-    type Value = Decoded;
+    type Value = Option<Target>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object with Id, LogicalName and Name")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Decoded, E> {
-        Ok(Decoded::plain(Value::Null))
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Target>, E> {
+        Ok(None)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Decoded, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Target>, A::Error> {
         let mut id = None;
         let (mut logical, mut name) = (None, None);
         while let Some(key) = map.next_key_seed(Member(&["Id", "LogicalName", "Name"]))? {
@@ -275,13 +294,7 @@ impl<'de> Visitor<'de> for Reference {
                 }
             }
         }
-        Ok(match id {
-            Some(id) => Decoded {
-                value: Value::Uuid(id),
-                reference: Some((logical, name)),
-            },
-            None => Decoded::plain(Value::Null),
-        })
+        Ok(id.map(|id| (id, logical, name)))
     }
 }
 

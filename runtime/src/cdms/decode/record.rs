@@ -13,7 +13,9 @@ use crate::cdms::codec::{RemoteRecord, RemoteRef};
 use crate::cdms::meta::{CdmsKind, CdmsMeta};
 use crate::value::Value;
 
-use super::property::Decoded;
+use uuid::Uuid;
+
+use super::property::Property;
 
 /// The slot of a property the entity does not map (skipped with [`IgnoredAny`]).
 pub const UNMAPPED: usize = usize::MAX;
@@ -23,15 +25,11 @@ pub trait RecordShape {
     /// The entity's CDMS metadata.
     const CDMS: &'static CdmsMeta;
 
+    /// The seed of each mapped property's value, by slot (in [`CdmsMeta::fields`] order).
+    const SEEDS: &'static [Property];
+
     /// The slot (index in [`CdmsMeta::fields`]) of property `name`, or [`UNMAPPED`].
     fn slot(name: &str) -> usize;
-
-    /// Decodes the value of the property in `slot` from `map` into `record`.
-    fn value<'de, A: MapAccess<'de>>(
-        slot: usize,
-        map: &mut A,
-        record: &mut Partial,
-    ) -> Result<(), A::Error>;
 }
 
 /// The properties of one record read so far. The values go straight into the record's own
@@ -40,17 +38,15 @@ pub trait RecordShape {
 pub struct Partial {
     /// `(slot, value)` in the order the properties came.
     values: Vec<(usize, Value)>,
-    /// The lookups with an `Id`.
-    refs: Vec<Named>,
+    /// The lookups with an `Id`, each tagged with its slot (in `field`) until [`finish`]
+    /// puts the local field in.
+    refs: Vec<RemoteRef>,
     /// One bit per slot: whether the property came (the first 256 slots inline, so an entity
     /// of up to 256 properties allocates nothing for them).
     seen: [u64; INLINE_WORDS],
     /// The bits of the slots beyond the first 256.
     more: Vec<u64>,
 }
-
-/// `(slot, LogicalName, Name)` of a lookup with an `Id`.
-type Named = (usize, Option<String>, Option<String>);
 
 /// The words of [`Partial::seen`].
 const INLINE_WORDS: usize = 4;
@@ -106,22 +102,44 @@ impl Partial {
     /// Stores the value decoded for `slot` (a repeated property: the last one counts, as in a
     /// JSON object).
     #[inline]
-    pub fn put(&mut self, slot: usize, decoded: Decoded) {
+    pub(super) fn put(&mut self, slot: usize, value: Value) {
         let bit = 1u64 << (slot % 64);
         let Some(word) = self.word_mut(slot) else {
             return;
         };
         let repeated = *word & bit != 0;
         *word |= bit;
-        let Decoded { value, reference } = decoded;
         if repeated {
             self.values.retain(|(s, _)| *s != slot);
-            self.refs.retain(|(s, _, _)| *s != slot);
+            self.refs.retain(|r| r.field != slot);
         }
         self.values.push((slot, value));
-        if let Some((logical, name)) = reference {
-            self.refs.push((slot, logical, name));
-        }
+    }
+
+    /// Stores the lookup decoded for `slot`: its target's id as the value, and the reference.
+    pub(super) fn put_reference(
+        &mut self,
+        slot: usize,
+        id: Uuid,
+        logical_name: Option<String>,
+        name: Option<String>,
+    ) {
+        self.put(slot, Value::Uuid(id));
+        self.refs.push(RemoteRef {
+            field: slot,
+            id,
+            logical_name,
+            name,
+        });
+    }
+
+    /// How many slots came.
+    fn count(&self) -> usize {
+        self.seen
+            .iter()
+            .chain(&self.more)
+            .map(|w| w.count_ones() as usize)
+            .sum()
     }
 
     fn has(&self, slot: usize) -> bool {
@@ -131,7 +149,7 @@ impl Partial {
 
     /// The values in slot order. Each slot is there at most once, so each value's place is its
     /// [`rank`](Self::rank): one pass of swaps instead of a sort.
-    fn into_ordered(mut self) -> (Vec<(usize, Value)>, Vec<Named>) {
+    fn into_ordered(mut self) -> (Vec<(usize, Value)>, Vec<RemoteRef>) {
         let mut values = std::mem::take(&mut self.values);
         if !values.is_sorted_by_key(|(slot, _)| *slot) {
             // Each swap puts one value in its place for good, so the inner loop ends after at
@@ -147,8 +165,8 @@ impl Partial {
             }
         }
         let mut refs = self.refs;
-        if !refs.is_sorted_by_key(|(slot, _, _)| *slot) {
-            refs.sort_unstable_by_key(|(slot, _, _)| *slot);
+        if !refs.is_sorted_by_key(|r| r.field) {
+            refs.sort_unstable_by_key(|r| r.field);
         }
         (values, refs)
     }
@@ -194,10 +212,13 @@ impl<'de, S: RecordShape> Visitor<'de> for RecordVisitor<S> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Partial, A::Error> {
         let mut partial = Partial::new(S::CDMS.fields.len());
         while let Some(slot) = map.next_key_seed(Key::<S>(PhantomData))? {
-            if slot == UNMAPPED {
-                map.next_value::<IgnoredAny>()?;
-            } else {
-                S::value(slot, &mut map, &mut partial)?;
+            // One copy of the property decoder serves every slot: the seed carries the
+            // property's CRM type and local kind, and puts the value into the record itself.
+            match S::SEEDS.get(slot) {
+                Some(property) => map.next_value_seed(property.put_into(slot, &mut partial))?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(partial)
@@ -240,18 +261,18 @@ fn finish(
     let Some(modified_field) = meta.modified() else {
         return declined("no ModifiedOn mapping", meta.service);
     };
-    for (slot, f) in meta.fields.iter().enumerate() {
-        if !partial.has(slot) {
+    // A record with every mapped property (the usual full `$select`) lacks none.
+    if partial.count() < meta.fields.len() {
+        for (slot, f) in meta.fields.iter().enumerate() {
             let required = fields.is_none_or(|fs| fs.contains(&f.field));
-            if required && f.field != meta.id_field && Some(f.field) != meta.entity.modified {
+            let key = f.field == meta.id_field || Some(f.field) == meta.entity.modified;
+            if !partial.has(slot) && required && !key {
                 return declined("absent", f.property);
             }
         }
     }
     // In field order, as the reference decoder lists them (CDMS sends them in its own).
-    let (mut values, named) = partial.into_ordered();
-    let mut named = named.into_iter().peekable();
-    let mut refs = Vec::new();
+    let (mut values, mut refs) = partial.into_ordered();
     let mut id = None;
     let mut modified = None;
     for (slot, value) in &mut values {
@@ -277,17 +298,14 @@ fn finish(
                 None => return declined("null for a required field", f.property),
             }
         }
-        if let Some((_, logical_name, name)) = named.next_if(|(s, _, _)| s == slot) {
-            if let (Value::Uuid(target), None) = (&*value, f.codec) {
-                refs.push(RemoteRef {
-                    field: f.field,
-                    id: *target,
-                    logical_name,
-                    name,
-                });
-            }
-        }
         *slot = f.field;
+    }
+    // A lookup's reference was kept with its id (a converter's property never has one).
+    for r in &mut refs {
+        match meta.fields.get(r.field) {
+            Some(f) if f.codec.is_none() => r.field = f.field,
+            _ => return declined("a reference of no lookup", meta.service),
+        }
     }
     match (id, modified) {
         (Some(id), Some(modified)) => Ok(RemoteRecord {

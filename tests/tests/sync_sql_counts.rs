@@ -310,3 +310,60 @@ async fn got_and_again(db: &Db, q: Q<Organisation>, label: &str) -> (Organisatio
     assert_eq!(got, again, "[{label}]");
     (got, counted)
 }
+
+/// A synced create and a synced save write the row and its version in one statement on
+/// PostgreSQL (`WITH written AS (INSERT … | UPDATE … RETURNING pk) INSERT INTO history …`); on
+/// SQLite, which has no data-modifying `WITH`, the version is an `INSERT` of its own. Either
+/// way the versions are the ones a separate statement records.
+#[tokio::test]
+async fn a_write_and_its_version_are_one_statement_on_postgresql() {
+    for env in envs().await {
+        let label = env.label();
+        let versions = if label == "postgres" { 0 } else { 1 };
+
+        let before = env.db.sql_counts();
+        let mut org = Organisation::objects(&env.db)
+            .create(Organisation::named("Written once"))
+            .await
+            .unwrap();
+        let created = env.db.sql_counts().since(&before);
+        assert_eq!(
+            by_kind(&created),
+            [0, 1 + versions, 0, 0, 1, 1],
+            "[{label}] {created}"
+        );
+
+        org.telephone = Some("0123".into());
+        let before = env.db.sql_counts();
+        org.save(&env.db).await.unwrap();
+        let saved = env.db.sql_counts().since(&before);
+        // The row read before CDMS is asked, and read again, locked, in the transaction.
+        assert_eq!(
+            by_kind(&saved),
+            [2, versions, 1, 0, 1, 1],
+            "[{label}] {saved}"
+        );
+
+        let stored = org.versions(&env.db).await.unwrap();
+        let kinds: Vec<VersionKind> = stored.iter().map(|v| v.kind).collect();
+        assert_eq!(
+            kinds,
+            [VersionKind::LocalChange, VersionKind::LocalChange],
+            "[{label}]"
+        );
+        assert!(stored.iter().all(|v| v.local_pk == org.id), "[{label}]");
+        // The first copy reads back as the row it inserted; the save's version holds the row
+        // it wrote, the telephone's prior value and the CDMS id.
+        assert_eq!(stored[0].snapshot["telephone"], json!(null), "[{label}]");
+        assert_eq!(stored[0].prior, None, "[{label}]");
+        assert_eq!(stored[1].snapshot["telephone"], json!("0123"), "[{label}]");
+        let prior = stored[1].prior.as_ref().expect("the save's prior values");
+        assert_eq!(prior["telephone"], json!(null), "[{label}]");
+        let cdms_id = org.cdms_id.expect("a CDMS id").to_string();
+        assert_eq!(
+            stored[1].remote_key.as_deref(),
+            Some(cdms_id.as_str()),
+            "[{label}]"
+        );
+    }
+}

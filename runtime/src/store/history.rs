@@ -312,6 +312,17 @@ pub(crate) fn snapshot_around_pk(meta: &EntityMeta, row: &Row) -> (String, Strin
     (head, tail)
 }
 
+/// The history row [`record`] would insert for `row`, timed now.
+pub(crate) fn version_row(
+    tx: &Tx,
+    meta: &'static EntityMeta,
+    kind: VersionKind,
+    row: &Row,
+    before: Option<&Row>,
+) -> Row {
+    history_row(tx, meta, kind, (row, before), super::now())
+}
+
 /// Records one version of `row` (which carries its primary key) inside `tx`, with the actor
 /// of the handle `tx` was started from. `before` is the stored row the write replaced (the
 /// row itself for a delete), `None` when the write inserted the object: that version is

@@ -120,12 +120,8 @@ pub(crate) async fn insert_in(
         }
         Mode::Guarded(r) => r.local_write_guard(meta, None, Some(row))?,
     }
-    if with_pk {
-        rows::insert_with_pk(tx, meta, row).await?;
-    } else {
-        rows::insert(tx, meta, row).await?;
-    }
-    history::record(tx, meta, kind, row, None).await
+    rows::insert_versioned(tx, meta, row, with_pk, kind).await?;
+    Ok(())
 }
 
 /// Updates the stored row with `row`'s primary key to `row`, with hooks, stamping and a version
@@ -173,10 +169,10 @@ pub(crate) async fn update_in(
         }
         Mode::Guarded(r) => r.local_write_guard(meta, Some(&old), Some(row))?,
     }
-    if !rows::update(tx, meta, row).await? {
+    if !rows::update_versioned(tx, meta, row, kind, &old).await? {
         return Err(not_found(meta, pk));
     }
-    history::record(tx, meta, kind, row, Some(&old)).await
+    Ok(())
 }
 
 /// Deletes the row with primary key `pk`, with hooks and a `"delete"` version; returns the row
@@ -239,8 +235,7 @@ pub(crate) async fn save(db: &Db, meta: &'static EntityMeta, row: &mut Row) -> R
             None => r.insert(&mut tx, meta, row, false).await?,
         }
         normalize_row(row);
-        rows::insert(&mut tx, meta, row).await?;
-        history::record(&mut tx, meta, VersionKind::LocalChange, row, None).await?;
+        rows::insert_versioned(&mut tx, meta, row, false, VersionKind::LocalChange).await?;
         return tx.commit().await;
     }
     let current = rows::get(db, meta, pk)
@@ -277,11 +272,10 @@ pub(crate) async fn save(db: &Db, meta: &'static EntityMeta, row: &mut Row) -> R
     }
     new[meta.pk] = Value::Int(pk);
     normalize_row(&mut new);
-    if new != old {
-        if !rows::update(&mut tx, meta, &mut new).await? {
-            return Err(not_found(meta, pk));
-        }
-        history::record(&mut tx, meta, VersionKind::LocalChange, &new, Some(&old)).await?;
+    if new != old
+        && !rows::update_versioned(&mut tx, meta, &mut new, VersionKind::LocalChange, &old).await?
+    {
+        return Err(not_found(meta, pk));
     }
     tx.commit().await?;
     *row = new;

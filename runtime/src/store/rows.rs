@@ -248,6 +248,62 @@ pub async fn insert_with_pk(tx: &mut Tx, meta: &'static EntityMeta, row: &mut Ro
     insert_impl(tx, meta, row, true).await
 }
 
+/// [`insert`] (under the row's own key when `with_pk`, as [`insert_with_pk`]) and a `kind`
+/// version of the new object ([`history::record`] with no prior state). On PostgreSQL the row
+/// and its version are one statement.
+pub(crate) async fn insert_versioned(
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    row: &mut Row,
+    with_pk: bool,
+    kind: history::VersionKind,
+) -> Result<i64> {
+    if tx.backend() != Backend::Postgres {
+        let pk = insert_impl(tx, meta, row, with_pk).await?;
+        history::record(tx, meta, kind, row, None).await?;
+        return Ok(pk);
+    }
+    normalize_row(row);
+    let sql = write::insert(Backend::Postgres, meta, row, with_pk)?;
+    let version = history::version_row(tx, meta, kind, row, None);
+    let sql = write::with_version(meta, sql, &version)?;
+    returned_pk(tx, meta, row, &sql).await
+}
+
+/// [`update`] and a `kind` version of the written row over `before`, the stored row it replaces
+/// ([`history::record`]). On PostgreSQL the two are one statement. False when no such row
+/// exists; no version is recorded then.
+pub(crate) async fn update_versioned(
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    row: &mut Row,
+    kind: history::VersionKind,
+    before: &Row,
+) -> Result<bool> {
+    if tx.backend() != Backend::Postgres {
+        if !update(tx, meta, row).await? {
+            return Ok(false);
+        }
+        history::record(tx, meta, kind, row, Some(before)).await?;
+        return Ok(true);
+    }
+    normalize_row(row);
+    let mut sql = write::update(Backend::Postgres, meta, row)?;
+    sql.push(" RETURNING ").ident(meta.pk_field().column);
+    let version = history::version_row(tx, meta, kind, row, Some(before));
+    let sql = write::with_version(meta, sql, &version)?;
+    let col = pk_col(meta);
+    Ok(!Conn::Tx(tx).fetch(&sql, &[col], "update").await?.is_empty())
+}
+
+fn pk_col(meta: &'static EntityMeta) -> Col {
+    Col {
+        kind: Kind::Int64,
+        entity: meta.name,
+        field: meta.pk_field().name,
+    }
+}
+
 async fn insert_impl(
     tx: &mut Tx,
     meta: &'static EntityMeta,
@@ -256,12 +312,18 @@ async fn insert_impl(
 ) -> Result<i64> {
     normalize_row(row);
     let sql = write::insert(tx.backend(), meta, row, with_pk)?;
-    let col = Col {
-        kind: Kind::Int64,
-        entity: meta.name,
-        field: meta.pk_field().name,
-    };
-    let rows = Conn::Tx(tx).fetch(&sql, &[col], "insert").await?;
+    returned_pk(tx, meta, row, &sql).await
+}
+
+/// Runs `sql`, an insert of `row` returning its primary key, and writes the key into `row`.
+async fn returned_pk(
+    tx: &mut Tx,
+    meta: &'static EntityMeta,
+    row: &mut Row,
+    sql: &Sql,
+) -> Result<i64> {
+    let col = pk_col(meta);
+    let rows = Conn::Tx(tx).fetch(sql, &[col], "insert").await?;
     let pk = rows.first().and_then(|r| r.first()).map_or_else(
         || {
             Err(Error::decode(

@@ -329,6 +329,48 @@ fn push_upsert(
     Ok(())
 }
 
+/// PostgreSQL: `write` (one statement whose `RETURNING` gives the written row's primary key
+/// first) and the version `version` of that row in one statement,
+/// `WITH written AS (write), versions AS (INSERT INTO history … SELECT … FROM written) SELECT pk
+/// FROM written`. `version` is a history row (as `history::history_row` builds it) whose
+/// `local_pk` is taken from the written row. No row written, no version.
+pub(crate) fn with_version(meta: &'static EntityMeta, write: Sql, version: &Row) -> Result<Sql> {
+    if write.backend() != Backend::Postgres || version.len() != HISTORY.fields.len() {
+        return Err(Error::InvalidQuery {
+            entity: meta.name,
+            message: "a write and its version in one statement: PostgreSQL only".to_owned(),
+        });
+    }
+    let pk = meta.pk_field().column;
+    let mut sql = Sql::new(Backend::Postgres, meta.name);
+    sql.push("WITH \"cdms_written\" AS (")
+        .push(write.text())
+        .push(")");
+    sql.params_mut().extend(write.params().iter().cloned());
+    sql.push(", \"cdms_versions\" AS (INSERT INTO ")
+        .ident(HISTORY.table)
+        .push(" (");
+    sql.join(HISTORY.fields.iter().skip(1), ", ", |sql, f| {
+        sql.ident(f.column);
+    });
+    sql.push(") SELECT ");
+    for (i, (f, value)) in HISTORY.fields.iter().zip(version).enumerate().skip(1) {
+        if i > 1 {
+            sql.push(", ");
+        }
+        if f.column == "local_pk" {
+            // The key the write gave the row.
+            sql.push("\"w\".").ident(pk);
+        } else {
+            sql.param(value.clone(), f.kind);
+        }
+    }
+    sql.push(" FROM \"cdms_written\" AS \"w\") SELECT ")
+        .ident(pk)
+        .push(" FROM \"cdms_written\"");
+    Ok(sql)
+}
+
 /// PostgreSQL: [`upsert`] with a version of each written row in the same statement,
 /// `WITH written AS (upsert) , versions AS (INSERT INTO history … SELECT … FROM written JOIN
 /// (VALUES …) ON key) SELECT pk, key FROM written`. `versions.rows` are in `rows`' order and

@@ -187,6 +187,54 @@ fn an_upsert_says_which_written_rows_match_a_condition() {
 }
 
 #[test]
+fn a_write_and_its_version_in_one_statement() {
+    use crate::value::Value;
+    let row = super::item("a", 1).to_row();
+    let insert = write::insert(Backend::Postgres, Item::META, &row, false).unwrap();
+    let n = insert.params().len();
+    // id, entity, local_pk (taken from the written row), remote_key, kind, snapshot, actor,
+    // at, prior.
+    let version = vec![
+        Value::Int(0),
+        Value::Text("item".into()),
+        Value::Int(0),
+        Value::Null,
+        Value::Text("change".into()),
+        Value::Text(String::new()),
+        Value::Null,
+        Value::DateTime(crate::store::now()),
+        Value::Null,
+    ];
+    let sql = write::with_version(Item::META, insert.clone(), &version).unwrap();
+    let text = sql.text();
+    assert!(
+        text.starts_with(&format!("WITH \"cdms_written\" AS ({})", insert.text())),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            ", \"cdms_versions\" AS (INSERT INTO \"history\" (\"entity\", \"local_pk\", \
+             \"remote_key\", \"kind\", \"snapshot\", \"actor\", \"at\", \"prior\") SELECT ${}, \
+             \"w\".\"id\", ${}, ${}, ${}, ${}, ${}, ${} FROM \"cdms_written\" AS \"w\") SELECT \
+             \"id\" FROM \"cdms_written\"",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7
+        )),
+        "{text}"
+    );
+    assert_eq!(sql.params().len(), n + 7);
+    assert_eq!(&sql.params()[..n], insert.params());
+    // SQLite has no data-modifying `WITH`.
+    let insert = write::insert(Backend::Sqlite, Item::META, &row, false).unwrap();
+    assert!(write::with_version(Item::META, insert, &version).is_err());
+}
+
+#[test]
 fn relations_are_exists_subqueries() {
     let f = Item::fields();
     // Forward: the referenced row exists and matches; without an alias the outer column is

@@ -22,7 +22,7 @@ pub use crate::cdms::meta::{CdmsField, CdmsKind, CdmsMeta, Codec, NullPolicy, Sy
 /// The pieces of the generated record decoders.
 #[cfg(feature = "cdms")]
 pub mod de {
-    pub use crate::cdms::decode::{decode_record, Partial, Property, RecordShape, UNMAPPED};
+    pub use crate::cdms::decode::{decode_record, Property, RecordShape, UNMAPPED};
     pub use serde::de::{IgnoredAny, MapAccess};
 }
 

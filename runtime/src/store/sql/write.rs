@@ -329,6 +329,18 @@ fn push_upsert(
     Ok(())
 }
 
+/// Closes the `WITH "cdms_written" AS (…` part and opens the versions' insert, up to its
+/// `SELECT` list: `), "cdms_versions" AS (INSERT INTO history (…) SELECT `.
+fn push_versions_head(sql: &mut Sql) {
+    sql.push("), \"cdms_versions\" AS (INSERT INTO ")
+        .ident(HISTORY.table)
+        .push(" (");
+    sql.join(HISTORY.fields.iter().skip(1), ", ", |sql, f| {
+        sql.ident(f.column);
+    });
+    sql.push(") SELECT ");
+}
+
 /// PostgreSQL: `write` (one statement whose `RETURNING` gives the written row's primary key
 /// first) and the version `version` of that row in one statement,
 /// `WITH written AS (write), versions AS (INSERT INTO history … SELECT … FROM written) SELECT pk
@@ -343,17 +355,9 @@ pub(crate) fn with_version(meta: &'static EntityMeta, write: Sql, version: &Row)
     }
     let pk = meta.pk_field().column;
     let mut sql = Sql::new(Backend::Postgres, meta.name);
-    sql.push("WITH \"cdms_written\" AS (")
-        .push(write.text())
-        .push(")");
+    sql.push("WITH \"cdms_written\" AS (").push(write.text());
     sql.params_mut().extend(write.params().iter().cloned());
-    sql.push(", \"cdms_versions\" AS (INSERT INTO ")
-        .ident(HISTORY.table)
-        .push(" (");
-    sql.join(HISTORY.fields.iter().skip(1), ", ", |sql, f| {
-        sql.ident(f.column);
-    });
-    sql.push(") SELECT ");
+    push_versions_head(&mut sql);
     for (i, (f, value)) in HISTORY.fields.iter().zip(version).enumerate().skip(1) {
         if i > 1 {
             sql.push(", ");
@@ -389,13 +393,7 @@ pub(crate) fn upsert_versioned(
     let mut sql = Sql::new(Backend::Postgres, meta.name);
     sql.push("WITH \"cdms_written\" AS (");
     push_upsert(&mut sql, meta, key, update, rows, plan)?;
-    sql.push("), \"cdms_versions\" AS (INSERT INTO ")
-        .ident(HISTORY.table)
-        .push(" (");
-    sql.join(HISTORY.fields.iter().skip(1), ", ", |sql, f| {
-        sql.ident(f.column);
-    });
-    sql.push(") SELECT ");
+    push_versions_head(&mut sql);
     sql.param(Value::Text(versions.entity.clone()), Kind::Text);
     sql.push(", \"w\".").ident(pk);
     sql.push(", \"v\".\"cdms_remote_key\", ");
